@@ -1,0 +1,56 @@
+/* The command line: shared options, output and exit statuses. */
+#ifndef PETAL_CLI_H
+#define PETAL_CLI_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "../plugin/registry.h"
+#include "../seed/seed.h"
+
+/* Exit statuses (documented in petal(1)). */
+enum petal_exit {
+	PETAL_EXIT_OK = 0,
+	PETAL_EXIT_FAILURE = 1, /* the operation failed (I/O, cloud, network) */
+	PETAL_EXIT_USAGE = 2,   /* bad command line, or an invalid seed */
+	PETAL_EXIT_PLUGIN = 3,  /* plugins: none could serve, or one misbehaved */
+};
+
+enum petal_output { PETAL_OUTPUT_TEXT = 0, PETAL_OUTPUT_JSON = 1 };
+
+/* Options every command accepts, read by petal_cli_global(). */
+struct petal_cli {
+	const char *argv0;
+	int verbosity;        /* 0 quiet, 1 normal, 2 verbose (-v), 3 debug (-vv) */
+	enum petal_output output;
+	int color;            /* stdout is a terminal and NO_COLOR is unset */
+	int color_err;        /* the same for stderr */
+};
+
+/* A command: cmd_<name>(cli, argc, argv) with argv[0] the command name. */
+int cmd_plan(struct petal_cli *cli, int argc, char **argv);
+int cmd_validate(struct petal_cli *cli, int argc, char **argv);
+int cmd_plugins(struct petal_cli *cli, int argc, char **argv);
+
+/* Report an error as "petal: <msg>" (red on a terminal). */
+void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void petal_cli_info(const struct petal_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Map a PETAL_E* code to an exit status. */
+int petal_cli_exit_for(int code);
+/* Parse --output's argument; -1 when neither text nor json. */
+int petal_cli_parse_output(const char *arg);
+/* Print JSON to stdout, indented, with a newline. */
+void petal_cli_print_json(json_t *j);
+
+/* Load a seed, printing every diagnostic to stderr; exit status or 0. */
+int petal_cli_load_seed(const struct petal_cli *cli, const char *path,
+                        struct petal_seed **out);
+/* Build the plugin registry (scan only; no init). */
+int petal_cli_registry(const struct petal_cli *cli, struct petal_registry *reg);
+/* The data directory: PETAL_DATA_DIR, else the installed one. */
+const char *petal_cli_data_dir(void);
+
+#endif

@@ -1,0 +1,51 @@
+/* Figures behind every estimate: per-package build cost, instance types and
+   prices, read from the data files installed with petal and overridden by the
+   seed's `estimates` section. */
+#ifndef PETAL_PLAN_ESTIMATE_H
+#define PETAL_PLAN_ESTIMATE_H
+
+#include <stddef.h>
+
+#include <petal/plugin.h>
+
+#include "../seed/seed.h"
+
+struct petal_pkg_figures {
+	char *name;
+	double core_minutes;    /* total CPU work of one build */
+	double serial_fraction; /* Amdahl: the part that does not parallelise */
+	double size_mb;         /* installed size */
+	double memory_gb;       /* peak memory per build job */
+	int guess;              /* defaults: the package is not in the tables */
+};
+
+struct petal_estimates; /* opaque */
+
+/* Load packages.json, instances.json and figures.json from data_dir, then
+   apply the seed's `estimates` overrides (seed may be NULL). */
+int petal_estimates_load(const char *data_dir, const struct petal_seed *seed,
+                         struct petal_estimates **out, struct petal_error *err);
+void petal_estimates_free(struct petal_estimates *est);
+
+/* Figures for one package (defaults, with guess set, when unknown). */
+void petal_estimates_package(const struct petal_estimates *est, const char *name,
+                             struct petal_pkg_figures *out);
+/* PETAL_ENOENT when the instance type is unknown. */
+int petal_estimates_instance(const struct petal_estimates *est, const char *name,
+                             struct petal_instance_type *out);
+/* Named figure (see data/figures.json); < 0 when unknown. */
+double petal_estimates_figure(const struct petal_estimates *est, const char *name);
+
+/* Wall-clock minutes to build `names` with `vcpus` cores (parallel jobs
+   capped by `parallel` when > 0) under the parallel-speedup model. */
+int petal_estimates_build(const struct petal_estimates *est,
+                          const char *const *names, size_t n, const char *instance_type,
+                          int parallel, struct petal_build_estimate *out);
+
+/* The build instance for a stack: fewer than 10 packages c5.4xlarge, 10-30
+   c5.9xlarge, 30+ c5.18xlarge, memory-heavy c5.24xlarge.  *why is a
+   sentence the plan shows; caller frees. */
+const char *petal_estimates_recommend(const struct petal_estimates *est,
+                                      const char *const *names, size_t n, char **why);
+
+#endif

@@ -1,0 +1,96 @@
+/* Composition: the seed's packages claimed by tiers into one plan of steps. */
+#ifndef PETAL_PLAN_H
+#define PETAL_PLAN_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include <petal/plugin.h>
+
+#include "../plugin/registry.h"
+#include "../seed/seed.h"
+#include "estimate.h"
+
+struct petal_plan_step {
+	char *id;
+	char *tier;
+	char *stage;
+	char *runs_on;
+	char *note;
+	char **packages;
+	size_t n_packages;
+	char **depends_on;
+	size_t n_depends_on;
+	double est_minutes;
+	double est_cost_usd;
+	int one_time;
+	int guess;
+};
+
+/* Which tier delivers each package, and which declined it first. */
+struct petal_plan_claim {
+	size_t pkg;        /* index into seed->pkgs */
+	char *tier;
+	char *declined;    /* "ami: cloud 'local' cannot build images; ..." or NULL */
+};
+
+struct petal_plan {
+	const struct petal_seed *seed;       /* borrowed */
+	struct petal_seed_info info;         /* what plugins see; strings borrowed */
+	struct petal_plan_claim *claims;
+	size_t n_claims;
+	struct petal_plan_step *steps;
+	size_t n_steps, cap_steps;
+	char *build_instance;
+	char *build_instance_reason;         /* NULL when the seed named one */
+	/* one-time preparation (image and cache builds), critical path */
+	double prepare_minutes, prepare_cost_usd;
+	/* cluster creation to ready, with what was prepared */
+	double ready_minutes, ready_cost_usd;
+	/* everything from source on the head node at creation */
+	double baseline_minutes, baseline_cost_usd;
+	char *baseline_runs_on;
+	int guesses;                         /* packages estimated from defaults */
+};
+
+/* Ask the active tiers in rank order to claim each package, then each tier
+   to plan its packages.  Tiers are init'ed here.  A package no tier claims is
+   an error naming it (PETAL_EINVAL). */
+int petal_plan_compose(const struct petal_seed *seed, struct petal_registry *reg,
+                       struct petal_estimates *est, struct petal_plan **out,
+                       struct petal_error *err);
+void petal_plan_free(struct petal_plan *plan);
+
+/* Behind host->planner_seed and host->plan_add_step (struct petal_planner is
+   defined in compose.c: the plan being built and the tier adding to it). */
+const struct petal_seed_info *petal_planner_seed(struct petal_planner *pl);
+int petal_planner_add_step(struct petal_planner *pl, const struct petal_step *step,
+                           struct petal_error *err);
+
+/* Stable JSON form, documented in doc/plan-json.md. */
+json_t *petal_plan_to_json(const struct petal_plan *plan);
+/* Human text; colour escapes only when color is set. Caller frees. */
+char *petal_plan_to_text(const struct petal_plan *plan, int color);
+
+/* The design's cost comparison for `clusters` clusters over `months`. */
+struct petal_cost_option {
+	const char *key;     /* "head-node-build", "build-instance-ami", "binary-cache" */
+	const char *title;
+	double one_time_usd;
+	double storage_usd;  /* over all months */
+	double per_cluster_usd;
+	double total_usd;
+	double ready_minutes; /* per cluster */
+	int cheapest;
+};
+#define PETAL_COST_OPTIONS 3
+void petal_plan_compare_costs(const struct petal_plan *plan,
+                              const struct petal_estimates *est, int clusters,
+                              int months, struct petal_cost_option out[PETAL_COST_OPTIONS]);
+json_t *petal_costs_to_json(const struct petal_cost_option opts[PETAL_COST_OPTIONS],
+                            int clusters, int months);
+char *petal_costs_to_text(const struct petal_cost_option opts[PETAL_COST_OPTIONS],
+                          int clusters, int months, int color);
+
+#endif

@@ -1,0 +1,119 @@
+/* The seed: a YAML file describing a cluster and its software, validated into
+   an immutable model. */
+#ifndef PETAL_SEED_H
+#define PETAL_SEED_H
+
+#include <stddef.h>
+
+#include <petal/plugin.h>
+
+#include "node.h"
+#include "spec.h"
+
+/* One problem found in a seed: "file:line:col: path: message". */
+struct petal_diag {
+	int line, col;
+	char *path;     /* key path, e.g. "compute.queues[0].name" */
+	char *message;  /* what was wrong, what was expected (and did-you-mean) */
+};
+
+struct petal_diags {
+	char *file;
+	struct petal_diag *items;
+	size_t n, cap;
+};
+
+enum petal_capacity {
+	PETAL_CAPACITY_ONDEMAND = 0,
+	PETAL_CAPACITY_SPOT = 1,
+};
+
+struct petal_queue {
+	char *name;
+	char **instance_types;
+	size_t n_instance_types;
+	int min_count, max_count;
+	enum petal_capacity capacity;
+	int line, col;
+};
+
+struct petal_container {
+	char *name;
+	char *image;
+	char **modules;   /* spec texts */
+	size_t n_modules;
+	int line, col;
+};
+
+struct petal_seed_pkg {
+	struct petal_spec spec;
+	char *text;        /* canonical spec */
+	enum petal_section section;
+	size_t container;  /* section CONTAINER: index into containers */
+	int line, col;
+};
+
+struct petal_seed {
+	char *path;
+	struct petal_node *root;
+
+	/* cluster */
+	char *name;
+	char *region;
+	char *cloud;       /* default "aws" */
+	char *os;          /* default "alinux2023" */
+	/* network (optional) */
+	char *subnet_id;
+	char *key_name;
+	/* compute */
+	char *head_node;   /* default "c5.xlarge" */
+	char *custom_ami;  /* id or name, or NULL */
+	struct petal_queue *queues; /* at least one: a default queue when none given */
+	size_t n_queues;
+	/* software */
+	int use_custom_ami;
+	char *build_instance_type; /* NULL: recommend one */
+	int build_spot;            /* default 1 */
+	long build_timeout_s;      /* default 12h */
+	int build_parallel;        /* default 0: all cores */
+	char *spack_version;       /* default: the Spack petal is tested with */
+	char *cache_bucket;        /* software.binary_cache.s3_bucket or NULL */
+	char *cache_prefix;        /* default "spack-cache" */
+	struct petal_container *containers;
+	size_t n_containers;
+	struct petal_seed_pkg *pkgs; /* every package of every section, in file order */
+	size_t n_pkgs;
+
+	char hash[65];             /* see petal_seed_hash */
+};
+
+/* Load and validate.  Returns 0 with *out set, or PETAL_EINVAL with every
+   problem in `diags` (and *out NULL).  Other errors (cannot read the file)
+   go to err. */
+int petal_seed_load(const char *path, struct petal_seed **out,
+                    struct petal_diags *diags, struct petal_error *err);
+int petal_seed_load_text(const char *name, const char *text, size_t len,
+                         struct petal_seed **out, struct petal_diags *diags,
+                         struct petal_error *err);
+void petal_seed_free(struct petal_seed *seed);
+
+void petal_diags_add(struct petal_diags *d, int line, int col, const char *path,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void petal_diags_release(struct petal_diags *d);
+/* Each as "file:line:col: path: message\n"; caller frees. */
+char *petal_diags_format(const struct petal_diags *d);
+
+/* The canonical form the seed hash is taken over (documented in
+   petal-seed(5)); caller frees. */
+char *petal_seed_canonical(const struct petal_seed *seed);
+/* sha256 hex of petal_seed_canonical into out[65]. */
+void petal_seed_hash(const struct petal_seed *seed, char out[65]);
+
+/* "12h", "90m", "90d", "30s", "1h30m" -> seconds; -1 when malformed. */
+long petal_parse_duration(const char *text);
+
+/* The architecture of an instance family: "x86_64" or "arm64" (Graviton
+   families such as c7g, m6g, t4g). */
+const char *petal_instance_arch(const char *instance_type);
+
+#endif

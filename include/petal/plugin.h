@@ -1,0 +1,432 @@
+/* petal plugin ABI: everything a tier or cloud plugin compiles against.
+ *
+ * A plugin is a shared object named <kind>_<name>.so that exports exactly one
+ * symbol, `petal_plugin`, a struct petal_plugin.  It links nothing of petal:
+ * every call into the core goes through the struct petal_host table handed to
+ * init().  Every ops, host and data struct starts with `size_t size` and only
+ * ever grows at its end; a member past `size` reads as absent.  The ABI
+ * number changes only for an incompatible change.
+ */
+#ifndef PETAL_PLUGIN_H
+#define PETAL_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PETAL_PLUGIN_MAGIC 0x5045544cu /* "PETL" */
+#define PETAL_PLUGIN_ABI 1
+#define PETAL_PLUGIN_SYMBOL "petal_plugin"
+
+/* Is member `m` of the size-prefixed struct `*p` present? */
+#define PETAL_HAS(p, m) \
+	((p) != NULL && (p)->size >= offsetof(__typeof__(*(p)), m) + sizeof((p)->m))
+
+enum petal_kind {
+	PETAL_KIND_TIER = 1,
+	PETAL_KIND_CLOUD = 2,
+};
+
+/* Return codes: 0 or one of these, negative. */
+enum petal_status_code {
+	PETAL_OK = 0,
+	PETAL_EINVAL = -1,   /* bad input: seed, argument, file */
+	PETAL_ENOMEM = -2,
+	PETAL_EIO = -3,      /* local file or pipe */
+	PETAL_ENOENT = -4,   /* asked-for thing does not exist */
+	PETAL_ENOTSUP = -5,  /* capability or operation not provided */
+	PETAL_ENET = -6,     /* network, after retries */
+	PETAL_EAUTH = -7,    /* credentials missing or refused */
+	PETAL_ECLOUD = -8,   /* the cloud answered with an error */
+	PETAL_EPLUGIN = -9,  /* a plugin misbehaved or could not be loaded */
+	PETAL_ETIMEOUT = -10,
+};
+
+/* What went wrong, where, and what to do; filled by whoever fails first. */
+struct petal_error {
+	int code;
+	char msg[1024];
+};
+
+/* ---- the seed, as plugins see it ---------------------------------------- */
+
+/* A node of the seed's YAML document; opaque, read through the host table. */
+struct petal_node;
+
+enum petal_node_type {
+	PETAL_NODE_NONE = 0,
+	PETAL_NODE_SCALAR = 1,
+	PETAL_NODE_LIST = 2,
+	PETAL_NODE_MAP = 3,
+};
+
+/* Where the seed listed a package. */
+enum petal_section {
+	PETAL_SECTION_SPACK_PACKAGES = 1, /* software.spack_packages */
+	PETAL_SECTION_IN_AMI = 2,         /* software.in_ami */
+	PETAL_SECTION_BUILD_FROM_SOURCE = 3,
+	PETAL_SECTION_CONTAINER = 4,      /* software.containers[].modules */
+};
+
+struct petal_package {
+	size_t size;
+	const char *spec;      /* canonical spec text, e.g. "gromacs@2023.3+mpi" */
+	const char *name;
+	const char *version;   /* version constraint after '@', or NULL */
+	const char *compiler;  /* compiler after '%', or NULL */
+	enum petal_section section;
+	const char *container; /* section CONTAINER: the container's name */
+	const char *image;     /* section CONTAINER: the image reference */
+	int line, col;         /* where the seed lists it */
+};
+
+struct petal_seed_info {
+	size_t size;
+	const char *path;
+	const char *hash;          /* 64 hex digits */
+	const char *cluster_name;
+	const char *region;
+	const char *cloud;
+	const char *os;
+	const char *head_node;     /* instance type */
+	const char *custom_ami;    /* id or name, or NULL */
+	int use_custom_ami;
+	const char *build_instance;        /* given or recommended */
+	const char *build_instance_reason; /* why, when recommended */
+	int build_spot;
+	long build_timeout_s;
+	int build_parallel;        /* parallel jobs; 0 = all cores */
+	const char *cache_bucket;  /* or NULL */
+	const char *cache_prefix;  /* never NULL when cache_bucket is set */
+	const char *spack_version;
+	const struct petal_node *root; /* the whole document */
+};
+
+/* ---- planning --------------------------------------------------------------- */
+
+/* Cloud capability bits; a tier that needs one the cloud lacks declines. */
+#define PETAL_CAP_OBJECTS (1u << 0)  /* put/get/head/list/delete by URL */
+#define PETAL_CAP_COMPUTE (1u << 1)  /* build instances */
+#define PETAL_CAP_IMAGES (1u << 2)   /* machine images */
+#define PETAL_CAP_CLUSTER (1u << 3)  /* create/describe/delete clusters */
+#define PETAL_CAP_REGISTRY (1u << 4) /* container registry login */
+
+/* What a tier is told when asked to claim a package. */
+struct petal_claim_env {
+	size_t size;
+	const struct petal_seed_info *seed;
+	const char *cloud_name;
+	uint32_t cloud_caps;
+};
+
+enum petal_claim {
+	PETAL_PASS = 0,    /* not mine: ask the next tier */
+	PETAL_CLAIM = 1,   /* mine */
+	PETAL_DECLINE = 2, /* mine by the seed, but I cannot serve it: say why */
+};
+
+struct petal_planner; /* opaque: the plan being composed */
+
+struct petal_step {
+	size_t size;
+	const char *id;        /* unique in the plan, e.g. "ami.image-build" */
+	const char *stage;     /* image-build, cache-build, node-boot, cache-pull,
+	                          container-pull, source-build, ... */
+	const char *runs_on;   /* "build instance c5.18xlarge (spot)", "head node" */
+	const char *const *packages;
+	size_t n_packages;
+	const char *const *depends_on; /* ids of earlier steps */
+	size_t n_depends_on;
+	double est_minutes;
+	double est_cost_usd;
+	int one_time; /* prepared once, reused while the seed hash is unchanged */
+	int guess;    /* rests on default figures for an unknown package */
+	const char *note; /* one line for the reader: why this, what it assumes */
+};
+
+/* Estimate for building a set of packages on an instance type. */
+struct petal_build_estimate {
+	size_t size;
+	double minutes;     /* wall-clock */
+	double core_minutes;
+	double size_mb;     /* installed binary size */
+	double memory_gb;   /* peak memory per build job */
+	int guesses;        /* packages with no figures: defaults used */
+};
+
+struct petal_instance_type {
+	size_t size;
+	const char *name;
+	int vcpus;
+	double memory_gb;
+	double ondemand_usd_hour;
+	double spot_usd_hour;
+	const char *arch; /* x86_64 or arm64 */
+};
+
+/* ---- rendering --------------------------------------------------------------- */
+
+struct petal_renderer; /* opaque: the artifacts being assembled */
+
+enum petal_fragment {
+	PETAL_FRAG_BUILD_SCRIPT = 1, /* text: shell lines for the build instance */
+	PETAL_FRAG_NODE_SCRIPT = 2,  /* text: shell lines for the node bootstrap */
+	PETAL_FRAG_PCLUSTER = 3,     /* key: dotted path ("Image.CustomAmi"), text: value */
+	PETAL_FRAG_SPACK_SPEC = 4,   /* text: a spec for spack.yaml */
+	PETAL_FRAG_SPACK_MIRROR = 5, /* key: mirror name, text: its URL */
+	PETAL_FRAG_MODULE = 6,       /* key: module name ("samtools/1.17"), text: image */
+};
+
+/* ---- tier plugins ------------------------------------------------------------ */
+
+struct petal_tier_status {
+	size_t size;
+	int available; /* 1: this tier holds the package now (cache hit, AMI exists) */
+	char detail[256];
+};
+
+struct petal_tier_ops {
+	size_t size;
+	uint32_t needs; /* PETAL_CAP_* bits the tier needs from the cloud */
+	/* PETAL_CLAIM, PETAL_PASS, or PETAL_DECLINE with *why set to a static or
+	   ctx-owned string. */
+	int (*claim)(void *ctx, const struct petal_claim_env *env,
+	             const struct petal_package *pkg, const char **why);
+	/* Add steps for the packages this tier claimed (n may be 0: add nothing). */
+	int (*plan)(void *ctx, struct petal_planner *pl,
+	            const struct petal_package *const *pkgs, size_t n,
+	            struct petal_error *err);
+	/* Add render fragments for the packages this tier claimed. */
+	int (*render)(void *ctx, struct petal_renderer *r,
+	              const struct petal_package *const *pkgs, size_t n,
+	              struct petal_error *err);
+	/* Does the tier hold the package now?  May ask the cloud. */
+	int (*status)(void *ctx, const struct petal_package *pkg,
+	              struct petal_tier_status *st, struct petal_error *err);
+};
+
+/* ---- cloud plugins ----------------------------------------------------------- */
+
+struct petal_object_info {
+	size_t size;
+	const char *key;  /* relative to the listed prefix */
+	uint64_t bytes;
+	int64_t mtime;    /* seconds since the epoch */
+	const char *etag;
+};
+
+/* Return 0 to go on, non-zero to stop listing (and return it). */
+typedef int (*petal_object_cb)(void *arg, const struct petal_object_info *obj);
+/* Receives text (console output); return non-zero to stop. */
+typedef int (*petal_text_cb)(void *arg, const char *text, size_t len);
+
+struct petal_tag {
+	const char *key;
+	const char *value;
+};
+
+struct petal_instance_request {
+	size_t size;
+	const char *instance_type;
+	int spot;
+	const char *image_id;
+	const char *user_data;      /* script text, not encoded */
+	const struct petal_tag *tags;
+	size_t n_tags;
+	const char *instance_profile;
+	int root_volume_gb;
+	const char *subnet_id;
+	const char *key_name;
+};
+
+struct petal_instance {
+	size_t size;
+	char id[64];
+	char state[32];   /* pending, running, stopped, terminated, ... */
+	char image_id[64];
+	char type[32];
+	int64_t launched; /* seconds since the epoch */
+};
+
+struct petal_image {
+	size_t size;
+	char id[64];
+	char name[256];
+	char state[32];   /* pending, available, failed */
+	char arch[16];
+	char region[32];
+	int64_t created;
+};
+
+struct petal_cloud_ops {
+	size_t size;
+	uint32_t caps; /* PETAL_CAP_* */
+
+	/* objects: URLs are s3://bucket/key or file:///path */
+	int (*bucket_ensure)(void *ctx, const char *url, const char *region,
+	                     struct petal_error *err);
+	int (*object_put)(void *ctx, const char *url, const char *local_path,
+	                  struct petal_error *err);
+	int (*object_get)(void *ctx, const char *url, const char *local_path,
+	                  struct petal_error *err);
+	int (*object_head)(void *ctx, const char *url, struct petal_object_info *info,
+	                   struct petal_error *err);
+	int (*object_list)(void *ctx, const char *url_prefix, petal_object_cb cb,
+	                   void *arg, struct petal_error *err);
+	int (*object_delete)(void *ctx, const char *const *urls, size_t n,
+	                     struct petal_error *err);
+
+	/* compute */
+	int (*instance_launch)(void *ctx, const struct petal_instance_request *req,
+	                       struct petal_instance *out, struct petal_error *err);
+	int (*instance_describe)(void *ctx, const char *id, struct petal_instance *out,
+	                         struct petal_error *err);
+	int (*instance_wait)(void *ctx, const char *id, const char *state,
+	                     int timeout_s, struct petal_error *err);
+	int (*instance_logs)(void *ctx, const char *id, petal_text_cb cb, void *arg,
+	                     struct petal_error *err);
+	int (*instance_terminate)(void *ctx, const char *id, struct petal_error *err);
+
+	/* images */
+	int (*image_create)(void *ctx, const char *instance_id, const char *name,
+	                    const struct petal_tag *tags, size_t n_tags,
+	                    struct petal_image *out, struct petal_error *err);
+	/* Find by tag (key, value) and/or name; PETAL_ENOENT when none. */
+	int (*image_find)(void *ctx, const char *tag_key, const char *tag_value,
+	                  const char *name, struct petal_image *out,
+	                  struct petal_error *err);
+	int (*image_list)(void *ctx, const char *tag_key,
+	                  int (*cb)(void *arg, const struct petal_image *img),
+	                  void *arg, struct petal_error *err);
+	int (*image_copy)(void *ctx, const char *image_id, const char *src_region,
+	                  const char *dst_region, struct petal_image *out,
+	                  struct petal_error *err);
+	int (*image_wait)(void *ctx, const char *image_id, int timeout_s,
+	                  struct petal_error *err);
+	/* Deregister and delete the image's snapshots. */
+	int (*image_delete)(void *ctx, const char *image_id, struct petal_error *err);
+
+	/* cluster */
+	int (*cluster_create)(void *ctx, const char *name, const char *config_path,
+	                      struct petal_error *err);
+	int (*cluster_describe)(void *ctx, const char *name, char *status,
+	                        size_t status_len, struct petal_error *err);
+	int (*cluster_delete)(void *ctx, const char *name, struct petal_error *err);
+
+	/* registry: write a login for `registry` to the auth file at `auth_path` */
+	int (*registry_login)(void *ctx, const char *registry, const char *auth_path,
+	                      struct petal_error *err);
+};
+
+/* ---- HTTP, offered by the core (libcurl with retries) ------------------------ */
+
+struct petal_http_header {
+	const char *name;
+	const char *value;
+};
+
+struct petal_http_request {
+	size_t size;
+	const char *method;
+	const char *url;
+	const struct petal_http_header *headers;
+	size_t n_headers;
+	const void *body;
+	size_t body_len;
+	int idempotent;   /* safe to repeat: retried on throttling, 5xx, resets */
+	int timeout_s;
+	const char *out_path; /* stream the body to this file instead of memory */
+};
+
+struct petal_http_response {
+	size_t size;
+	long status;
+	char *body;           /* NUL-terminated; free with host->free */
+	size_t body_len;
+	char *headers;        /* raw header block; free with host->free */
+};
+
+/* ---- the host: everything the core offers a plugin --------------------------- */
+
+enum petal_log_level {
+	PETAL_LOG_ERROR = 0,
+	PETAL_LOG_WARN = 1,
+	PETAL_LOG_INFO = 2,
+	PETAL_LOG_DEBUG = 3,
+};
+
+struct petal_host {
+	size_t size;
+	uint32_t abi;
+
+	void (*log)(int level, const char *plugin, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	void (*progress)(const char *what, uint64_t done, uint64_t total);
+	/* Fills err and returns code, so `return host->fail(err, PETAL_EINVAL, ...)`. */
+	int (*fail)(struct petal_error *err, int code, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/* Settings: "state_dir", "data_dir", "cache_dir"; NULL when unknown. */
+	const char *(*setting)(const char *key);
+	void *(*alloc)(size_t n);   /* never returns NULL */
+	void (*free)(void *p);
+
+	/* seed document */
+	int (*node_type)(const struct petal_node *n);
+	const char *(*node_scalar)(const struct petal_node *n);
+	size_t (*node_len)(const struct petal_node *n);
+	const struct petal_node *(*node_at)(const struct petal_node *n, size_t i);
+	const char *(*node_key_at)(const struct petal_node *n, size_t i);
+	/* Dotted path from n ("plugins.eessi.packages"); NULL when absent. */
+	const struct petal_node *(*node_get)(const struct petal_node *n, const char *path);
+	void (*node_where)(const struct petal_node *n, int *line, int *col);
+
+	/* estimates, from the data files and the seed's overrides */
+	int (*estimate_build)(const struct petal_package *const *pkgs, size_t n,
+	                      const char *instance_type, int parallel,
+	                      struct petal_build_estimate *out);
+	int (*instance_type)(const char *name, struct petal_instance_type *out);
+	/* Named figure: "s3_gb_month", "transfer_gb", "ami_gb_month",
+	   "download_mbps", "boot_minutes", ...; < 0 when unknown. */
+	double (*figure)(const char *name);
+
+	/* planning and rendering */
+	const struct petal_seed_info *(*planner_seed)(struct petal_planner *pl);
+	int (*plan_add_step)(struct petal_planner *pl, const struct petal_step *step,
+	                     struct petal_error *err);
+	const struct petal_seed_info *(*renderer_seed)(struct petal_renderer *r);
+	int (*render_add)(struct petal_renderer *r, enum petal_fragment kind,
+	                  const char *key, const char *text, struct petal_error *err);
+
+	/* network */
+	int (*http)(const struct petal_http_request *req,
+	            struct petal_http_response *resp, struct petal_error *err);
+};
+
+/* ---- the descriptor ---------------------------------------------------------- */
+
+struct petal_plugin {
+	uint32_t magic; /* PETAL_PLUGIN_MAGIC */
+	uint32_t abi;   /* PETAL_PLUGIN_ABI, exactly */
+	uint32_t kind;  /* enum petal_kind */
+	const char *name;    /* [a-z0-9-]+, the file is <kind>_<name>.so
+	                        with '-' written '_' in the file name */
+	const char *version;
+	const char *summary;
+	int rank;            /* tiers: order of preference, fastest first */
+	int (*init)(const struct petal_host *host, void **ctx);
+	void (*fini)(void *ctx);
+	union {
+		const struct petal_tier_ops *tier;
+		const struct petal_cloud_ops *cloud;
+	} ops;
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PETAL_PLUGIN_H */
