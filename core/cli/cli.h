@@ -33,6 +33,18 @@ int cmd_plan(struct petal_cli *cli, int argc, char **argv);
 int cmd_validate(struct petal_cli *cli, int argc, char **argv);
 int cmd_plugins(struct petal_cli *cli, int argc, char **argv);
 
+/* Options every command also takes after its name; 'h' is the command's. */
+#define PETAL_CLI_COMMON_OPTIONS                                  \
+	{ "verbose", no_argument, NULL, 'v' },                    \
+	{ "quiet", no_argument, NULL, 'q' },                      \
+	{ "output", required_argument, NULL, 'o' },               \
+	{ "no-color", no_argument, NULL, 'C' },                   \
+	{ "help", no_argument, NULL, 'h' }
+#define PETAL_CLI_COMMON_SHORT "vqo:h"
+/* Apply one of the common options: 1 when handled, 0 when not one of them,
+   -1 when its argument is bad (already reported). */
+int petal_cli_common(struct petal_cli *cli, int c, const char *arg);
+
 /* Report an error as "petal: <msg>" (red on a terminal). */
 void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

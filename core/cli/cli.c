@@ -1,0 +1,143 @@
+/* What every command shares: messages, exit statuses, loading a seed and the
+   plugin registry. */
+#include "config.h"
+
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../plugin/host.h"
+#include "../util/util.h"
+
+static void say(const struct petal_cli *cli, const char *color, const char *label,
+                const char *fmt, va_list ap)
+{
+	if (cli->color_err && color)
+		fprintf(stderr, "%spetal: %s\033[0m", color, label);
+	else
+		fprintf(stderr, "petal: %s", label);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(cli, "\033[1;31m", "error: ", fmt, ap);
+	va_end(ap);
+}
+
+void petal_cli_info(const struct petal_cli *cli, const char *fmt, ...)
+{
+	if (cli->verbosity < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	say(cli, NULL, "", fmt, ap);
+	va_end(ap);
+}
+
+int petal_cli_exit_for(int code)
+{
+	switch (code) {
+	case PETAL_OK:
+		return PETAL_EXIT_OK;
+	case PETAL_EINVAL:
+		return PETAL_EXIT_USAGE;
+	case PETAL_EPLUGIN:
+	case PETAL_ENOTSUP:
+		return PETAL_EXIT_PLUGIN;
+	default:
+		return PETAL_EXIT_FAILURE;
+	}
+}
+
+int petal_cli_parse_output(const char *arg)
+{
+	if (!arg)
+		return -1;
+	if (strcmp(arg, "text") == 0)
+		return PETAL_OUTPUT_TEXT;
+	if (strcmp(arg, "json") == 0)
+		return PETAL_OUTPUT_JSON;
+	return -1;
+}
+
+int petal_cli_common(struct petal_cli *cli, int c, const char *arg)
+{
+	switch (c) {
+	case 'v':
+		cli->verbosity++;
+		return 1;
+	case 'q':
+		cli->verbosity = 0;
+		return 1;
+	case 'C':
+		cli->color = cli->color_err = 0;
+		return 1;
+	case 'o': {
+		int o = petal_cli_parse_output(arg);
+		if (o < 0) {
+			petal_cli_error(cli, "--output takes 'text' or 'json', not '%s'", arg);
+			return -1;
+		}
+		cli->output = o;
+		return 1;
+	}
+	default:
+		return 0;
+	}
+}
+
+void petal_cli_print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+}
+
+int petal_cli_load_seed(const struct petal_cli *cli, const char *path,
+                        struct petal_seed **out)
+{
+	struct petal_diags diags = { 0 };
+	struct petal_error err = { 0 };
+	int rc = petal_seed_load(path, out, &diags, &err);
+	if (rc == 0) {
+		petal_diags_release(&diags);
+		return 0;
+	}
+	size_t n = diags.n;
+	if (n > 0) {
+		char *text = petal_diags_format(&diags);
+		fputs(text, stderr);
+		free(text);
+		petal_cli_error(cli, "%s: %zu problem%s; the seed was not used", path, n,
+		                n == 1 ? "" : "s");
+	} else {
+		petal_cli_error(cli, "%s", err.msg[0] ? err.msg : petal_strerror(rc));
+	}
+	petal_diags_release(&diags);
+	return n > 0 ? PETAL_EXIT_USAGE : petal_cli_exit_for(rc);
+}
+
+int petal_cli_registry(const struct petal_cli *cli, struct petal_registry *reg)
+{
+	struct petal_error err = { 0 };
+	memset(reg, 0, sizeof(*reg));
+	reg->host = petal_host_get();
+	petal_registry_default_dirs(reg);
+	int rc = petal_registry_scan(reg, &err);
+	if (rc != 0) {
+		petal_cli_error(cli, "%s", err.msg);
+		return petal_cli_exit_for(rc);
+	}
+	return 0;
+}
+
+const char *petal_cli_data_dir(void)
+{
+	const char *d = getenv("PETAL_DATA_DIR");
+	return d && *d ? d : PETAL_DATADIR;
+}

@@ -1,0 +1,230 @@
+/* petal plan: steps 1-4 of a creation (seed, plugins, plan, render) without
+   touching any cloud. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../plan/estimate.h"
+#include "../plan/plan.h"
+#include "../plugin/host.h"
+#include "../render/render.h"
+#include "../util/util.h"
+#include "cli.h"
+
+static const char usage_text[] =
+	"usage: petal plan -t SEED [--output text|json]\n"
+	"                  [--clusters N --months M]\n"
+	"                  [--render DIR [--subnet-id ID] [--key-name KEY]]\n"
+	"\n"
+	"Compose the seed into one build plan: each package goes to the fastest tier\n"
+	"that can deliver it (ami, binary-cache, container, source, then third-party\n"
+	"tiers by rank), with time and cost estimated from petal's data files and the\n"
+	"seed's `estimates` overrides.  Nothing is asked of the cloud.\n"
+	"\n"
+	"  -t, --seed SEED      the seed file (or give it as the only argument)\n"
+	"  -o, --output F       text (default) or json (keys: doc/plan-json.md)\n"
+	"      --clusters N     with --months: compare what N clusters cost over M\n"
+	"      --months M         months built on the head node, from an AMI, or from\n"
+	"                         the binary cache; the cheapest is marked\n"
+	"      --render DIR     also write what the plan implies into DIR:\n"
+	"                         cluster-config.yaml (ParallelCluster 3), build-instance.sh,\n"
+	"                         node-bootstrap.sh, spack.yaml, modules.yaml\n"
+	"      --subnet-id ID   subnet for the rendered config (else network.subnet_id)\n"
+	"      --key-name KEY   SSH key pair for the rendered config (else network.key_name)\n"
+	"\n"
+	"Reading the plan: 'prepare' is done once and reused while the seed hash is\n"
+	"unchanged (AMI bake, cache fill); 'ready' is cluster creation to usable; the\n"
+	"baseline is everything built from source on the head node.  Figures marked ~\n"
+	"are guesses for packages petal has no figures for.\n"
+	"\n"
+	"Example:  petal plan -t seeds/hybrid.yaml --clusters 10 --months 6\n"
+	"Exit status: 0 planned, 1 failure (files, data), 2 bad usage or invalid seed,\n"
+	"3 no plugin could deliver a package or a plugin misbehaved.\n";
+
+struct plan_args {
+	const char *seed;
+	const char *render_dir;
+	struct petal_render_opts render;
+	int clusters, months;
+};
+
+static int parse_count(const struct petal_cli *cli, const char *opt, const char *arg,
+                       int max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > max) {
+		petal_cli_error(cli, "--%s takes a whole number from 1 to %d, not '%s'", opt, max,
+		                arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_args *a)
+{
+	enum { OPT_CLUSTERS = 256, OPT_MONTHS, OPT_RENDER, OPT_SUBNET, OPT_KEY };
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 't' },
+		{ "clusters", required_argument, NULL, OPT_CLUSTERS },
+		{ "months", required_argument, NULL, OPT_MONTHS },
+		{ "render", required_argument, NULL, OPT_RENDER },
+		{ "subnet-id", required_argument, NULL, OPT_SUBNET },
+		{ "key-name", required_argument, NULL, OPT_KEY },
+		PETAL_CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "t:" PETAL_CLI_COMMON_SHORT, opts, NULL)) != -1) {
+		int r = petal_cli_common(cli, c, optarg);
+		if (r < 0)
+			return PETAL_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 't':
+			a->seed = optarg;
+			break;
+		case OPT_CLUSTERS:
+			if (parse_count(cli, "clusters", optarg, 100000, &a->clusters))
+				return PETAL_EXIT_USAGE;
+			break;
+		case OPT_MONTHS:
+			if (parse_count(cli, "months", optarg, 1200, &a->months))
+				return PETAL_EXIT_USAGE;
+			break;
+		case OPT_RENDER:
+			a->render_dir = optarg;
+			break;
+		case OPT_SUBNET:
+			a->render.subnet_id = optarg;
+			break;
+		case OPT_KEY:
+			a->render.key_name = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		default:
+			fputs(usage_text, stderr);
+			return PETAL_EXIT_USAGE;
+		}
+	}
+	if (!a->seed && optind < argc)
+		a->seed = argv[optind++];
+	if (optind < argc) {
+		petal_cli_error(cli, "unexpected argument '%s'; plan takes one seed", argv[optind]);
+		return PETAL_EXIT_USAGE;
+	}
+	if (!a->seed) {
+		petal_cli_error(cli, "plan needs a seed: petal plan -t SEED (try seeds/quickstart.yaml)");
+		return PETAL_EXIT_USAGE;
+	}
+	if (!a->clusters != !a->months) {
+		petal_cli_error(cli, "--clusters and --months go together: the comparison needs both");
+		return PETAL_EXIT_USAGE;
+	}
+	if (!a->render_dir && (a->render.subnet_id || a->render.key_name)) {
+		petal_cli_error(cli, "--subnet-id and --key-name apply to --render DIR");
+		return PETAL_EXIT_USAGE;
+	}
+	a->render.dir = a->render_dir;
+	return 0;
+}
+
+/* Composition failures: a package nobody can deliver or a misbehaving plugin
+   is a plugin problem (3); anything else a failure (1). */
+static int compose_exit(int rc)
+{
+	return rc == PETAL_EINVAL || rc == PETAL_EPLUGIN || rc == PETAL_ENOTSUP
+		? PETAL_EXIT_PLUGIN : PETAL_EXIT_FAILURE;
+}
+
+int cmd_plan(struct petal_cli *cli, int argc, char **argv)
+{
+	struct plan_args a = { 0 };
+	int status = parse_args(cli, argc, argv, &a);
+	if (status)
+		return status < 0 ? PETAL_EXIT_OK : status;
+
+	struct petal_seed *seed = NULL;
+	struct petal_estimates *est = NULL;
+	struct petal_registry reg;
+	struct petal_plan *plan = NULL;
+	struct petal_error err = { 0 };
+	int rc;
+
+	memset(&reg, 0, sizeof(reg));
+	status = petal_cli_load_seed(cli, a.seed, &seed);
+	if (status)
+		return status;
+	rc = petal_estimates_load(petal_cli_data_dir(), seed, &est, &err);
+	if (rc) {
+		petal_cli_error(cli, "%s", err.msg);
+		status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : PETAL_EXIT_FAILURE;
+		goto out_seed;
+	}
+	petal_host_bind_estimates(est);
+	status = petal_cli_registry(cli, &reg);
+	if (status)
+		goto out_estimates;
+	rc = petal_plan_compose(seed, &reg, est, &plan, &err);
+	if (rc) {
+		petal_cli_error(cli, "%s", err.msg);
+		status = compose_exit(rc);
+		goto out_registry;
+	}
+
+	struct petal_cost_option costs[PETAL_COST_OPTIONS];
+	if (a.clusters)
+		petal_plan_compare_costs(plan, est, a.clusters, a.months, costs);
+	if (a.render_dir) {
+		rc = petal_render(plan, &reg, &a.render, &err);
+		if (rc) {
+			petal_cli_error(cli, "cannot render into %s: %s", a.render_dir, err.msg);
+			status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : petal_cli_exit_for(rc);
+			goto out_plan;
+		}
+	}
+
+	if (cli->output == PETAL_OUTPUT_JSON) {
+		json_t *j = petal_plan_to_json(plan);
+		if (a.clusters)
+			json_object_set_new(j, "cost_comparison",
+			                    petal_costs_to_json(costs, a.clusters, a.months));
+		if (a.render_dir)
+			json_object_set_new(j, "rendered", json_pack("{s:s}", "dir", a.render_dir));
+		petal_cli_print_json(j);
+		json_decref(j);
+	} else {
+		char *text = petal_plan_to_text(plan, cli->color);
+		fputs(text, stdout);
+		free(text);
+		if (a.clusters) {
+			text = petal_costs_to_text(costs, a.clusters, a.months, cli->color);
+			fputs("\n", stdout);
+			fputs(text, stdout);
+			free(text);
+		}
+		if (a.render_dir)
+			printf("\nRendered into %s: cluster-config.yaml build-instance.sh "
+			       "node-bootstrap.sh spack.yaml modules.yaml\n", a.render_dir);
+	}
+
+out_plan:
+	petal_plan_free(plan);
+out_registry:
+	petal_registry_release(&reg);
+out_estimates:
+	petal_host_bind_estimates(NULL);
+	petal_estimates_free(est);
+out_seed:
+	petal_seed_free(seed);
+	return status;
+}

@@ -1,0 +1,40 @@
+#!/bin/sh
+# The whole test suite, as CI runs it: dependencies, a -Werror build and
+# `make check`, the same under AddressSanitizer and UndefinedBehaviorSanitizer
+# (any sanitizer report fails), then `make distcheck`.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+tools/deps-debian.sh
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+jobs=$(nproc)
+
+fail() { echo "petal tests: $*" >&2; exit 1; }
+
+echo "== build and make check"
+rm -rf build-test && mkdir build-test && cd build-test
+../configure -q
+make -s -j"$jobs"
+make -s -j"$jobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "make check failed"; }
+cd "$top"
+
+echo "== make check under -fsanitize=address,undefined"
+rm -rf build-asan && mkdir build-asan && cd build-asan
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+../configure -q CFLAGS="-g -O1 $san" LDFLAGS="$san"
+make -s -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	make -s -j"$jobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "sanitized make check failed"; }
+if find . -name '*.log' -exec grep -l -E \
+	"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" {} + | grep -q .; then
+	fail "sanitizer reports in the logs above"
+fi
+cd "$top"
+
+echo "== make distcheck"
+cd build-test
+make -s distcheck >distcheck.out 2>&1 || { tail -80 distcheck.out; fail "make distcheck failed"; }
+tail -4 distcheck.out
+cd "$top"
+echo "petal tests: all passed"
