@@ -1,0 +1,51 @@
+# Helpers for the shell tests: run petal, check status and output.
+# Sourced; expects PETAL_BIN, top_srcdir (set by TESTS_ENVIRONMENT).
+set -u
+: "${PETAL_BIN:?run through make check}"
+: "${top_srcdir:?run through make check}"
+failures=0
+passes=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/petal-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# run ARGS...: runs petal, keeps status in $status, stdout in $tmp/out, stderr in $tmp/err
+run() {
+	status=0
+	"$PETAL_BIN" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+}
+
+ok() { passes=$((passes + 1)); }
+not_ok() {
+	failures=$((failures + 1))
+	echo "FAIL: $*" >&2
+	echo "  stdout: $(head -c 2000 "$tmp/out" 2>/dev/null)" >&2
+	echo "  stderr: $(head -c 2000 "$tmp/err" 2>/dev/null)" >&2
+}
+
+# expect_status N DESCRIPTION
+expect_status() {
+	if [ "$status" -eq "$1" ]; then ok; else not_ok "$2: exit $status, expected $1"; fi
+}
+# expect_in FILE PATTERN DESCRIPTION (fixed string)
+expect_in() {
+	if grep -qF -- "$2" "$1"; then ok; else not_ok "$3: '$2' not in $(basename "$1")"; fi
+}
+expect_not_in() {
+	if grep -qF -- "$2" "$1"; then not_ok "$3: '$2' unexpectedly in $(basename "$1")"; else ok; fi
+}
+expect_empty() {
+	if [ -s "$1" ]; then not_ok "$2: $(basename "$1") not empty"; else ok; fi
+}
+# expect_py DESCRIPTION PYTHON-EXPRESSION: evaluated with j = json of $tmp/out
+expect_py() {
+	if python3 -c "import json,sys; j=json.load(open('$tmp/out')); sys.exit(0 if ($2) else 1)" 2>"$tmp/pyerr"; then
+		ok
+	else
+		not_ok "$1: python check failed: $2 $(cat "$tmp/pyerr")"
+	fi
+}
+
+finish() {
+	echo "$passes passed, $failures failed"
+	[ "$failures" -eq 0 ]
+}

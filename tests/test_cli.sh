@@ -1,0 +1,148 @@
+#!/bin/sh
+# The petal command line, end to end, with the built plugins and data.
+. "${top_srcdir:?}/tests/lib.sh"
+seeds="$top_srcdir/seeds"
+
+# --- global options ------------------------------------------------------
+run --version
+expect_status 0 "--version"
+expect_in "$tmp/out" "plugin ABI 1" "--version names the ABI"
+
+run --help
+expect_status 0 "--help"
+for cmd in plan validate plugins; do expect_in "$tmp/out" "$cmd" "--help lists $cmd"; done
+
+run
+expect_status 2 "no command"
+
+run palm
+expect_status 2 "unknown command"
+expect_in "$tmp/err" "did you mean 'plan'" "unknown command suggests"
+
+run --output yaml plan -t "$seeds/hybrid.yaml"
+expect_status 2 "bad --output"
+
+for cmd in plan validate plugins; do
+	run "$cmd" --help
+	expect_status 0 "$cmd --help"
+	expect_in "$tmp/out" "usage: petal $cmd" "$cmd --help shows usage"
+done
+
+# --- validate ------------------------------------------------------------
+for s in "$seeds"/*.yaml; do
+	run validate -t "$s"
+	expect_status 0 "validate $(basename "$s")"
+	expect_empty "$tmp/out" "validate $(basename "$s") is silent"
+	expect_empty "$tmp/err" "validate $(basename "$s") is silent on stderr"
+done
+run validate --seed "$seeds/hybrid.yaml"
+expect_status 0 "--seed is accepted like -t"
+
+cat >"$tmp/bad.yaml" <<'YAML'
+cluster:
+  name: 9lives
+  region: us-east-1
+software:
+  spak_packages: [samtools]
+YAML
+run validate -t "$tmp/bad.yaml"
+expect_status 2 "invalid seed"
+expect_in "$tmp/err" "$tmp/bad.yaml:2:" "problem located at line 2"
+expect_in "$tmp/err" "$tmp/bad.yaml:5:" "second problem also reported (line 5)"
+expect_in "$tmp/err" "spack_packages" "did-you-mean for a misspelt key"
+
+run validate -t "$tmp/bad.yaml" --output json
+expect_status 2 "invalid seed, json"
+expect_py "json problems listed" "j['valid'] is False and len(j['problems']) >= 2"
+
+: >"$tmp/empty.yaml"
+run validate -t "$tmp/empty.yaml"
+expect_status 2 "empty seed"
+head -c 4096 /dev/urandom >"$tmp/binary.yaml"
+run validate -t "$tmp/binary.yaml"
+expect_status 2 "binary seed"
+head -c 10485760 /dev/zero | tr '\0' 'a' >"$tmp/huge.yaml"
+run validate -t "$tmp/huge.yaml"
+expect_status 2 "10 MB seed"
+python3 -c "print('a: ' + '['*100000 + ']'*100000)" >"$tmp/deep.yaml"
+run validate -t "$tmp/deep.yaml"
+expect_status 2 "absurd nesting"
+printf 'cluster: {name: a\n  region: [\n' >"$tmp/malformed.yaml"
+run validate -t "$tmp/malformed.yaml"
+expect_status 2 "malformed YAML"
+expect_in "$tmp/err" "malformed.yaml:" "malformed YAML located"
+run validate -t "$tmp/does-not-exist.yaml"
+expect_status 2 "missing seed file"
+expect_in "$tmp/err" "does-not-exist.yaml" "missing seed named"
+
+# --- plan ----------------------------------------------------------------
+for s in "$seeds"/*.yaml; do
+	run plan -t "$s"
+	expect_status 0 "plan $(basename "$s")"
+	run plan -t "$s" --output json
+	expect_status 0 "plan $(basename "$s") --output json"
+	expect_py "plan $(basename "$s") json has steps and totals" \
+		"j['petal_plan_version'] == 1 and len(j['steps']) > 0 and j['totals']['ready_minutes'] > 0"
+done
+
+run plan -t "$seeds/hybrid.yaml" --output json
+expect_py "hybrid: ready near 25 minutes" "15 <= j['totals']['ready_minutes'] <= 35"
+expect_py "hybrid: baseline 4-8 h" "240 <= j['totals']['baseline_minutes'] <= 480"
+expect_py "hybrid: four tiers used" \
+	"set(t['tier'] for t in j['tiers'] if t['packages']) >= {'ami', 'binary-cache', 'source'}"
+expect_py "hybrid: gcc in the AMI" \
+	"any(t['tier'] == 'ami' and any(p.startswith('gcc') for p in t['packages']) for t in j['tiers'])"
+expect_py "hybrid: the seed hash is 64 hex digits" "len(j['seed']['hash']) == 64"
+
+run plan -t "$seeds/hybrid.yaml"
+expect_in "$tmp/out" "ami" "text plan names the ami tier"
+expect_in "$tmp/out" "binary-cache" "text plan names the binary-cache tier"
+expect_not_in "$tmp/out" "$(printf '\033')" "no colour when stdout is not a terminal"
+
+run plan "$seeds/hybrid.yaml" --clusters 10 --months 6 --output json
+expect_status 0 "cost comparison"
+expect_py "comparison has three options, one cheapest" \
+	"len(j['cost_comparison']['options']) == 3 and sum(1 for o in j['cost_comparison']['options'] if o['cheapest']) == 1"
+
+run plan -t "$seeds/hybrid.yaml" --clusters 10
+expect_status 2 "--clusters without --months"
+run plan -t "$seeds/hybrid.yaml" --months 0 --clusters 1
+expect_status 2 "--months 0"
+run plan
+expect_status 2 "plan without a seed"
+run plan -t "$tmp/bad.yaml"
+expect_status 2 "plan on an invalid seed"
+
+# A cloud without images: the ami tier declines and the packages fall back.
+sed 's/^  os: alinux2023/  os: alinux2023\n  cloud: local/' "$seeds/hybrid.yaml" >"$tmp/local.yaml"
+run plan -t "$tmp/local.yaml" --output json
+expect_status 0 "plan on cloud local"
+expect_py "cloud local: nothing in the AMI" \
+	"not any(t['tier'] == 'ami' and t['packages'] for t in j['tiers'])"
+expect_py "cloud local: the decline is explained" \
+	"any(d['tier'] == 'ami' for t in j['tiers'] for d in t.get('declined', []))"
+
+# No plugins at all: a clear error, exit 3.
+mkdir "$tmp/noplugins"
+status=0
+PETAL_PLUGIN_PATH="$tmp/noplugins" "$PETAL_BIN" plan -t "$seeds/hybrid.yaml" >"$tmp/out" 2>"$tmp/err" || status=$?
+expect_status 3 "plan with no plugins"
+
+# --- render --------------------------------------------------------------
+run plan -t "$seeds/hybrid.yaml" --render "$tmp/r" --subnet-id subnet-0123456789abcdef0 --key-name lab
+expect_status 0 "render"
+for f in cluster-config.yaml build-instance.sh node-bootstrap.sh spack.yaml modules.yaml; do
+	if [ -s "$tmp/r/$f" ]; then ok; else not_ok "render wrote $f"; fi
+done
+run plan -t "$seeds/hybrid.yaml" --key-name lab
+expect_status 2 "--key-name without --render"
+
+# --- colour on a terminal, never with NO_COLOR -----------------------------
+if command -v script >/dev/null 2>&1; then
+	env -u NO_COLOR TERM=xterm script -qec "$PETAL_BIN plan -t $seeds/hybrid.yaml" /dev/null >"$tmp/tty" 2>&1 || true
+	expect_in "$tmp/tty" "$(printf '\033[')" "colour on a terminal"
+	NO_COLOR=1 TERM=xterm script -qec "$PETAL_BIN plan -t $seeds/hybrid.yaml" /dev/null >"$tmp/tty" 2>&1 || true
+	expect_not_in "$tmp/tty" "$(printf '\033[')" "no colour with NO_COLOR on a terminal"
+fi
+
+finish
