@@ -28,11 +28,24 @@ struct petal_entry {
 	enum petal_entry_state state;
 	enum petal_dir_origin origin;
 	char *reason;      /* REJECTED: why; SHADOWED: by which path */
-	/* from the descriptor, once peeked (ACTIVE and a REJECTED that got that far) */
+	/* from the descriptor, once peeked (ACTIVE only: a rejected plugin is
+	   closed again, so its descriptor is gone; see the copies below) */
 	const struct petal_plugin *desc;
 	void *handle;      /* dlopen handle, NULL until loaded */
 	void *ctx;         /* from init, once initialised */
 	int initialised;
+
+	/* Copied out of the descriptor before a rejected plugin is closed, so a
+	   listing can still show what it claimed to be. */
+	long abi;          /* -1 until a descriptor with the right magic was read */
+	int have_desc;     /* the ABI matched: kind, rank, names below are known */
+	uint32_t kind;     /* the descriptor's kind (0 when unknown) */
+	int rank;
+	char *desc_name;   /* NULL when the descriptor had none */
+	char *version;
+	char *summary;
+	int init_rc;       /* init's result once it ran: it runs at most once */
+	int init_ran;
 };
 
 struct petal_registry {
@@ -42,11 +55,16 @@ struct petal_registry {
 	enum petal_dir_origin *dir_origin;
 	size_t n_dirs;
 	const struct petal_host *host;
+	int scanned;       /* scan runs once per registry */
 };
 
-/* The directories searched, in order: PETAL_PLUGIN_PATH (':'-separated)
-   alone when set, else user, site and built-in. */
+/* The directories searched, in order: PETAL_PLUGIN_PATH (':'-separated, empty
+   parts skipped) alone when set, else user, site and built-in.  Appends to
+   reg->dirs. */
 void petal_registry_default_dirs(struct petal_registry *reg);
+/* Append one directory to the search path (tests, --plugin-dir). */
+void petal_registry_add_dir(struct petal_registry *reg, const char *dir,
+                            enum petal_dir_origin origin);
 
 /* Scan the directories and dlopen every candidate to check its descriptor
    (magic, ABI, kind, name, ops); no plugin's init runs.  Rejections are
@@ -56,17 +74,26 @@ int petal_registry_scan(struct petal_registry *reg, struct petal_error *err);
 /* The active plugin of kind and name, or NULL. */
 struct petal_entry *petal_registry_find(struct petal_registry *reg, enum petal_kind kind,
                                         const char *name);
-/* Active tiers in rank order (ties by name); caller frees the array. */
+/* Active tiers in rank order (ties by name); caller frees the array (NULL
+   when there are none). */
 size_t petal_registry_tiers(struct petal_registry *reg, struct petal_entry ***out);
 
-/* Run init (once) with the host table. */
+/* Run init (once) with the host table.  An entry that is not active, or
+   whose init failed, gives PETAL_EPLUGIN naming the plugin. */
 int petal_entry_init(struct petal_entry *e, const struct petal_host *host,
                      struct petal_error *err);
 
-/* fini every initialised plugin, dlclose, free. */
+/* fini every initialised plugin, dlclose, free.  The registry is left empty
+   (zeroed) and may be released again. */
 void petal_registry_release(struct petal_registry *reg);
+
+/* The name a listing shows: the one the file name gives (so a descriptor
+   that disagrees shows under the name it was looked up by), or the file's
+   base name when that does not parse. */
+const char *petal_entry_name(const struct petal_entry *e);
 
 const char *petal_entry_state_name(enum petal_entry_state s);
 const char *petal_kind_name(uint32_t kind); /* "tier", "cloud" or NULL */
+const char *petal_dir_origin_name(enum petal_dir_origin o); /* "env", "user", ... */
 
 #endif
