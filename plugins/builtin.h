@@ -26,4 +26,85 @@ HIDDEN int source_render(void *ctx, struct petal_renderer *r,
                          const struct petal_package *const *pkgs, size_t n,
                          struct petal_error *err);
 
+/* ---- render helpers (used by each tier's render.c) --------------------------
+   Shell lines built for the rendered scripts.  Every value that comes from the
+   seed goes through tier_line_quoted: a seed is user input, and a spec such as
+   `foo cflags="-O3"` or a hostile string must reach the command as one word. */
+#include <string.h>
+
+struct tier_line {
+	const struct petal_host *host;
+	char *buf;
+	size_t len, cap;
+};
+
+static inline void tier_line_addn(struct tier_line *l, const char *s, size_t n)
+{
+	if (l->len + n + 1 > l->cap) {
+		size_t cap = l->cap ? l->cap : 64;
+		char *nb;
+
+		while (cap < l->len + n + 1)
+			cap *= 2;
+		nb = l->host->alloc(cap);
+		if (l->len)
+			memcpy(nb, l->buf, l->len);
+		l->host->free(l->buf);
+		l->buf = nb;
+		l->cap = cap;
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+}
+
+static inline void tier_line_add(struct tier_line *l, const char *s)
+{
+	tier_line_addn(l, s, strlen(s));
+}
+
+/* s as one POSIX shell word: single quotes, each ' written '\'' */
+static inline void tier_line_quoted(struct tier_line *l, const char *s)
+{
+	tier_line_add(l, "'");
+	for (const char *q; (q = strchr(s, '\'')) != NULL; s = q + 1) {
+		tier_line_addn(l, s, (size_t)(q - s));
+		tier_line_add(l, "'\\''");
+	}
+	tier_line_add(l, s);
+	tier_line_add(l, "'");
+}
+
+/* The text built so far ("" when nothing), then start again. */
+static inline const char *tier_line_str(const struct tier_line *l)
+{
+	return l->buf != NULL ? l->buf : "";
+}
+
+static inline void tier_line_reset(struct tier_line *l)
+{
+	l->len = 0;
+	if (l->buf != NULL)
+		l->buf[0] = '\0';
+}
+
+static inline void tier_line_release(struct tier_line *l)
+{
+	l->host->free(l->buf);
+	l->buf = NULL;
+	l->len = l->cap = 0;
+}
+
+/* Append each package's spec as one quoted word, one per continued line. */
+static inline void tier_line_specs(struct tier_line *l,
+                                   const struct petal_package *const *pkgs, size_t n,
+                                   const char *indent)
+{
+	for (size_t i = 0; i < n; i++) {
+		tier_line_add(l, " \\\n");
+		tier_line_add(l, indent);
+		tier_line_quoted(l, pkgs[i]->spec);
+	}
+}
+
 #endif

@@ -1,16 +1,198 @@
-/* The container tier's render op: its fragments for the rendered artifacts. */
+/* The container tier's render op: images pulled at boot, run with Apptainer
+ * and exposed as Lmod modules.
+ *
+ * Each node pulls every image to /opt/petal/containers/<image>.sif (the image
+ * reference without its scheme, each character outside [A-Za-z0-9._-] written
+ * '_': the core's modules.yaml names the same file), then writes for each
+ * module a wrapper per executable (exec apptainer exec <sif> <cmd>) under
+ * /opt/petal/wrappers/<module>/ and a modulefile /opt/petal/modules/<module>.lua
+ * that puts them on PATH.  Wrappers rather than shell functions: they work in
+ * batch scripts and under srun, and with any module system. */
 #include <petal/plugin.h>
 
 #include "../builtin.h"
 
-int container_render(void *ctx, struct petal_renderer *r,
-                const struct petal_package *const *pkgs, size_t n,
-                struct petal_error *err)
+#define CONTAINERS_DIR "/opt/petal/containers"
+#define MODULES_DIR "/opt/petal/modules"
+#define WRAPPERS_DIR "/opt/petal/wrappers"
+
+static int safe_char(char c)
 {
-	(void)ctx;
-	(void)r;
-	(void)pkgs;
-	(void)n;
-	(void)err;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+/* s with every character outside [A-Za-z0-9._-] written '_' (and no leading
+   '.', so never "." or ".."): safe in a path, in Lua and in shell. */
+static void add_safe(struct tier_line *l, const char *s)
+{
+	if (*s == '.')
+		tier_line_add(l, "_");
+	for (; *s; s++) {
+		char c = safe_char(*s) ? *s : '_';
+
+		tier_line_addn(l, &c, 1);
+	}
+}
+
+static void add_image_uri(struct tier_line *l, const char *image)
+{
+	if (strstr(image, "://") == NULL)
+		tier_line_add(l, "docker://");
+	tier_line_add(l, image);
+}
+
+static void add_sif(struct tier_line *l, const char *image)
+{
+	const char *scheme = strstr(image, "://");
+
+	tier_line_add(l, CONTAINERS_DIR "/");
+	add_safe(l, scheme != NULL ? scheme + 3 : image);
+	tier_line_add(l, ".sif");
+}
+
+/* "samtools/1.17", or "samtools" when the seed gives no version */
+static void add_module_name(struct tier_line *l, const struct petal_package *p)
+{
+	add_safe(l, p->name);
+	if (p->version != NULL && *p->version) {
+		tier_line_add(l, "/");
+		add_safe(l, p->version);
+	}
+}
+
+/* s inside a Lua double-quoted string */
+static void add_lua_string(struct tier_line *l, const char *s)
+{
+	tier_line_add(l, "\"");
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			tier_line_add(l, "\\");
+		if (*s == '\n' || *s == '\r')
+			tier_line_add(l, " ");
+		else
+			tier_line_addn(l, s, 1);
+	}
+	tier_line_add(l, "\"");
+}
+
+/* Was this image pulled for an earlier package of the list? */
+static int seen_image(const struct petal_package *const *pkgs, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(pkgs[j]->image, pkgs[i]->image) == 0)
+			return 1;
 	return 0;
+}
+
+/* Lines that write one module: its wrapper and its modulefile. */
+static void add_module_lines(struct tier_line *l, const struct tier_line *name,
+                             const struct petal_package *p)
+{
+	const struct petal_host *host = l->host;
+	struct tier_line t = { .host = host };
+
+	tier_line_add(l, "mkdir -p ");
+	tier_line_add(&t, WRAPPERS_DIR "/");
+	tier_line_add(&t, tier_line_str(name));
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, "\n");
+
+	/* the wrapper: the sif path and command are already [A-Za-z0-9._/-] */
+	tier_line_reset(&t);
+	tier_line_add(&t, "exec apptainer exec ");
+	add_sif(&t, p->image);
+	tier_line_add(&t, " ");
+	add_safe(&t, p->name);
+	tier_line_add(&t, " \"$@\"");
+	tier_line_add(l, "# shellcheck disable=SC2016\nprintf '%s\\n' '#!/bin/sh' ");
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, " >");
+	tier_line_reset(&t);
+	tier_line_add(&t, WRAPPERS_DIR "/");
+	tier_line_add(&t, tier_line_str(name));
+	tier_line_add(&t, "/");
+	add_safe(&t, p->name);
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, "\nchmod 0755 ");
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, "\n");
+
+	/* the modulefile */
+	tier_line_reset(&t);
+	tier_line_add(&t, MODULES_DIR "/");
+	tier_line_add(&t, tier_line_str(name));
+	tier_line_add(l, "mkdir -p \"$(dirname ");
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, ")\"\nprintf '%s\\n' ");
+	tier_line_reset(&t);
+	tier_line_add(&t, "whatis(");
+	add_lua_string(&t, p->image);
+	tier_line_add(&t, ")");
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, " ");
+	tier_line_reset(&t);
+	tier_line_add(&t, "prepend_path(\"PATH\", \"" WRAPPERS_DIR "/");
+	tier_line_add(&t, tier_line_str(name));
+	tier_line_add(&t, "\")");
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, " >");
+	tier_line_reset(&t);
+	tier_line_add(&t, MODULES_DIR "/");
+	tier_line_add(&t, tier_line_str(name));
+	tier_line_add(&t, ".lua");
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, "\n");
+	tier_line_release(&t);
+}
+
+int container_render(void *ctx, struct petal_renderer *r,
+                     const struct petal_package *const *pkgs, size_t n,
+                     struct petal_error *err)
+{
+	const struct petal_host *host = ((const struct tier_ctx *)ctx)->host;
+	struct tier_line l = { .host = host }, name = { .host = host };
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (pkgs[i]->image == NULL || pkgs[i]->name == NULL)
+			return host->fail(err, PETAL_EINVAL,
+			                  "container: package '%s' has no image", pkgs[i]->spec);
+
+	tier_line_add(&l, "# container: pulled at boot, run with Apptainer, one module each\n"
+	                  "command -v apptainer >/dev/null 2>&1 || petal_os_install apptainer\n"
+	                  "mkdir -p " CONTAINERS_DIR " " MODULES_DIR " " WRAPPERS_DIR "\n");
+	for (size_t i = 0; i < n; i++) {
+		if (seen_image(pkgs, i))
+			continue;
+		tier_line_add(&l, "apptainer pull --force ");
+		tier_line_reset(&name);
+		add_sif(&name, pkgs[i]->image);
+		tier_line_quoted(&l, tier_line_str(&name));
+		tier_line_add(&l, " ");
+		tier_line_reset(&name);
+		add_image_uri(&name, pkgs[i]->image);
+		tier_line_quoted(&l, tier_line_str(&name));
+		tier_line_add(&l, "\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		tier_line_reset(&name);
+		add_module_name(&name, pkgs[i]);
+		rc = host->render_add(r, PETAL_FRAG_MODULE, tier_line_str(&name),
+		                      pkgs[i]->image, err);
+		if (rc < 0)
+			goto out_lines;
+		add_module_lines(&l, &name, pkgs[i]);
+	}
+	/* after the system's own Lmod set-up (z00_lmod.sh) */
+	tier_line_add(&l, "printf '%s\\n' 'module use " MODULES_DIR " 2>/dev/null || true'"
+	                  " >/etc/profile.d/z01-petal-modules.sh");
+	rc = host->render_add(r, PETAL_FRAG_NODE_SCRIPT, NULL, tier_line_str(&l), err);
+
+out_lines:
+	tier_line_release(&name);
+	tier_line_release(&l);
+	return rc < 0 ? rc : 0;
 }
