@@ -27,6 +27,10 @@ struct petal_node {
 int petal_node_parse(const char *file, const char *text, size_t len,
                      struct petal_node **out, struct petal_error *err);
 void petal_node_free(struct petal_node *n);
+/* The same, with the position and message apart (no file name), for callers
+   that collect problems as diagnostics.  msg gets at most msglen bytes. */
+int petal_node_parse_at(const char *text, size_t len, struct petal_node **out,
+                        int *line, int *col, char *msg, size_t msglen);
 
 /* Accessors; all accept NULL and answer "absent". */
 const struct petal_node *petal_node_get(const struct petal_node *n, const char *key);

@@ -21,6 +21,7 @@ struct petal_diags {
 	char *file;
 	struct petal_diag *items;
 	size_t n, cap;
+	size_t dropped; /* problems past the first 200, counted only */
 };
 
 enum petal_capacity {
@@ -108,6 +109,13 @@ char *petal_diags_format(const struct petal_diags *d);
 char *petal_seed_canonical(const struct petal_seed *seed);
 /* sha256 hex of petal_seed_canonical into out[65]. */
 void petal_seed_hash(const struct petal_seed *seed, char out[65]);
+
+/* The tier the seed's sections assign a package to, by the rules of
+   petal-seed(5): "ami", "binary-cache", "container" or "source".  Tier
+   plugins decide for themselves; this is what the seed says (and what the
+   seed hash records). */
+const char *petal_seed_pkg_tier(const struct petal_seed *seed,
+                                const struct petal_seed_pkg *pkg);
 
 /* "12h", "90m", "90d", "30s", "1h30m" -> seconds; -1 when malformed. */
 long petal_parse_duration(const char *text);
