@@ -19,9 +19,37 @@ struct petal_render_opts {
  *   node-bootstrap.sh    OnNodeConfigured script
  *   spack.yaml           Spack environment (with the binary-cache mirror)
  *   modules.yaml         Lmod configuration (container modules)
- */
+ * Each tier that claimed packages is init'ed and asked, in rank order, for its
+ * fragments.  PETAL_EINVAL, with nothing written, when there is no subnet
+ * (opts->subnet_id, else the seed's network.subnet_id) or a value would be
+ * invalid in the cluster config; PETAL_EPLUGIN when a claiming tier is not
+ * loaded.
+ *
+ * Image.CustomAmi is written only when it is an AMI id (ami- and 8 or 17
+ * characters); an AMI name (the seed's custom_ami, or "petal-" and the first
+ * 16 digits of the seed hash for an image petal bakes) is left out, and
+ * said so in a comment: `petal create` sets the id once the image exists.
+ *
+ * What tiers' script lines may use (both scripts, bash, set -euo pipefail):
+ *   spack              on PATH, Spack at PETAL_SPACK_VERSION in PETAL_SPACK_ROOT,
+ *                      with every PETAL_FRAG_SPACK_MIRROR added (site scope)
+ *   "$PETAL_JOBS"      parallel build jobs (software.build_parallel, else nproc)
+ *   petal_os_install   install OS packages (dnf, yum or apt-get)
+ *   petal_is_head_node true on the head node (node-bootstrap.sh only)
+ * A tier's lines run in a function of their own; build-instance.sh takes the
+ * parts to run as arguments ("all", the default, or tier names), so the AMI
+ * bake and the cache fill can run on two instances.  It logs to
+ * /var/log/petal-build.log and ends with "petal: build finished for seed
+ * <hash>"; node-bootstrap.sh logs to /var/log/petal-bootstrap.log. */
 int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
                  const struct petal_render_opts *opts, struct petal_error *err);
+
+/* Where the node bootstrap script (and the other files) belong in S3:
+ * s3://<cache bucket>/<cache prefix>/petal/<seed hash>, or, with no binary
+ * cache, s3://petal-artifacts-<first 16 digits of the hash>/petal/<seed hash>;
+ * no trailing '/'.  The config's OnNodeConfigured script is this URL with
+ * "/node-bootstrap.sh".  Caller frees. */
+char *petal_render_artifacts_url(const struct petal_seed_info *info);
 
 /* Behind host->renderer_seed and host->render_add. */
 const struct petal_seed_info *petal_renderer_seed(struct petal_renderer *r);

@@ -1,0 +1,312 @@
+/* cluster-config.yaml: the ParallelCluster 3 configuration a plan implies,
+ * written with libyaml's emitter and held to ParallelCluster's own schema for
+ * every member petal writes (cli/src/pcluster/schemas/cluster_schema.py and
+ * the config validators): values that pattern would refuse are refused here,
+ * with what to do, rather than written. */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "render_int.h"
+
+#define NAME_MAX_LEN 25 /* queue and compute resource names */
+
+/* ParallelCluster's SUPPORTED_OSES */
+static const char *const supported_oses[] = {
+	"alinux2", "alinux2023", "ubuntu2004", "ubuntu2204",
+	"rhel8", "rocky8", "rhel9", "rocky9", NULL,
+};
+
+/* ^<prefix>[0-9a-z]{8}$|^<prefix>[0-9a-z]{17}$ (AMI, subnet ids) */
+static int is_aws_id(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix), len;
+
+	if (s == NULL || strncmp(s, prefix, n) != 0)
+		return 0;
+	s += n;
+	len = strlen(s);
+	if (len != 8 && len != 17)
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s)))
+			return 0;
+	return 1;
+}
+
+/* ^[a-z][a-z0-9-]*$, at most 25 characters, not "default" (NameValidator) */
+static int is_pcluster_name(const char *s)
+{
+	if (s == NULL || !islower((unsigned char)s[0]) || strlen(s) > NAME_MAX_LEN ||
+	    strcmp(s, "default") == 0)
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* S3AccessSchema.bucket_name: ^[\*a-z0-9\-\.]+$ */
+static int is_bucket_name(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 0;
+	return strspn(s, "*abcdefghijklmnopqrstuvwxyz0123456789-.") == strlen(s);
+}
+
+static int is_supported_os(const char *os)
+{
+	for (size_t i = 0; supported_oses[i] != NULL; i++)
+		if (os != NULL && strcmp(os, supported_oses[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Buckets the nodes read: the artifacts bucket (the bootstrap script), then
+   those the tiers asked for, once each. */
+static void emit_iam(struct yout *y, const struct petal_renderer *r)
+{
+	const char **seen = NULL;
+	size_t n_seen = 0, cap_seen = 0;
+
+	PETAL_PUSH(seen, n_seen, cap_seen, r->artifacts_bucket);
+	for (size_t i = 0; i < r->n_frags; i++) {
+		const struct render_frag *f = &r->frags[i];
+		int dup = 0;
+
+		if (f->kind != PETAL_FRAG_PCLUSTER || strcmp(f->key, "Iam.S3Access") != 0)
+			continue;
+		for (size_t j = 0; j < n_seen; j++)
+			dup |= strcmp(seen[j], f->text) == 0;
+		if (!dup)
+			PETAL_PUSH(seen, n_seen, cap_seen, f->text);
+	}
+	yout_str(y, "Iam");
+	yout_map(y);
+	yout_str(y, "S3Access");
+	yout_seq(y);
+	for (size_t i = 0; i < n_seen; i++) {
+		yout_map(y);
+		yout_kstr(y, "BucketName", seen[i]);
+		yout_str(y, "EnableWriteAccess");
+		yout_bool(y, 0);
+		yout_map_end(y);
+	}
+	yout_seq_end(y);
+	yout_map_end(y);
+	free(seen);
+}
+
+static void emit_custom_actions(struct yout *y, const struct petal_renderer *r)
+{
+	char *url = petal_xasprintf("%s/node-bootstrap.sh", r->artifacts_url);
+
+	yout_str(y, "CustomActions");
+	yout_map(y);
+	yout_str(y, "OnNodeConfigured");
+	yout_map(y);
+	yout_kstr(y, "Script", url);
+	yout_map_end(y);
+	yout_map_end(y);
+	free(url);
+}
+
+/* Compute resource names: "c5.18xlarge" -> "c5-18xlarge"; "cr<i>" when that
+   is not a valid name or repeats an earlier one of the queue. */
+static char **resource_names(const struct petal_queue *q)
+{
+	char **names = petal_xcalloc(q->n_instance_types, sizeof(*names));
+
+	for (size_t i = 0; i < q->n_instance_types; i++) {
+		char *name = petal_xstrndup(q->instance_types[i], NAME_MAX_LEN);
+
+		for (char *p = name; *p; p++) {
+			*p = (char)tolower((unsigned char)*p);
+			if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p))
+				*p = '-';
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(names[j], name) == 0)
+				name[0] = '\0';
+		if (!is_pcluster_name(name)) {
+			free(name);
+			name = petal_xasprintf("cr%zu", i + 1);
+		}
+		names[i] = name;
+	}
+	return names;
+}
+
+static int check_queue(const struct petal_queue *q, struct petal_error *err)
+{
+	if (!is_pcluster_name(q->name))
+		return petal_fail(err, PETAL_EINVAL,
+		                  "render: queue name '%s' is not valid for ParallelCluster: "
+		                  "it must match ^[a-z][a-z0-9-]*$, be at most %d characters "
+		                  "and not be 'default'", q->name, NAME_MAX_LEN);
+	if (q->n_instance_types == 0)
+		return petal_fail(err, PETAL_EINVAL, "render: queue '%s' has no instance type",
+		                  q->name);
+	if (q->max_count < 1 || q->min_count < 0 || q->min_count > q->max_count)
+		return petal_fail(err, PETAL_EINVAL,
+		                  "render: queue '%s': min_count %d and max_count %d must satisfy "
+		                  "0 <= min_count <= max_count and max_count >= 1",
+		                  q->name, q->min_count, q->max_count);
+	return 0;
+}
+
+static void emit_queue(struct yout *y, const struct petal_renderer *r,
+                       const struct petal_queue *q)
+{
+	char **names;
+
+	yout_map(y);
+	yout_kstr(y, "Name", q->name);
+	yout_kstr(y, "CapacityType", q->capacity == PETAL_CAPACITY_SPOT ? "SPOT" : "ONDEMAND");
+	yout_str(y, "Networking");
+	yout_map(y);
+	yout_str(y, "SubnetIds");
+	yout_seq(y);
+	yout_str(y, r->subnet_id);
+	yout_seq_end(y);
+	yout_map_end(y);
+	/* one compute resource per instance type: ParallelCluster requires the
+	   types of one resource to match in vCPUs, which a seed need not */
+	yout_str(y, "ComputeResources");
+	yout_seq(y);
+	names = resource_names(q);
+	for (size_t i = 0; i < q->n_instance_types; i++) {
+		yout_map(y);
+		yout_kstr(y, "Name", names[i]);
+		yout_str(y, "Instances");
+		yout_seq(y);
+		yout_map(y);
+		yout_kstr(y, "InstanceType", q->instance_types[i]);
+		yout_map_end(y);
+		yout_seq_end(y);
+		/* static nodes come from the first type only */
+		yout_kint(y, "MinCount", i == 0 ? q->min_count : 0);
+		yout_kint(y, "MaxCount", q->max_count);
+		yout_map_end(y);
+		free(names[i]);
+	}
+	free(names);
+	yout_seq_end(y);
+	emit_custom_actions(y, r);
+	emit_iam(y, r);
+	yout_map_end(y);
+}
+
+static char *header(const struct petal_renderer *r, const char *ami_name)
+{
+	const struct petal_seed_info *info = &r->plan->info;
+	struct petal_strbuf h = PETAL_STRBUF_INIT;
+
+	petal_strbuf_puts(&h, "# ParallelCluster 3 cluster configuration, rendered by petal from ");
+	render_comment(&h, info->path != NULL ? info->path : "a seed");
+	petal_strbuf_puts(&h, "\n# seed hash ");
+	render_comment(&h, info->hash);
+	petal_strbuf_puts(&h, "\n# OnNodeConfigured runs node-bootstrap.sh: it must be uploaded to\n#   ");
+	render_comment(&h, r->artifacts_url);
+	petal_strbuf_puts(&h, "/node-bootstrap.sh\n# before the cluster is created (`petal create` does).\n");
+	if (ami_name != NULL) {
+		petal_strbuf_puts(&h, "# Image.CustomAmi is left out: '");
+		render_comment(&h, ami_name);
+		petal_strbuf_puts(&h, "' is an AMI name, not an id.\n"
+		                      "#   The image is baked by build-instance.sh and tagged with the "
+		                      "seed hash;\n#   `petal create` sets CustomAmi to its id "
+		                      "(ami-...) once it exists.\n");
+	}
+	petal_strbuf_puts(&h, "# Each queue has one compute resource per instance type; max_count "
+	                      "applies to each.\n");
+	return petal_strbuf_detach(&h);
+}
+
+int render_cluster_config(const struct petal_renderer *r, char **out, struct petal_error *err)
+{
+	const struct petal_seed_info *info = &r->plan->info;
+	const struct petal_seed *seed = r->plan->seed;
+	const struct render_frag *ami = render_find(r, PETAL_FRAG_PCLUSTER, "Image.CustomAmi");
+	const char *ami_name = NULL;
+	struct yout y;
+	char *head;
+	int rc;
+
+	*out = NULL;
+	if (!is_supported_os(info->os))
+		return petal_fail(err, PETAL_EINVAL,
+		                  "render: os '%s' is not one ParallelCluster supports (alinux2, "
+		                  "alinux2023, ubuntu2004, ubuntu2204, rhel8, rocky8, rhel9, rocky9)",
+		                  info->os != NULL ? info->os : "(none)");
+	if (info->head_node == NULL || *info->head_node == '\0')
+		return petal_fail(err, PETAL_EINVAL, "render: the seed names no head node instance type");
+	for (size_t i = 0; i < seed->n_queues; i++) {
+		rc = check_queue(&seed->queues[i], err);
+		if (rc < 0)
+			return rc;
+	}
+	if (seed->n_queues == 0)
+		return petal_fail(err, PETAL_EINVAL, "render: the seed has no queue");
+	if (ami != NULL && !is_aws_id(ami->text, "ami-"))
+		ami_name = ami->text;
+
+	yout_init(&y);
+	yout_map(&y);
+	if (info->region != NULL)
+		yout_kstr(&y, "Region", info->region);
+	yout_str(&y, "Image");
+	yout_map(&y);
+	yout_kstr(&y, "Os", info->os);
+	if (ami != NULL && ami_name == NULL)
+		yout_kstr(&y, "CustomAmi", ami->text);
+	yout_map_end(&y);
+
+	yout_str(&y, "HeadNode");
+	yout_map(&y);
+	yout_kstr(&y, "InstanceType", info->head_node);
+	yout_str(&y, "Networking");
+	yout_map(&y);
+	yout_kstr(&y, "SubnetId", r->subnet_id);
+	yout_map_end(&y);
+	if (r->key_name != NULL) {
+		yout_str(&y, "Ssh");
+		yout_map(&y);
+		yout_kstr(&y, "KeyName", r->key_name);
+		yout_map_end(&y);
+	}
+	emit_custom_actions(&y, r);
+	emit_iam(&y, r);
+	yout_map_end(&y);
+
+	yout_str(&y, "Scheduling");
+	yout_map(&y);
+	yout_kstr(&y, "Scheduler", "slurm");
+	yout_str(&y, "SlurmQueues");
+	yout_seq(&y);
+	for (size_t i = 0; i < seed->n_queues; i++)
+		emit_queue(&y, r, &seed->queues[i]);
+	yout_seq_end(&y);
+	yout_map_end(&y);
+	yout_map_end(&y);
+
+	head = header(r, ami_name);
+	rc = yout_finish(&y, head, out, err);
+	free(head);
+	return rc;
+}
+
+int render_check_ids(const char *subnet_id, const char *bucket, struct petal_error *err)
+{
+	if (!is_aws_id(subnet_id, "subnet-"))
+		return petal_fail(err, PETAL_EINVAL,
+		                  "render: subnet '%s' is not a subnet id (subnet- and 8 or 17 "
+		                  "lowercase letters or digits): pass --subnet-id or fix "
+		                  "network.subnet_id", subnet_id);
+	if (!is_bucket_name(bucket))
+		return petal_fail(err, PETAL_EINVAL,
+		                  "render: bucket '%s' is not a valid S3 bucket name for "
+		                  "ParallelCluster's S3Access (lowercase letters, digits, '-', '.')",
+		                  bucket);
+	return 0;
+}

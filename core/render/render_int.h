@@ -1,0 +1,87 @@
+/* Inside core/render: the renderer and the pieces that assemble its files. */
+#ifndef PETAL_RENDER_INT_H
+#define PETAL_RENDER_INT_H
+
+#include <stddef.h>
+
+#include <yaml.h>
+
+#include "../util/util.h"
+#include "render.h"
+
+/* One fragment a tier added, remembered with the tier that added it. */
+struct render_frag {
+	enum petal_fragment kind;
+	char *tier;
+	char *key;  /* NULL for kinds without a key */
+	char *text;
+};
+
+struct petal_renderer {
+	const struct petal_plan *plan;
+	const char *tier; /* the tier whose render op runs now */
+	struct render_frag *frags;
+	size_t n_frags, cap_frags;
+
+	/* resolved before the files are assembled */
+	const char *subnet_id;
+	const char *key_name;     /* or NULL */
+	char *artifacts_bucket;
+	char *artifacts_url;      /* s3://bucket/[prefix/]petal/<hash>, no trailing '/' */
+};
+
+/* ---- YAML through libyaml's emitter (emit.c) ----------------------------- */
+
+/* Errors are sticky: every call after a failure does nothing, and
+   yout_finish reports the first. */
+struct yout {
+	yaml_emitter_t em;
+	struct petal_strbuf buf;
+	int failed;
+	char problem[128];
+};
+
+void yout_init(struct yout *y);
+void yout_map(struct yout *y);
+void yout_map_end(struct yout *y);
+void yout_seq(struct yout *y);
+void yout_seq_end(struct yout *y);
+/* A string: plain when YAML reads it back as that string, quoted otherwise
+   ("1234", "true", "null", "1e3", "0x1F", "2024-01-01", "yes", ...). */
+void yout_str(struct yout *y, const char *s);
+void yout_int(struct yout *y, long v);
+void yout_bool(struct yout *y, int v);
+void yout_kstr(struct yout *y, const char *key, const char *value);
+void yout_kint(struct yout *y, const char *key, long value);
+/* End the document; on success *out is the text (caller frees), prefixed by
+   `header` (comment lines, may be NULL). */
+int yout_finish(struct yout *y, const char *header, char **out, struct petal_error *err);
+/* Would s, written plain, read back as something other than this string? */
+int render_needs_quotes(const char *s);
+
+/* ---- text helpers (scripts.c) ------------------------------------------- */
+
+/* s as one POSIX shell word, single-quoted. */
+void render_shquote(struct petal_strbuf *sb, const char *s);
+/* s made safe inside a '#' comment line: printable ASCII only. */
+void render_comment(struct petal_strbuf *sb, const char *s);
+
+/* ---- the files ------------------------------------------------------------ */
+
+int render_cluster_config(const struct petal_renderer *r, char **out,
+                          struct petal_error *err);          /* pcluster.c */
+char *render_build_script(const struct petal_renderer *r); /* scripts.c */
+char *render_node_script(const struct petal_renderer *r);  /* scripts.c */
+int render_spack_yaml(const struct petal_renderer *r, char **out,
+                      struct petal_error *err);          /* spack.c */
+int render_modules_yaml(const struct petal_renderer *r, char **out,
+                        struct petal_error *err);        /* spack.c */
+
+/* Checks petal_render makes before anything is written (pcluster.c). */
+int render_check_ids(const char *subnet_id, const char *bucket, struct petal_error *err);
+
+/* The first fragment of kind (and key, when key is not NULL), or NULL. */
+const struct render_frag *render_find(const struct petal_renderer *r,
+                                      enum petal_fragment kind, const char *key);
+
+#endif

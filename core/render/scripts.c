@@ -1,0 +1,237 @@
+/* build-instance.sh and node-bootstrap.sh: a fixed preamble petal owns, then
+ * each tier's lines (PETAL_FRAG_BUILD_SCRIPT, PETAL_FRAG_NODE_SCRIPT) in rank
+ * order.  Every value from the seed is shell-quoted here; the tiers quote
+ * their own (plugins/builtin.h: tier_line_quoted). */
+#include "config.h"
+
+#include <string.h>
+
+#include "render_int.h"
+
+#define SPACK_ROOT "/opt/spack"
+
+void render_shquote(struct petal_strbuf *sb, const char *s)
+{
+	petal_strbuf_putc(sb, '\'');
+	for (const char *q; (q = strchr(s, '\'')) != NULL; s = q + 1) {
+		petal_strbuf_add(sb, s, (size_t)(q - s));
+		petal_strbuf_puts(sb, "'\\''");
+	}
+	petal_strbuf_puts(sb, s);
+	petal_strbuf_putc(sb, '\'');
+}
+
+void render_comment(struct petal_strbuf *sb, const char *s)
+{
+	for (; s != NULL && *s; s++)
+		petal_strbuf_putc(sb, *s >= 0x20 && *s < 0x7f ? *s : '?');
+}
+
+/* Shell helpers both scripts offer the tiers' lines (documented in render.h). */
+static const char helpers[] =
+	"# Install OS packages with whatever package manager the image has.\n"
+	"petal_os_install() {\n"
+	"\tif command -v dnf >/dev/null 2>&1; then\n"
+	"\t\tdnf -y -q install \"$@\"\n"
+	"\telif command -v yum >/dev/null 2>&1; then\n"
+	"\t\tyum -y -q install \"$@\"\n"
+	"\telif command -v apt-get >/dev/null 2>&1; then\n"
+	"\t\tapt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -y -q install \"$@\"\n"
+	"\telse\n"
+	"\t\techo \"petal: no package manager to install $*\" >&2\n"
+	"\t\treturn 1\n"
+	"\tfi\n"
+	"}\n"
+	"\n"
+	"# Spack at the pinned version in $PETAL_SPACK_ROOT (kept when an image has it).\n"
+	"petal_spack_setup() {\n"
+	"\tlocal ref\n"
+	"\tif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ]; then\n"
+	"\t\tcommand -v git >/dev/null 2>&1 || petal_os_install git\n"
+	"\t\tcase \"$PETAL_SPACK_VERSION\" in\n"
+	"\t\tdevelop | releases/* | v*) ref=$PETAL_SPACK_VERSION ;;\n"
+	"\t\t*) ref=v$PETAL_SPACK_VERSION ;;\n"
+	"\t\tesac\n"
+	"\t\tgit clone --quiet --depth 1 --branch \"$ref\" \\\n"
+	"\t\t\thttps://github.com/spack/spack.git \"$PETAL_SPACK_ROOT\"\n"
+	"\tfi\n"
+	"\texport PATH=\"$PETAL_SPACK_ROOT/bin:$PATH\"\n"
+	"}\n";
+
+static int has_kind(const struct petal_renderer *r, enum petal_fragment kind)
+{
+	return render_find(r, kind, NULL) != NULL;
+}
+
+static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
+                     const char *file, const char *what, const char *log, int jobs)
+{
+	const struct petal_seed_info *info = &r->plan->info;
+
+	petal_strbuf_printf(sb, "#!/bin/bash\n# %s: %s\n# Rendered by petal from ", file, what);
+	render_comment(sb, info->path != NULL ? info->path : "a seed");
+	petal_strbuf_puts(sb, " (cluster ");
+	render_comment(sb, info->cluster_name);
+	petal_strbuf_puts(sb, ", seed hash ");
+	render_comment(sb, info->hash);
+	petal_strbuf_printf(sb, ").\nset -euo pipefail\n\nreadonly PETAL_LOG=%s\n", log);
+	petal_strbuf_puts(sb, "exec > >(tee -a \"$PETAL_LOG\") 2>&1\n\nreadonly PETAL_SEED_HASH=");
+	render_shquote(sb, info->hash != NULL ? info->hash : "");
+	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_VERSION=");
+	render_shquote(sb, info->spack_version != NULL ? info->spack_version : "develop");
+	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_ROOT=" SPACK_ROOT "\n");
+	if (jobs > 0)
+		petal_strbuf_printf(sb, "PETAL_JOBS=%d\n", jobs);
+	else
+		petal_strbuf_puts(sb, "PETAL_JOBS=$(nproc)\n");
+	petal_strbuf_puts(sb, "export PETAL_JOBS\n\n");
+	petal_strbuf_puts(sb, helpers);
+}
+
+/* Spack, and the mirrors the tiers named, for the lines that follow. */
+static void spack_setup(struct petal_strbuf *sb, const struct petal_renderer *r)
+{
+	petal_strbuf_puts(sb, "\tpetal_spack_setup\n");
+	for (size_t i = 0; i < r->n_frags; i++) {
+		const struct render_frag *f = &r->frags[i];
+
+		if (f->kind != PETAL_FRAG_SPACK_MIRROR)
+			continue;
+		petal_strbuf_puts(sb, "\tspack mirror remove --scope site ");
+		render_shquote(sb, f->key);
+		petal_strbuf_puts(sb, " >/dev/null 2>&1 || true\n\tspack mirror add --scope site ");
+		render_shquote(sb, f->key);
+		petal_strbuf_putc(sb, ' ');
+		render_shquote(sb, f->text);
+		petal_strbuf_putc(sb, '\n');
+	}
+}
+
+/* "binary-cache" -> "tier_binary_cache" */
+static void function_name(struct petal_strbuf *sb, const char *tier)
+{
+	petal_strbuf_puts(sb, "tier_");
+	for (; *tier; tier++) {
+		char c = *tier;
+		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		petal_strbuf_putc(sb, ok ? c : '_');
+	}
+}
+
+/* The tiers, in the order they first added a fragment of kind (rank order). */
+static size_t tiers_of(const struct petal_renderer *r, enum petal_fragment kind,
+                       const char ***out)
+{
+	const char **tiers = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < r->n_frags; i++) {
+		int seen = 0;
+
+		if (r->frags[i].kind != kind)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			seen |= strcmp(tiers[j], r->frags[i].tier) == 0;
+		if (!seen)
+			PETAL_PUSH(tiers, n, cap, r->frags[i].tier);
+	}
+	*out = tiers;
+	return n;
+}
+
+/* One function per tier holding its lines, so a run can ask for one part. */
+static void tier_functions(struct petal_strbuf *sb, const struct petal_renderer *r,
+                           enum petal_fragment kind, const char **tiers, size_t n)
+{
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_putc(sb, '\n');
+		function_name(sb, tiers[t]);
+		petal_strbuf_puts(sb, "() {\n\techo \"petal: ");
+		render_comment(sb, tiers[t]);
+		petal_strbuf_puts(sb, "\"\n");
+		for (size_t i = 0; i < r->n_frags; i++) {
+			const struct render_frag *f = &r->frags[i];
+
+			if (f->kind != kind || strcmp(f->tier, tiers[t]) != 0)
+				continue;
+			petal_strbuf_puts(sb, f->text);
+			if (f->text[0] == '\0' || f->text[strlen(f->text) - 1] != '\n')
+				petal_strbuf_putc(sb, '\n');
+		}
+		petal_strbuf_puts(sb, "}\n");
+	}
+}
+
+char *render_build_script(const struct petal_renderer *r)
+{
+	struct petal_strbuf sb = PETAL_STRBUF_INIT;
+	const char **tiers;
+	size_t n = tiers_of(r, PETAL_FRAG_BUILD_SCRIPT, &tiers);
+
+	preamble(&sb, r, "build-instance.sh",
+	         "what the build instance runs (root, at boot): the AMI bake and the\n"
+	         "# binary-cache fill.  Usage: build-instance.sh [all | TIER...]; each\n"
+	         "# tier's part can run alone, on its own instance.",
+	         "/var/log/petal-build.log", r->plan->info.build_parallel);
+	tier_functions(&sb, r, PETAL_FRAG_BUILD_SCRIPT, tiers, n);
+
+	petal_strbuf_puts(&sb, "\npetal_main() {\n\tlocal part\n"
+	                       "\tif [ \"$#\" -eq 0 ]; then\n\t\tset -- all\n\tfi\n");
+	spack_setup(&sb, r);
+	petal_strbuf_puts(&sb, "\tfor part in \"$@\"; do\n\t\tcase \"$part\" in\n\t\tall)");
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_puts(&sb, "\n\t\t\t");
+		function_name(&sb, tiers[t]);
+	}
+	petal_strbuf_puts(&sb, n == 0 ? " : ;;\n" : "\n\t\t\t;;\n");
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_puts(&sb, "\t\t");
+		render_shquote(&sb, tiers[t]);
+		petal_strbuf_puts(&sb, ") ");
+		function_name(&sb, tiers[t]);
+		petal_strbuf_puts(&sb, " ;;\n");
+	}
+	petal_strbuf_puts(&sb, "\t\t*)\n\t\t\techo \"build-instance.sh: unknown part '$part' "
+	                       "(all");
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_puts(&sb, ", ");
+		render_comment(&sb, tiers[t]);
+	}
+	petal_strbuf_puts(&sb, ")\" >&2\n\t\t\texit 2\n\t\t\t;;\n\t\tesac\n\tdone\n"
+	                       "\techo \"petal: build finished for seed $PETAL_SEED_HASH\"\n}\n\n"
+	                       "petal_main \"$@\"\n");
+	free(tiers);
+	return petal_strbuf_detach(&sb);
+}
+
+char *render_node_script(const struct petal_renderer *r)
+{
+	struct petal_strbuf sb = PETAL_STRBUF_INIT;
+	const char **tiers;
+	size_t n = tiers_of(r, PETAL_FRAG_NODE_SCRIPT, &tiers);
+
+	preamble(&sb, r, "node-bootstrap.sh",
+	         "ParallelCluster's OnNodeConfigured script, on the head node and\n"
+	         "# on every compute node (root).",
+	         "/var/log/petal-bootstrap.log", 0);
+	petal_strbuf_puts(&sb, "\n# ParallelCluster writes the node's role here.\n"
+	                       "petal_is_head_node() {\n"
+	                       "\tgrep -qs '^cfn_node_type=HeadNode' /etc/parallelcluster/cfnconfig\n"
+	                       "}\n");
+	tier_functions(&sb, r, PETAL_FRAG_NODE_SCRIPT, tiers, n);
+
+	petal_strbuf_puts(&sb, "\npetal_main() {\n");
+	/* a stack of containers alone needs no Spack on the nodes */
+	if (has_kind(r, PETAL_FRAG_SPACK_SPEC) || has_kind(r, PETAL_FRAG_SPACK_MIRROR))
+		spack_setup(&sb, r);
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_putc(&sb, '\t');
+		function_name(&sb, tiers[t]);
+		petal_strbuf_putc(&sb, '\n');
+	}
+	petal_strbuf_puts(&sb, "\techo \"petal: node ready for seed $PETAL_SEED_HASH\"\n}\n\n"
+	                       "petal_main \"$@\"\n");
+	free(tiers);
+	return petal_strbuf_detach(&sb);
+}
