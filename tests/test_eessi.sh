@@ -109,4 +109,19 @@ expect_status 0 "plugins list with eessi masked"
 expect_py "a symlink to /dev/null masks eessi" \
 	"[p['state'] for p in j['plugins'] if p['name'] == 'eessi'] == ['masked', 'masked']"
 
+# --- a broken drop-in beside it: listed with its reason, the rest still load ----
+printf 'not a plugin\n' >"$plugdir/tier_broken.so"
+PETAL_PLUGIN_PATH="$plugdir:$builtin"
+run plugins list
+expect_status 0 "plugins list with a broken drop-in"
+expect_not_in "$tmp/out" "tier_broken.so" "plugins list leaves out files not in use"
+expect_in "$tmp/out" "1 more not in use" "plugins list says how many it left out"
+run plugins list --all
+expect_status 0 "plugins list --all with a broken drop-in"
+expect_in "$tmp/out" "$plugdir/tier_broken.so" "--all lists the broken file"
+expect_in "$tmp/out" "not an ELF shared object" "--all gives the reason"
+run plugins list --all --output json
+expect_py "the broken file is rejected, eessi still active" \
+	"[p['state'] for p in j['plugins'] if p['name'] in ('broken', 'eessi')] == ['rejected', 'active']"
+
 finish
