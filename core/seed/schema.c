@@ -71,6 +71,9 @@ char *petal_diags_format(const struct petal_diags *d)
 
 char *petal_schema_key(const char *parent, const char *key)
 {
+	/* keys such as c5.xlarge would read as two path components */
+	if (!*key || strpbrk(key, ".[]\" \t"))
+		return petal_xasprintf("%s[\"%s\"]", parent ? parent : "", key);
 	if (!parent || !*parent)
 		return petal_xstrdup(key);
 	return petal_xasprintf("%s.%s", parent, key);

@@ -496,8 +496,8 @@ int petal_seed_load(const char *path, struct petal_seed **out, struct petal_diag
 		const char *m = err ? err->msg : "cannot be read";
 		if (err && !strncmp(m, path, plen) && !strncmp(m + plen, ": ", 2))
 			m += plen + 2;
-		petal_diags_add(diags, 0, 0, NULL, "%s; a seed is a page of YAML (at most %d "
-		                "bytes)", m, PETAL_SEED_MAX_BYTES);
+		petal_diags_add(diags, 0, 0, NULL, "%s; a seed is a page of YAML, not a data "
+		                "file", m);
 		return invalid(diags, before, err);
 	}
 	if (rc)
