@@ -156,8 +156,10 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 			PETAL_PUSH(pkgs.items, pkgs.n, pkgs.cap,
 			           petal_xasprintf("pkg=%s %s", tier, p->text));
 	}
-	qsort(compilers.items, compilers.n, sizeof(char *), str_cmp);
-	qsort(pkgs.items, pkgs.n, sizeof(char *), str_cmp);
+	if (compilers.n)
+		qsort(compilers.items, compilers.n, sizeof(char *), str_cmp);
+	if (pkgs.n)
+		qsort(pkgs.items, pkgs.n, sizeof(char *), str_cmp);
 
 	petal_strbuf_puts(&sb, "petal-seed-hash v1\n");
 	petal_strbuf_printf(&sb, "os=%s\n", seed->os);

@@ -186,9 +186,10 @@ static void check_ami(struct petal_diags *d, const struct petal_node *c,
 	if (petal_schema_str(d, c, "custom_ami", "compute.custom_ami", NULL, &v) != 1)
 		return;
 	const struct petal_node *n = petal_node_get(c, "custom_ami");
-	const char *hex = v + 4;
+	int is_ami = !strncmp(v, "ami-", 4);
+	const char *hex = is_ami ? v + 4 : "";
 	size_t nhex = strlen(hex);
-	if (!strncmp(v, "ami-", 4) && nhex && strspn(hex, PETAL_DIGIT "abcdef") == nhex) {
+	if (is_ami && nhex && strspn(hex, PETAL_DIGIT "abcdef") == nhex) {
 		if (nhex != 8 && nhex != 17) {
 			petal_diags_add(d, n->line, n->col, "compute.custom_ami",
 			                "%s has %zu hex digits; AMI ids have 8 or 17", v, nhex);
