@@ -28,11 +28,19 @@ struct petal_plan_step {
 	int guess;
 };
 
+/* A tier that was the seed's choice for a package but could not serve it. */
+struct petal_plan_decline {
+	char *tier;
+	char *reason;
+};
+
 /* Which tier delivers each package, and which declined it first. */
 struct petal_plan_claim {
 	size_t pkg;        /* index into seed->pkgs */
 	char *tier;
 	char *declined;    /* "ami: cloud 'local' cannot build images; ..." or NULL */
+	struct petal_plan_decline *declines; /* the same, one by one, in rank order */
+	size_t n_declines;
 };
 
 struct petal_plan {
@@ -52,6 +60,11 @@ struct petal_plan {
 	double baseline_minutes, baseline_cost_usd;
 	char *baseline_runs_on;
 	int guesses;                         /* packages estimated from defaults */
+	char **guess_names;                  /* their names, each once, seed order */
+	size_t n_guess_names;
+	char **tiers;                        /* the active tiers asked, rank order */
+	size_t n_tiers;
+	uint32_t cloud_caps;                 /* PETAL_CAP_* of the seed's cloud */
 };
 
 /* Ask the active tiers in rank order to claim each package, then each tier
@@ -61,6 +74,12 @@ int petal_plan_compose(const struct petal_seed *seed, struct petal_registry *reg
                        struct petal_estimates *est, struct petal_plan **out,
                        struct petal_error *err);
 void petal_plan_free(struct petal_plan *plan);
+
+/* Longest path, by est_minutes, through the steps whose one_time equals
+   `one_time` (0 or 1), following depends_on among them; -1 on a cycle.
+   prepare_minutes is this over the one-time steps, ready_minutes over the
+   creation-time ones. */
+double petal_plan_critical_path(const struct petal_plan *plan, int one_time);
 
 /* Behind host->planner_seed and host->plan_add_step (struct petal_planner is
    defined in compose.c: the plan being built and the tier adding to it). */

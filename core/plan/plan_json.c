@@ -1,0 +1,113 @@
+/* The plan as JSON: the stable keys of doc/plan-json.md. */
+#include "config.h"
+
+#include "plan.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../util/util.h"
+
+#define PETAL_PLAN_VERSION 1
+
+/* Figures are estimates: cents and tenths of a minute say all they can. */
+static json_t *rounded(double v, double unit)
+{
+	return json_real(round(v / unit) * unit);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *string_array(char *const *items, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(items[i]));
+	return a;
+}
+
+static json_t *seed_json(const struct petal_plan *plan)
+{
+	const struct petal_seed_info *s = &plan->info;
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "path", str_or_null(s->path),
+	                 "hash", str_or_null(s->hash),
+	                 "cluster", str_or_null(s->cluster_name),
+	                 "region", str_or_null(s->region),
+	                 "cloud", str_or_null(s->cloud),
+	                 "os", str_or_null(s->os));
+}
+
+static json_t *tier_json(const struct petal_plan *plan, const char *tier)
+{
+	json_t *pkgs = json_array(), *declined = json_array();
+	for (size_t i = 0; i < plan->n_claims; i++) {
+		const struct petal_plan_claim *c = &plan->claims[i];
+		if (!c->tier || strcmp(c->tier, tier) != 0)
+			continue;
+		const char *spec = plan->seed->pkgs[c->pkg].text;
+		json_array_append_new(pkgs, json_string(spec));
+		for (size_t d = 0; d < c->n_declines; d++)
+			json_array_append_new(declined,
+			                      json_pack("{s:s, s:s, s:s}", "package", spec,
+			                                "tier", c->declines[d].tier,
+			                                "reason", c->declines[d].reason));
+	}
+	return json_pack("{s:s, s:o, s:o}", "tier", tier, "packages", pkgs,
+	                 "declined", declined);
+}
+
+static json_t *step_json(const struct petal_plan_step *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:b, s:b, s:o}",
+	                 "id", s->id,
+	                 "tier", s->tier,
+	                 "stage", s->stage,
+	                 "packages", string_array(s->packages, s->n_packages),
+	                 "runs_on", s->runs_on,
+	                 "est_minutes", rounded(s->est_minutes, 0.1),
+	                 "est_cost_usd", rounded(s->est_cost_usd, 0.01),
+	                 "depends_on", string_array(s->depends_on, s->n_depends_on),
+	                 "one_time", s->one_time,
+	                 "guess", s->guess,
+	                 "note", str_or_null(s->note));
+}
+
+static json_t *totals_json(const struct petal_plan *plan)
+{
+	json_t *speedup = plan->ready_minutes > 0 ?
+		rounded(plan->baseline_minutes / plan->ready_minutes, 0.1) : json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "prepare_minutes", rounded(plan->prepare_minutes, 0.1),
+	                 "prepare_cost_usd", rounded(plan->prepare_cost_usd, 0.01),
+	                 "ready_minutes", rounded(plan->ready_minutes, 0.1),
+	                 "ready_cost_usd", rounded(plan->ready_cost_usd, 0.01),
+	                 "baseline_minutes", rounded(plan->baseline_minutes, 0.1),
+	                 "baseline_cost_usd", rounded(plan->baseline_cost_usd, 0.01),
+	                 "baseline_runs_on", str_or_null(plan->baseline_runs_on),
+	                 "speedup", speedup);
+}
+
+json_t *petal_plan_to_json(const struct petal_plan *plan)
+{
+	json_t *tiers = json_array(), *steps = json_array();
+	for (size_t t = 0; t < plan->n_tiers; t++)
+		json_array_append_new(tiers, tier_json(plan, plan->tiers[t]));
+	for (size_t i = 0; i < plan->n_steps; i++)
+		json_array_append_new(steps, step_json(&plan->steps[i]));
+	json_t *build = json_pack("{s:o, s:o, s:b}",
+	                          "type", str_or_null(plan->build_instance),
+	                          "reason", str_or_null(plan->build_instance_reason),
+	                          "spot", plan->info.build_spot);
+	return json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "petal_plan_version", PETAL_PLAN_VERSION,
+	                 "seed", seed_json(plan),
+	                 "build_instance", build,
+	                 "tiers", tiers,
+	                 "steps", steps,
+	                 "totals", totals_json(plan),
+	                 "guesses", string_array(plan->guess_names, plan->n_guess_names));
+}

@@ -1,0 +1,150 @@
+/* The ami tier, planning side: packages baked into a custom image on a
+ * (spot) build instance, so nodes boot with them installed.
+ *
+ * Claims: software.in_ami; and software.spack_packages when use_custom_ami is
+ * set and the seed lists nothing under in_ami (the whole stack is the image).
+ * Needs a cloud that can launch build instances and make images. */
+#include <stdio.h>
+
+#include <petal/plugin.h>
+
+#include "../builtin.h"
+
+static int ami_init(const struct petal_host *host, void **ctx)
+{
+	struct tier_ctx *c = host->alloc(sizeof(*c));
+	c->host = host;
+	*ctx = c;
+	return 0;
+}
+
+static void ami_fini(void *ctx)
+{
+	struct tier_ctx *c = ctx;
+	if (c)
+		c->host->free(c);
+}
+
+static int ami_claim(void *ctx, const struct petal_claim_env *env,
+                     const struct petal_package *pkg, const char **why)
+{
+	const struct petal_host *host = ((const struct tier_ctx *)ctx)->host;
+	(void)why;
+	if (pkg->section == PETAL_SECTION_IN_AMI)
+		return PETAL_CLAIM;
+	if (pkg->section == PETAL_SECTION_SPACK_PACKAGES && env->seed->use_custom_ami &&
+	    host->node_len(host->node_get(env->seed->root, "software.in_ami")) == 0)
+		return PETAL_CLAIM;
+	return PETAL_PASS;
+}
+
+/* A figure that is missing counts for nothing rather than going negative. */
+static double figure(const struct petal_host *host, const char *name)
+{
+	double v = host->figure(name);
+	return v > 0 ? v : 0;
+}
+
+static int ami_plan(void *ctx, struct petal_planner *pl,
+                    const struct petal_package *const *pkgs, size_t n,
+                    struct petal_error *err)
+{
+	const struct petal_host *host = ((const struct tier_ctx *)ctx)->host;
+	const struct petal_seed_info *seed = host->planner_seed(pl);
+	struct petal_instance_type build = { .size = sizeof(build) };
+	struct petal_instance_type head = { .size = sizeof(head) };
+	struct petal_build_estimate est = { .size = sizeof(est) };
+	char runs_on[160], head_on[160], note[512];
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (host->instance_type(seed->build_instance, &build) != 0 ||
+	    host->instance_type(seed->head_node, &head) != 0)
+		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s' or '%s'",
+		                  seed->build_instance, seed->head_node);
+	rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
+	if (rc != 0)
+		return host->fail(err, rc, "cannot estimate the image build on %s",
+		                  seed->build_instance);
+
+	const char **specs = host->alloc(n * sizeof(*specs));
+	for (size_t i = 0; i < n; i++)
+		specs[i] = pkgs[i]->spec;
+
+	/* Launch, build everything, then snapshot the volume into an image. */
+	double launch = figure(host, "build_instance_boot_minutes");
+	double snapshot = figure(host, "ami_snapshot_minutes");
+	double minutes = launch + est.minutes + snapshot;
+	double usd_hour = seed->build_spot ? build.spot_usd_hour : build.ondemand_usd_hour;
+	double image_gb = figure(host, "base_ami_gb") + est.size_mb / 1024.0;
+	double storage = image_gb * figure(host, "ami_gb_month");
+	int jobs = seed->build_parallel > 0 && seed->build_parallel < build.vcpus ?
+		seed->build_parallel : build.vcpus;
+	snprintf(runs_on, sizeof(runs_on), "build instance %s (%s)", seed->build_instance,
+	         seed->build_spot ? "spot" : "on demand");
+	snprintf(note, sizeof(note), "image %s: launch %.0f min, spack install -j %d %.0f min, "
+	         "snapshot %.0f min; cost includes a month of AMI storage (%.1f GB, $%.2f)",
+	         seed->custom_ami ? seed->custom_ami : "named after the seed hash", launch,
+	         jobs, est.minutes, snapshot, image_gb, storage);
+	struct petal_step image = {
+		.size = sizeof(image),
+		.id = "ami.image-build",
+		.stage = "image-build",
+		.runs_on = runs_on,
+		.packages = specs,
+		.n_packages = n,
+		.est_minutes = minutes,
+		.est_cost_usd = minutes / 60.0 * usd_hour + storage,
+		.one_time = 1,
+		.guess = est.guesses > 0,
+		.note = note,
+	};
+	rc = host->plan_add_step(pl, &image, err);
+	if (rc != 0)
+		goto out_specs;
+
+	static const char *const after_image[] = { "ami.image-build" };
+	double boot = figure(host, "boot_minutes");
+	snprintf(head_on, sizeof(head_on), "head node %s", seed->head_node);
+	struct petal_step nodes = {
+		.size = sizeof(nodes),
+		.id = "ami.boot",
+		.stage = "node-boot",
+		.runs_on = head_on,
+		.packages = specs,
+		.n_packages = n,
+		.depends_on = after_image,
+		.n_depends_on = 1,
+		.est_minutes = boot,
+		.est_cost_usd = boot / 60.0 * head.ondemand_usd_hour,
+		.note = "nodes boot the custom image with these packages installed; "
+		        "nothing to install",
+	};
+	rc = host->plan_add_step(pl, &nodes, err);
+
+out_specs:
+	host->free(specs);
+	return rc;
+}
+
+static const struct petal_tier_ops ami_ops = {
+	.size = sizeof(struct petal_tier_ops),
+	.needs = PETAL_CAP_IMAGES | PETAL_CAP_COMPUTE,
+	.claim = ami_claim,
+	.plan = ami_plan,
+	.render = ami_render,
+};
+
+const struct petal_plugin petal_plugin = {
+	.magic = PETAL_PLUGIN_MAGIC,
+	.abi = PETAL_PLUGIN_ABI,
+	.kind = PETAL_KIND_TIER,
+	.name = "ami",
+	.version = PETAL_PLUGIN_VERSION,
+	.summary = "bake packages into a custom AMI on a build instance; nodes boot ready",
+	.rank = 10,
+	.init = ami_init,
+	.fini = ami_fini,
+	.ops.tier = &ami_ops,
+};
