@@ -517,6 +517,9 @@ static void test_hostile_text(void)
 	           "plain words such as 'name'");
 	expect_one(CLUSTER "compute: *x\n", "seed.yaml:4:10: alias '*x': aliases are not "
 	           "allowed in a seed; write the value out");
+	expect_one(CLUSTER "compute: {head_node: \"c5\\0.xlarge\"}\n",
+	           "seed.yaml:4:22: a NUL character (\\0) in a quoted string; a seed holds "
+	           "text");
 	/* NUL inside the text: the length, not strlen, decides */
 	struct petal_seed *s = (struct petal_seed *)1;
 	struct petal_diags d = { 0 };

@@ -18,7 +18,18 @@ static const char *const compiler_packages[] = { "gcc", "llvm", "intel-oneapi-co
 	                                         "intel-oneapi-compilers-classic", "aocc",
 	                                         "nvhpc", "acfl", NULL };
 
-const char *petal_seed_pkg_tier(const struct petal_seed *seed, const struct petal_seed_pkg *pkg)
+static int has_in_ami(const struct petal_seed *seed)
+{
+	for (size_t i = 0; i < seed->n_pkgs; i++)
+		if (seed->pkgs[i].section == PETAL_SECTION_IN_AMI)
+			return 1;
+	return 0;
+}
+
+/* in_ami: whether the seed lists any in_ami package (asked once by callers
+   that ask for every package). */
+static const char *tier_of(const struct petal_seed *seed, const struct petal_seed_pkg *pkg,
+                           int in_ami)
 {
 	switch (pkg->section) {
 	case PETAL_SECTION_IN_AMI:
@@ -31,13 +42,14 @@ const char *petal_seed_pkg_tier(const struct petal_seed *seed, const struct peta
 	default:
 		break;
 	}
-	int has_in_ami = 0;
-	for (size_t i = 0; i < seed->n_pkgs; i++)
-		if (seed->pkgs[i].section == PETAL_SECTION_IN_AMI)
-			has_in_ami = 1;
-	if (seed->use_custom_ami && !has_in_ami)
+	if (seed->use_custom_ami && !in_ami)
 		return "ami";
 	return seed->cache_bucket ? "binary-cache" : "source";
+}
+
+const char *petal_seed_pkg_tier(const struct petal_seed *seed, const struct petal_seed_pkg *pkg)
+{
+	return tier_of(seed, pkg, has_in_ami(seed));
 }
 
 const char *petal_instance_arch(const char *instance_type)
@@ -141,10 +153,11 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 	struct strlist compilers = { 0 }, pkgs = { 0 };
 	const char *build = seed->build_instance_type ? seed->build_instance_type
 	                                               : seed->head_node;
+	int in_ami = has_in_ami(seed);
 
 	for (size_t i = 0; i < seed->n_pkgs; i++) {
 		const struct petal_seed_pkg *p = &seed->pkgs[i];
-		const char *tier = petal_seed_pkg_tier(seed, p);
+		const char *tier = tier_of(seed, p, in_ami);
 		spec_compilers(&compilers, &p->spec);
 		if (is_compiler_package(p->spec.name))
 			add_compiler(&compilers, p->spec.name, p->spec.versions);

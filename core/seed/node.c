@@ -293,6 +293,10 @@ static int on_event(struct parse *ps, yaml_event_t *ev, int *docs)
 		               "write the value out", (const char *)anchor);
 
 	if (ev->type == YAML_SCALAR_EVENT) {
+		/* "\0" in a double-quoted scalar would silently cut the C string */
+		if (memchr(ev->data.scalar.value, 0, ev->data.scalar.length))
+			return fail_at(ps, line, col, "a NUL character (\\0) in a quoted string; "
+			               "a seed holds text");
 		n = node_new(PETAL_NODE_SCALAR, m);
 		n->scalar = petal_xstrndup((const char *)ev->data.scalar.value,
 		                           ev->data.scalar.length);
