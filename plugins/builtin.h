@@ -63,16 +63,27 @@ static inline void tier_line_add(struct tier_line *l, const char *s)
 	tier_line_addn(l, s, strlen(s));
 }
 
-/* s as one POSIX shell word: single quotes, each ' written '\'' */
+/* s as one POSIX shell word: single quotes, with ' $ and ` written outside
+   them, backslashed (the same word, and shellcheck need not wonder whether a
+   quoted "$(...)" was meant to expand). */
 static inline void tier_line_quoted(struct tier_line *l, const char *s)
 {
-	tier_line_add(l, "'");
-	for (const char *q; (q = strchr(s, '\'')) != NULL; s = q + 1) {
-		tier_line_addn(l, s, (size_t)(q - s));
-		tier_line_add(l, "'\\''");
+	int open = 0;
+
+	if (*s == '\0')
+		tier_line_add(l, "''");
+	for (; *s; s++) {
+		int special = *s == '\'' || *s == '$' || *s == '`';
+
+		if (special == open)
+			tier_line_add(l, "'");
+		open = !special;
+		if (special)
+			tier_line_add(l, "\\");
+		tier_line_addn(l, s, 1);
 	}
-	tier_line_add(l, s);
-	tier_line_add(l, "'");
+	if (open)
+		tier_line_add(l, "'");
 }
 
 /* The text built so far ("" when nothing), then start again. */

@@ -10,15 +10,27 @@
 
 #define SPACK_ROOT "/opt/spack"
 
+/* Single quotes, with ' $ and ` written outside them, backslashed: the same
+   word to the shell, and shellcheck is not left wondering whether a quoted
+   "$(...)" was meant to expand. */
 void render_shquote(struct petal_strbuf *sb, const char *s)
 {
-	petal_strbuf_putc(sb, '\'');
-	for (const char *q; (q = strchr(s, '\'')) != NULL; s = q + 1) {
-		petal_strbuf_add(sb, s, (size_t)(q - s));
-		petal_strbuf_puts(sb, "'\\''");
+	int open = 0;
+
+	if (*s == '\0')
+		petal_strbuf_puts(sb, "''");
+	for (; *s; s++) {
+		int special = *s == '\'' || *s == '$' || *s == '`';
+
+		if (special == open)
+			petal_strbuf_putc(sb, '\'');
+		open = !special;
+		if (special)
+			petal_strbuf_putc(sb, '\\');
+		petal_strbuf_putc(sb, *s);
 	}
-	petal_strbuf_puts(sb, s);
-	petal_strbuf_putc(sb, '\'');
+	if (open)
+		petal_strbuf_putc(sb, '\'');
 }
 
 void render_comment(struct petal_strbuf *sb, const char *s)
@@ -107,16 +119,23 @@ static void spack_setup(struct petal_strbuf *sb, const struct petal_renderer *r)
 	}
 }
 
-/* "binary-cache" -> "tier_binary_cache" */
-static void function_name(struct petal_strbuf *sb, const char *tier)
+/* A tier's name where a shell word is built from it: the loader admits only
+   [a-z0-9-], and anything else still becomes '_' here. */
+static void tier_word(struct petal_strbuf *sb, const char *tier, char dash)
 {
-	petal_strbuf_puts(sb, "tier_");
 	for (; *tier; tier++) {
 		char c = *tier;
 		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 
-		petal_strbuf_putc(sb, ok ? c : '_');
+		petal_strbuf_putc(sb, ok ? c : c == '-' ? dash : '_');
 	}
+}
+
+/* "binary-cache" -> "tier_binary_cache" */
+static void function_name(struct petal_strbuf *sb, const char *tier)
+{
+	petal_strbuf_puts(sb, "tier_");
+	tier_word(sb, tier, '_');
 }
 
 /* The tiers, in the order they first added a fragment of kind (rank order). */
@@ -147,9 +166,9 @@ static void tier_functions(struct petal_strbuf *sb, const struct petal_renderer 
 	for (size_t t = 0; t < n; t++) {
 		petal_strbuf_putc(sb, '\n');
 		function_name(sb, tiers[t]);
-		petal_strbuf_puts(sb, "() {\n\techo \"petal: ");
-		render_comment(sb, tiers[t]);
-		petal_strbuf_puts(sb, "\"\n");
+		petal_strbuf_puts(sb, "() {\n\techo 'petal: ");
+		tier_word(sb, tiers[t], '-');
+		petal_strbuf_puts(sb, "'\n");
 		for (size_t i = 0; i < r->n_frags; i++) {
 			const struct render_frag *f = &r->frags[i];
 
@@ -176,8 +195,21 @@ char *render_build_script(const struct petal_renderer *r)
 	         "/var/log/petal-build.log", r->plan->info.build_parallel);
 	tier_functions(&sb, r, PETAL_FRAG_BUILD_SCRIPT, tiers, n);
 
+	/* every part is checked before anything is installed */
 	petal_strbuf_puts(&sb, "\npetal_main() {\n\tlocal part\n"
-	                       "\tif [ \"$#\" -eq 0 ]; then\n\t\tset -- all\n\tfi\n");
+	                       "\tif [ \"$#\" -eq 0 ]; then\n\t\tset -- all\n\tfi\n"
+	                       "\tfor part in \"$@\"; do\n\t\tcase \"$part\" in\n\t\tall");
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_puts(&sb, " | ");
+		render_shquote(&sb, tiers[t]);
+	}
+	petal_strbuf_puts(&sb, ") ;;\n\t\t*)\n\t\t\techo \"build-instance.sh: unknown part "
+	                       "'$part' (all");
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_puts(&sb, ", ");
+		tier_word(&sb, tiers[t], '-');
+	}
+	petal_strbuf_puts(&sb, ")\" >&2\n\t\t\texit 2\n\t\t\t;;\n\t\tesac\n\tdone\n");
 	spack_setup(&sb, r);
 	petal_strbuf_puts(&sb, "\tfor part in \"$@\"; do\n\t\tcase \"$part\" in\n\t\tall)");
 	for (size_t t = 0; t < n; t++) {
@@ -192,13 +224,7 @@ char *render_build_script(const struct petal_renderer *r)
 		function_name(&sb, tiers[t]);
 		petal_strbuf_puts(&sb, " ;;\n");
 	}
-	petal_strbuf_puts(&sb, "\t\t*)\n\t\t\techo \"build-instance.sh: unknown part '$part' "
-	                       "(all");
-	for (size_t t = 0; t < n; t++) {
-		petal_strbuf_puts(&sb, ", ");
-		render_comment(&sb, tiers[t]);
-	}
-	petal_strbuf_puts(&sb, ")\" >&2\n\t\t\texit 2\n\t\t\t;;\n\t\tesac\n\tdone\n"
+	petal_strbuf_puts(&sb, "\t\tesac\n\tdone\n"
 	                       "\techo \"petal: build finished for seed $PETAL_SEED_HASH\"\n}\n\n"
 	                       "petal_main \"$@\"\n");
 	free(tiers);

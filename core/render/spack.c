@@ -16,12 +16,11 @@ int render_spack_yaml(const struct petal_renderer *r, char **out, struct petal_e
 	struct yout y;
 	int rc;
 
-	petal_strbuf_puts(&head, "# Spack environment rendered by petal (seed hash ");
+	petal_strbuf_puts(&head, "# Spack environment rendered by petal, seed hash\n#   ");
 	render_comment(&head, r->plan->info.hash);
-	petal_strbuf_puts(&head, "): every Spack package of the plan, whatever tier\n"
-	                         "# delivers it, and the binary-cache mirror.  "
-	                         "`spack env create petal spack.yaml`\n"
-	                         "# reproduces the software stack anywhere.\n");
+	petal_strbuf_puts(&head, "\n# Every Spack package of the plan, whatever tier delivers it, "
+	                         "and the\n# binary-cache mirror: `spack env create petal "
+	                         "spack.yaml` reproduces the\n# software stack anywhere.\n");
 	yout_init(&y);
 	yout_map(&y);
 	yout_str(&y, "spack");

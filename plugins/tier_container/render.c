@@ -105,7 +105,7 @@ static void add_module_lines(struct tier_line *l, const struct tier_line *name,
 	tier_line_add(&t, " ");
 	add_safe(&t, p->name);
 	tier_line_add(&t, " \"$@\"");
-	tier_line_add(l, "# shellcheck disable=SC2016\nprintf '%s\\n' '#!/bin/sh' ");
+	tier_line_add(l, "printf '%s\\n' '#!/bin/sh' ");
 	tier_line_quoted(l, tier_line_str(&t));
 	tier_line_add(l, " >");
 	tier_line_reset(&t);

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Strict checker for the ParallelCluster 3 cluster configuration petal renders.
+
+Encodes, for every member petal emits, what ParallelCluster's own schema
+(cli/src/pcluster/schemas/cluster_schema.py) and config validators enforce:
+keys and nesting, required members, types (a quoted "1234" is a string, a
+plain 1234 an integer), patterns, enumerations, ranges and cross-member rules.
+Anything it does not know fails: petal must not write what this cannot vouch
+for.  Usage: check_pcluster.py FILE; exit 0 when valid, 1 with one line per
+problem otherwise, 2 on usage or environment errors.
+"""
+import re
+import sys
+
+try:
+    import yaml
+except ImportError:
+    sys.stderr.write("check_pcluster.py: PyYAML is missing: install python3-yaml\n")
+    sys.exit(2)
+
+SUBNET_ID = r"^subnet-[0-9a-z]{8}$|^subnet-[0-9a-z]{17}$"
+AMI_ID = r"^ami-[0-9a-z]{8}$|^ami-[0-9a-z]{17}$"
+BUCKET = r"^[\*a-z0-9\-\.]+$"
+NAME = r"^[a-z][a-z0-9\-]*$"
+NAME_MAX = 25
+OSES = ["alinux2", "alinux2023", "ubuntu2004", "ubuntu2204", "rhel8", "rocky8", "rhel9", "rocky9"]
+CAPACITY_TYPES = ["ONDEMAND", "SPOT", "CAPACITY_BLOCK"]
+MAX_QUEUES = 50
+MAX_COMPUTE_RESOURCES = 50  # per queue and per cluster
+
+
+class Loader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML keeps the last silently)."""
+
+
+def _mapping(loader, node):
+    loader.flatten_mapping(node)
+    out = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, "duplicate key %r" % (key,), key_node.start_mark)
+        out[key] = loader.construct_object(value_node, deep=True)
+    return out
+
+
+Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+class Checker:
+    def __init__(self):
+        self.problems = []
+
+    def fail(self, path, msg):
+        self.problems.append("%s: %s" % (path, msg))
+
+    # -- types -------------------------------------------------------------
+    def string(self, path, v, pattern=None, choices=None, max_len=None):
+        if not isinstance(v, str):
+            self.fail(path, "expected a string, got %s %r" % (type(v).__name__, v))
+            return False
+        if pattern is not None and not re.match(pattern, v):
+            self.fail(path, "%r does not match %s" % (v, pattern))
+        if choices is not None and v not in choices:
+            self.fail(path, "%r is not one of %s" % (v, ", ".join(choices)))
+        if max_len is not None and len(v) > max_len:
+            self.fail(path, "%r is longer than %d characters" % (v, max_len))
+        return True
+
+    def integer(self, path, v, minimum=None):
+        if not isinstance(v, int) or isinstance(v, bool):
+            self.fail(path, "expected an integer, got %s %r" % (type(v).__name__, v))
+            return False
+        if minimum is not None and v < minimum:
+            self.fail(path, "%d is below the minimum %d" % (v, minimum))
+        return True
+
+    def boolean(self, path, v):
+        if not isinstance(v, bool):
+            self.fail(path, "expected a boolean, got %s %r" % (type(v).__name__, v))
+
+    def mapping(self, path, v, members, required=()):
+        """members: key -> function(path, value)."""
+        if not isinstance(v, dict):
+            self.fail(path, "expected a mapping, got %s" % type(v).__name__)
+            return False
+        for key in required:
+            if key not in v:
+                self.fail(path, "required member %s is missing" % key)
+        for key, value in v.items():
+            sub = "%s.%s" % (path, key) if path else str(key)
+            if key not in members:
+                self.fail(sub, "unknown key (ParallelCluster would refuse it, or petal "
+                               "has no business writing it)")
+                continue
+            members[key](sub, value)
+        return True
+
+    def sequence(self, path, v, item, min_len=0, max_len=None):
+        if not isinstance(v, list):
+            self.fail(path, "expected a list, got %s" % type(v).__name__)
+            return False
+        if len(v) < min_len:
+            self.fail(path, "expected at least %d item(s)" % min_len)
+        if max_len is not None and len(v) > max_len:
+            self.fail(path, "at most %d items are allowed, got %d" % (max_len, len(v)))
+        for i, x in enumerate(v):
+            item("%s[%d]" % (path, i), x)
+        return True
+
+    # -- ParallelCluster's sections ---------------------------------------
+    def name(self, path, v):
+        # NameValidator: queues and compute resources
+        if self.string(path, v, NAME, max_len=NAME_MAX) and v == "default":
+            self.fail(path, "'default' is a reserved name")
+
+    def script_url(self, path, v):
+        # UrlValidator: s3:// or https://
+        if self.string(path, v) and not re.match(r"^(s3://[a-z0-9.\-]+/.+|https://.+)$", v):
+            self.fail(path, "%r is not an s3:// or https:// URL of a script" % v)
+
+    def custom_action(self, path, v):
+        self.mapping(path, v, {
+            "Script": self.script_url,
+            "Args": lambda p, x: self.sequence(p, x, lambda q, y: self.string(q, y)),
+        }, required=["Script"])
+
+    def custom_actions(self, path, v, head):
+        members = {"OnNodeStart": self.custom_action, "OnNodeConfigured": self.custom_action}
+        if head:
+            members["OnNodeUpdated"] = self.custom_action
+        self.mapping(path, v, members)
+
+    def s3_access(self, path, v):
+        self.mapping(path, v, {
+            "BucketName": lambda p, x: self.string(p, x, BUCKET),
+            "KeyName": lambda p, x: self.string(p, x),
+            "EnableWriteAccess": self.boolean,
+        }, required=["BucketName"])
+
+    def iam(self, path, v):
+        self.mapping(path, v, {
+            "S3Access": lambda p, x: self.sequence(p, x, self.s3_access),
+        })
+
+    def image(self, path, v):
+        self.mapping(path, v, {
+            "Os": lambda p, x: self.string(p, x, choices=OSES),
+            "CustomAmi": lambda p, x: self.string(p, x, AMI_ID),
+        }, required=["Os"])
+
+    def head_node(self, path, v):
+        self.mapping(path, v, {
+            "InstanceType": lambda p, x: self.string(p, x),
+            "Networking": lambda p, x: self.mapping(p, x, {
+                "SubnetId": lambda q, y: self.string(q, y, SUBNET_ID),
+            }, required=["SubnetId"]),
+            "Ssh": lambda p, x: self.mapping(p, x, {
+                "KeyName": lambda q, y: self.string(q, y),
+            }),
+            "CustomActions": lambda p, x: self.custom_actions(p, x, head=True),
+            "Iam": self.iam,
+        }, required=["InstanceType", "Networking"])
+
+    def compute_resource(self, path, v):
+        def instance(p, x):
+            self.mapping(p, x, {"InstanceType": lambda q, y: self.string(q, y)},
+                         required=["InstanceType"])
+
+        ok = self.mapping(path, v, {
+            "Name": self.name,
+            "Instances": lambda p, x: self.sequence(p, x, instance, min_len=1),
+            "InstanceType": lambda p, x: self.string(p, x),
+            "MinCount": lambda p, x: self.integer(p, x, 0),
+            "MaxCount": lambda p, x: self.integer(p, x, 1),
+        }, required=["Name"])
+        if not ok:
+            return
+        if ("Instances" in v) == ("InstanceType" in v):
+            self.fail(path, "a compute resource needs exactly one of Instances and InstanceType")
+        if isinstance(v.get("Instances"), list):
+            types = [i.get("InstanceType") for i in v["Instances"] if isinstance(i, dict)]
+            if len(types) != len(set(types)):
+                self.fail(path + ".Instances", "duplicate instance types")
+        lo, hi = v.get("MinCount", 0), v.get("MaxCount", 10)
+        if isinstance(lo, int) and isinstance(hi, int) and hi < lo:
+            self.fail(path, "MaxCount must be greater than or equal to MinCount")
+
+    def queue(self, path, v):
+        ok = self.mapping(path, v, {
+            "Name": self.name,
+            "CapacityType": lambda p, x: self.string(p, x, choices=CAPACITY_TYPES),
+            "Networking": lambda p, x: self.mapping(p, x, {
+                "SubnetIds": lambda q, y: self.sequence(
+                    q, y, lambda r, z: self.string(r, z, SUBNET_ID), min_len=1),
+            }, required=["SubnetIds"]),
+            "ComputeResources": lambda p, x: self.sequence(
+                p, x, self.compute_resource, min_len=1, max_len=MAX_COMPUTE_RESOURCES),
+            "CustomActions": lambda p, x: self.custom_actions(p, x, head=False),
+            "Iam": self.iam,
+        }, required=["Name", "Networking", "ComputeResources"])
+        if ok and isinstance(v.get("ComputeResources"), list):
+            names = [c.get("Name") for c in v["ComputeResources"] if isinstance(c, dict)]
+            if len(names) != len(set(names)):
+                self.fail(path + ".ComputeResources", "duplicate compute resource names")
+
+    def scheduling(self, path, v):
+        ok = self.mapping(path, v, {
+            "Scheduler": lambda p, x: self.string(p, x, choices=["slurm"]),
+            "SlurmQueues": lambda p, x: self.sequence(p, x, self.queue, min_len=1,
+                                                      max_len=MAX_QUEUES),
+        }, required=["Scheduler", "SlurmQueues"])
+        if ok and isinstance(v.get("SlurmQueues"), list):
+            queues = [q for q in v["SlurmQueues"] if isinstance(q, dict)]
+            names = [q.get("Name") for q in queues]
+            if len(names) != len(set(names)):
+                self.fail(path + ".SlurmQueues", "duplicate queue names")
+            total = sum(len(q.get("ComputeResources") or []) for q in queues)
+            if total > MAX_COMPUTE_RESOURCES:
+                self.fail(path, "%d compute resources; ParallelCluster allows %d per cluster"
+                          % (total, MAX_COMPUTE_RESOURCES))
+
+    def cluster(self, v):
+        self.mapping("", v, {
+            "Region": lambda p, x: self.string(p, x, r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"),
+            "Image": self.image,
+            "HeadNode": self.head_node,
+            "Scheduling": self.scheduling,
+        }, required=["Image", "HeadNode", "Scheduling"])
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write("usage: check_pcluster.py FILE\n")
+        return 2
+    try:
+        with open(argv[1], encoding="utf-8") as f:
+            doc = yaml.load(f, Loader=Loader)
+    except (OSError, yaml.YAMLError) as e:
+        print("%s: %s" % (argv[1], e))
+        return 1
+    c = Checker()
+    c.cluster(doc)
+    for p in c.problems:
+        print("%s: %s" % (argv[1], p))
+    return 1 if c.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

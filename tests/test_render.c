@@ -1,0 +1,784 @@
+/* core/render and the tiers' render ops: every example seed rendered into the
+ * five files, each checked by something that did not write it (a strict
+ * ParallelCluster checker, shellcheck, a YAML parser, the scripts run in a
+ * sandbox), plus quoting, a missing subnet, and hostile seeds. */
+#define _GNU_SOURCE /* nftw */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../core/plan/plan.h"
+#include "../core/render/render.h"
+#include "../core/render/render_int.h"
+#include "../core/seed/seed.h"
+#include "../core/util/util.h"
+#include "../plugins/builtin.h"
+
+#define SUBNET "subnet-0123456789abcdef0"
+
+static const char *top_srcdir;
+static char *tmp_root;
+static int n_tmp;
+
+/* ---- a plan and its tiers ------------------------------------------------ */
+
+static void *h_alloc(size_t n) { return petal_xmalloc(n); }
+static void h_free(void *p) { free(p); }
+static const struct petal_seed_info *h_seed(struct petal_renderer *r)
+{
+	return petal_renderer_seed(r);
+}
+
+static int h_fail(struct petal_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int h_fail(struct petal_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = petal_vfail(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static const struct petal_host host = {
+	.size = sizeof(struct petal_host), .abi = PETAL_PLUGIN_ABI,
+	.fail = h_fail, .alloc = h_alloc, .free = h_free,
+	.renderer_seed = h_seed, .render_add = petal_renderer_add,
+};
+
+static int t_init(const struct petal_host *h, void **ctx)
+{
+	struct tier_ctx *tc = petal_xcalloc(1, sizeof(*tc));
+
+	tc->host = h;
+	*ctx = tc;
+	return 0;
+}
+
+#define TIER(var, nm, rk, fn)                                                       \
+	static const struct petal_tier_ops var##_ops = {                             \
+		.size = sizeof(struct petal_tier_ops), .render = fn };               \
+	static const struct petal_plugin var = {                                      \
+		.magic = PETAL_PLUGIN_MAGIC, .abi = PETAL_PLUGIN_ABI, .kind = PETAL_KIND_TIER, \
+		.name = nm, .rank = rk, .init = t_init, .fini = free,                 \
+		.ops.tier = &var##_ops }
+TIER(tier_ami, "ami", 10, ami_render);
+TIER(tier_cache, "binary-cache", 20, binary_cache_render);
+TIER(tier_container, "container", 30, container_render);
+TIER(tier_source, "source", 40, source_render);
+static const struct petal_plugin *const tiers[] = {
+	&tier_ami, &tier_cache, &tier_container, &tier_source,
+};
+
+static void registry_init(struct petal_registry *reg)
+{
+	memset(reg, 0, sizeof(*reg));
+	reg->host = &host;
+	reg->entries = petal_xcalloc(PETAL_ARRAY_SIZE(tiers), sizeof(*reg->entries));
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(tiers); i++) {
+		reg->entries[i].state = PETAL_ENTRY_ACTIVE;
+		reg->entries[i].desc = tiers[i];
+		reg->entries[i].path = (char *)"(test)";
+	}
+	reg->n = reg->cap = PETAL_ARRAY_SIZE(tiers);
+}
+
+static void registry_release(struct petal_registry *reg)
+{
+	for (size_t i = 0; i < reg->n; i++)
+		if (reg->entries[i].initialised)
+			reg->entries[i].desc->fini(reg->entries[i].ctx);
+	free(reg->entries);
+}
+
+/* The claim rules of the issue (section 4), until petal_plan_compose lands. */
+static const char *claim_tier(const struct petal_seed *s, const struct petal_seed_pkg *p)
+{
+	switch (p->section) {
+	case PETAL_SECTION_IN_AMI:
+		return "ami";
+	case PETAL_SECTION_CONTAINER:
+		return "container";
+	case PETAL_SECTION_BUILD_FROM_SOURCE:
+		return "source";
+	default:
+		if (s->use_custom_ami && s->n_pkgs > 0) {
+			for (size_t i = 0; i < s->n_pkgs; i++)
+				if (s->pkgs[i].section == PETAL_SECTION_IN_AMI)
+					goto not_ami; /* in_ami given: spack_packages go on */
+			return "ami";
+		}
+not_ami:
+		return s->cache_bucket != NULL ? "binary-cache" : "source";
+	}
+}
+
+static struct petal_plan *plan_for(const struct petal_seed *s)
+{
+	struct petal_plan *p = petal_xcalloc(1, sizeof(*p));
+
+	p->seed = s;
+	p->info = (struct petal_seed_info){
+		.size = sizeof(p->info), .path = s->path, .hash = s->hash,
+		.cluster_name = s->name, .region = s->region, .cloud = s->cloud, .os = s->os,
+		.head_node = s->head_node, .custom_ami = s->custom_ami,
+		.use_custom_ami = s->use_custom_ami, .build_parallel = s->build_parallel,
+		.cache_bucket = s->cache_bucket, .cache_prefix = s->cache_prefix,
+		.spack_version = s->spack_version, .root = s->root,
+	};
+	p->claims = petal_xcalloc(s->n_pkgs + 1, sizeof(*p->claims));
+	for (size_t i = 0; i < s->n_pkgs; i++) {
+		p->claims[i].pkg = i;
+		p->claims[i].tier = petal_xstrdup(claim_tier(s, &s->pkgs[i]));
+	}
+	p->n_claims = s->n_pkgs;
+	return p;
+}
+
+static void plan_release(struct petal_plan *p)
+{
+	for (size_t i = 0; p != NULL && i < p->n_claims; i++)
+		free(p->claims[i].tier);
+	if (p != NULL)
+		free(p->claims);
+	free(p);
+}
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static char *new_dir(void)
+{
+	return petal_xasprintf("%s/r%d", tmp_root, n_tmp++);
+}
+
+static char *slurp(const char *dir, const char *file)
+{
+	char *path = petal_xasprintf("%s/%s", dir, file);
+	char *data = NULL;
+	size_t len;
+	struct petal_error err = { 0 };
+
+	if (petal_read_file(path, 1u << 20, &data, &len, &err) < 0)
+		data = NULL;
+	free(path);
+	return data;
+}
+
+/* Run a command line through sh; its exit status, output shown on failure. */
+static int run(const char *cmd)
+{
+	int st = system(cmd);
+
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	if (WEXITSTATUS(st) != 0)
+		fprintf(stderr, "\n  [%s] exited %d\n", cmd, WEXITSTATUS(st));
+	return WEXITSTATUS(st);
+}
+
+static struct petal_seed *load_text(const char *text)
+{
+	struct petal_seed *seed = NULL;
+	struct petal_diags diags = { 0 };
+	struct petal_error err = { 0 };
+
+	if (petal_seed_load_text("test.yaml", text, strlen(text), &seed, &diags, &err) < 0) {
+		char *msg = petal_diags_format(&diags);
+
+		fprintf(stderr, "\n  seed refused: %s%s\n", err.msg, msg);
+		free(msg);
+	}
+	petal_diags_release(&diags);
+	return seed;
+}
+
+/* Plan and render seed into a new directory; rc in *rc, err filled. */
+static char *render_seed(const struct petal_seed *seed, const char *subnet, const char *key,
+                         int *rc, struct petal_error *err)
+{
+	struct petal_registry reg;
+	struct petal_plan *plan = plan_for(seed);
+	struct petal_render_opts opts = { .subnet_id = subnet, .key_name = key };
+	char *dir = new_dir();
+
+	registry_init(&reg);
+	opts.dir = dir;
+	memset(err, 0, sizeof(*err));
+	*rc = petal_render(plan, &reg, &opts, err);
+	if (*rc < 0)
+		fprintf(stderr, "\n  render: %s\n", err->msg);
+	plan_release(plan);
+	registry_release(&reg);
+	return dir;
+}
+
+static int check_config(const char *dir)
+{
+	char *cmd = petal_xasprintf("python3 '%s/tests/render/check_pcluster.py' "
+	                            "'%s/cluster-config.yaml'", top_srcdir, dir);
+	int rc = run(cmd);
+
+	free(cmd);
+	return rc;
+}
+
+static int shellcheck(const char *dir, const char *file)
+{
+	char *cmd = petal_xasprintf("shellcheck '%s/%s'", dir, file);
+	int rc = run(cmd);
+
+	free(cmd);
+	return rc;
+}
+
+/* Run a rendered script in tests/render/sandbox.sh; the box directory. */
+static char *sandbox(const char *dir, const char *file, const char *args, int *rc)
+{
+	char *box = new_dir();
+	char *cmd = petal_xasprintf("sh '%s/tests/render/sandbox.sh' '%s/%s' '%s' %s",
+	                            top_srcdir, dir, file, box, args);
+
+	*rc = run(cmd);
+	if (*rc != 0) {
+		char *out = slurp(box, "output");
+
+		fprintf(stderr, "  sandbox output:\n%s\n", out != NULL ? out : "(none)");
+		free(out);
+	}
+	free(cmd);
+	return box;
+}
+
+/* Does the sandbox's record hold `arg` as one whole argument? */
+static int got_arg(const char *box, const char *arg)
+{
+	char *calls = slurp(box, "calls");
+	char *want = petal_xasprintf("\nARG<%s>\n", arg);
+	int found = calls != NULL && strstr(calls, want) != NULL;
+
+	free(want);
+	free(calls);
+	return found;
+}
+
+static int exists_in(const char *dir, const char *file)
+{
+	char *path = petal_xasprintf("%s/%s", dir, file);
+	struct stat st;
+	int ok = stat(path, &st) == 0;
+
+	free(path);
+	return ok;
+}
+
+static int mode_of(const char *dir, const char *file)
+{
+	char *path = petal_xasprintf("%s/%s", dir, file);
+	struct stat st;
+	int mode = stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+
+	free(path);
+	return mode;
+}
+
+static struct petal_node *parse_yaml(const char *dir, const char *file)
+{
+	char *text = slurp(dir, file);
+	struct petal_node *root = NULL;
+	struct petal_error err = { 0 };
+
+	if (text == NULL || petal_node_parse(file, text, strlen(text), &root, &err) < 0)
+		fprintf(stderr, "\n  %s does not parse: %s\n", file, err.msg);
+	free(text);
+	return root;
+}
+
+/* Is `text` an item of the list at dotted path? */
+static int list_has(const struct petal_node *root, const char *path, const char *text)
+{
+	const struct petal_node *l = petal_node_path(root, path);
+
+	for (size_t i = 0; l != NULL && l->type == PETAL_NODE_LIST && i < l->n; i++)
+		if (petal_node_str(l->items[i]) != NULL &&
+		    strcmp(petal_node_str(l->items[i]), text) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_quoting_rule(void)
+{
+	static const char *const quoted[] = {
+		"1234", "-1", "+1", "0x1F", "0o17", "017", "1e3", "1.5", ".5", ".inf", ".NaN",
+		"2024-01-01", "12:30", "true", "True", "FALSE", "yes", "No", "on", "OFF", "y",
+		"n", "null", "NULL", "~", "", " lead", "*star", "&amp", "!tag", "@at", "`tick",
+		"'q", "\"q", "%p", "#c", "{x", "[x", "|x", ">x", "-", "? x", ": x", "=",
+	};
+	static const char *const plain[] = {
+		"lab", "compute", "c5.18xlarge", "subnet-0123456789abcdef0", "alinux2023",
+		"s3://bucket/key", "/opt/petal/modules", "samtools/1.17", "my-lab-key",
+		"nullify", "yesterday", "Only",
+	};
+
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(quoted); i++) {
+		if (!render_needs_quotes(quoted[i]))
+			fprintf(stderr, "\n  '%s' would be written plain\n", quoted[i]);
+		CU_ASSERT(render_needs_quotes(quoted[i]));
+	}
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(plain); i++)
+		CU_ASSERT(!render_needs_quotes(plain[i]));
+}
+
+static char *module_name(const struct petal_seed_pkg *p)
+{
+	return p->spec.versions != NULL ? petal_xasprintf("%s/%s", p->spec.name, p->spec.versions)
+	                                : petal_xstrdup(p->spec.name);
+}
+
+/* What the plan says must be in spack.yaml, modules.yaml and the config. */
+static void check_contents(const struct petal_seed *seed, const char *dir)
+{
+	struct petal_node *spack = parse_yaml(dir, "spack.yaml");
+	struct petal_node *mods = parse_yaml(dir, "modules.yaml");
+	struct petal_node *cfg = parse_yaml(dir, "cluster-config.yaml");
+	struct petal_plan *plan = plan_for(seed);
+	char *url = petal_render_artifacts_url(&plan->info);
+	char *script = petal_xasprintf("%s/node-bootstrap.sh", url);
+	const struct petal_node *m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(spack);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mods);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	for (size_t i = 0; i < seed->n_pkgs; i++) {
+		const struct petal_seed_pkg *p = &seed->pkgs[i];
+
+		if (p->section != PETAL_SECTION_CONTAINER) {
+			CU_ASSERT(list_has(spack, "spack.specs", p->text));
+		} else {
+			char *name = module_name(p);
+
+			m = petal_node_get(petal_node_path(mods, "lmod.modules"), name);
+			CU_ASSERT_PTR_NOT_NULL(m);
+			CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_get(m, "image")) ?: "",
+			                       seed->containers[p->container].image);
+			free(name);
+		}
+	}
+	if (seed->cache_bucket != NULL) {
+		char *mirror = petal_xasprintf("s3://%s/%s", seed->cache_bucket, seed->cache_prefix);
+
+		CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(spack,
+		                       "spack.mirrors.petal-cache")) ?: "", mirror);
+		free(mirror);
+	}
+	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(cfg,
+	                       "HeadNode.CustomActions.OnNodeConfigured.Script")) ?: "", script);
+	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(cfg,
+	                       "HeadNode.Networking.SubnetId")) ?: "", SUBNET);
+	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(cfg, "Image.Os")) ?: "", seed->os);
+	if (seed->custom_ami != NULL && strncmp(seed->custom_ami, "ami-", 4) == 0 &&
+	    strspn(seed->custom_ami + 4, "0123456789abcdef") == 17) {
+		CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(cfg, "Image.CustomAmi")) ?: "",
+		                       seed->custom_ami);
+	} else {
+		CU_ASSERT_PTR_NULL(petal_node_path(cfg, "Image.CustomAmi"));
+	}
+	free(script);
+	free(url);
+	plan_release(plan);
+	petal_node_free(spack);
+	petal_node_free(mods);
+	petal_node_free(cfg);
+}
+
+/* Both scripts run in the sandbox; the packages reach Spack whole. */
+static void check_scripts_run(const struct petal_seed *seed, const char *dir)
+{
+	int rc;
+	char *build = sandbox(dir, "build-instance.sh", "all", &rc);
+	char *node;
+
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(!exists_in(build, "PWNED"));
+	node = sandbox(dir, "node-bootstrap.sh", "", &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(!exists_in(node, "PWNED"));
+	for (size_t i = 0; i < seed->n_pkgs; i++) {
+		const struct petal_seed_pkg *p = &seed->pkgs[i];
+
+		if (p->section == PETAL_SECTION_CONTAINER) {
+			char *name = module_name(p);
+			char *lua = petal_xasprintf("opt/petal/modules/%s.lua", name);
+
+			CU_ASSERT(exists_in(node, lua));
+			free(lua);
+			free(name);
+		} else if (!got_arg(build, p->text) && !got_arg(node, p->text)) {
+			fprintf(stderr, "\n  %s reached no spack command whole\n", p->text);
+			CU_FAIL("a package's spec reached no spack command whole");
+		}
+	}
+	free(build);
+	free(node);
+}
+
+static void test_examples(void)
+{
+	const char *seeds = getenv("PETAL_SEEDS");
+	char *dirpath = seeds != NULL ? petal_xstrdup(seeds)
+	                              : petal_xasprintf("%s/seeds", top_srcdir);
+	DIR *d = opendir(dirpath);
+	struct dirent *de;
+	int n = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char *path, *dir;
+		struct petal_seed *seed = NULL;
+		struct petal_diags diags = { 0 };
+		struct petal_error err = { 0 };
+		int rc;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
+			continue;
+		path = petal_xasprintf("%s/%s", dirpath, de->d_name);
+		rc = petal_seed_load(path, &seed, &diags, &err);
+		CU_ASSERT_EQUAL(rc, 0);
+		petal_diags_release(&diags);
+		free(path);
+		if (rc < 0)
+			continue;
+		n++;
+		fprintf(stderr, "[%s] ", de->d_name);
+		dir = render_seed(seed, SUBNET, "lab", &rc, &err);
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_EQUAL(mode_of(dir, "build-instance.sh"), 0755);
+		CU_ASSERT_EQUAL(mode_of(dir, "node-bootstrap.sh"), 0755);
+		CU_ASSERT_EQUAL(mode_of(dir, "cluster-config.yaml"), 0644);
+		CU_ASSERT_EQUAL(mode_of(dir, "spack.yaml"), 0644);
+		CU_ASSERT_EQUAL(mode_of(dir, "modules.yaml"), 0644);
+		if (rc == 0) {
+			CU_ASSERT_EQUAL(check_config(dir), 0);
+			CU_ASSERT_EQUAL(shellcheck(dir, "build-instance.sh"), 0);
+			CU_ASSERT_EQUAL(shellcheck(dir, "node-bootstrap.sh"), 0);
+			check_contents(seed, dir);
+			check_scripts_run(seed, dir);
+		}
+		free(dir);
+		petal_seed_free(seed);
+	}
+	closedir(d);
+	free(dirpath);
+	CU_ASSERT(n >= 5); /* the four tier examples and the hybrid one */
+}
+
+static const char hybrid_text[] =
+	"cluster: {name: q, region: us-east-1}\n"
+	"compute:\n"
+	"  custom_ami: ami-base-bio-v2\n"
+	"  queues: [{name: compute, instance_types: [c5.xlarge, c5.2xlarge], max_count: 4}]\n"
+	"software:\n"
+	"  use_custom_ami: true\n"
+	"  in_ami: [gcc@12.3.0]\n"
+	"  binary_cache: {s3_bucket: my-lab-spack-cache, s3_prefix: bio}\n"
+	"  spack_packages: [samtools@1.17]\n"
+	"  build_from_source: [lab-aligner@2.1]\n";
+
+/* Key names YAML would read as something else come out quoted. */
+static void test_scalars_quoted(void)
+{
+	static const char *const keys[] = {
+		"1234", "true", "null", "0x1F", "1e3", "2024-01-01", "yes", "~", "-1", ".inf", "on",
+	};
+	struct petal_seed *seed = load_text(hybrid_text);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(keys); i++) {
+		struct petal_error err;
+		struct petal_node *cfg;
+		const struct petal_node *k;
+		int rc;
+		char *dir = render_seed(seed, SUBNET, keys[i], &rc, &err);
+
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_EQUAL(check_config(dir), 0); /* KeyName must load as a string */
+		cfg = parse_yaml(dir, "cluster-config.yaml");
+		k = petal_node_path(cfg, "HeadNode.Ssh.KeyName");
+		CU_ASSERT_PTR_NOT_NULL(k);
+		if (k != NULL) {
+			CU_ASSERT_STRING_EQUAL(k->scalar, keys[i]);
+			CU_ASSERT(k->quoted);
+		}
+		/* integers stay integers */
+		k = petal_node_path(cfg, "Scheduling.SlurmQueues");
+		CU_ASSERT(k != NULL && k->n == 1);
+		petal_node_free(cfg);
+		free(dir);
+	}
+	petal_seed_free(seed);
+}
+
+static void test_missing_subnet(void)
+{
+	struct petal_seed *seed = load_text(hybrid_text);
+	struct petal_error err;
+	int rc;
+	char *dir;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	dir = render_seed(seed, NULL, NULL, &rc, &err);
+	CU_ASSERT_EQUAL(rc, PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "--subnet-id"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "network.subnet_id"));
+	CU_ASSERT(access(dir, F_OK) != 0); /* nothing written */
+	free(dir);
+
+	dir = render_seed(seed, "subnet-NOPE", NULL, &rc, &err);
+	CU_ASSERT_EQUAL(rc, PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "subnet-NOPE"));
+	free(dir);
+	petal_seed_free(seed);
+
+	/* the seed's own subnet serves; KeyName stays out when nobody names one */
+	seed = load_text("cluster: {name: q, region: us-east-1}\n"
+	                 "network: {subnet_id: subnet-0a1b2c3d}\n"
+	                 "software: {build_from_source: [zlib]}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	dir = render_seed(seed, NULL, NULL, &rc, &err);
+	CU_ASSERT_EQUAL(rc, 0);
+	if (rc == 0) {
+		struct petal_node *cfg = parse_yaml(dir, "cluster-config.yaml");
+
+		CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(cfg,
+		                       "HeadNode.Networking.SubnetId")) ?: "", "subnet-0a1b2c3d");
+		CU_ASSERT_PTR_NULL(petal_node_path(cfg, "HeadNode.Ssh"));
+		CU_ASSERT_EQUAL(check_config(dir), 0);
+		petal_node_free(cfg);
+	}
+	free(dir);
+	petal_seed_free(seed);
+}
+
+/* What a seed can carry into a script arrives as one word, and runs nothing. */
+static void test_hostile(void)
+{
+	static const char text[] =
+		"cluster: {name: evil, region: us-east-1}\n"
+		"compute:\n"
+		"  custom_ami: \"it's (x) [y]\"\n"
+		"  queues: [{name: q, instance_types: [c5.xlarge], max_count: 2}]\n"
+		"software:\n"
+		"  use_custom_ami: true\n"
+		"  in_ami: [\"gcc@12.3.0 cflags=\\\"-O3 '$(touch PWNED)'\\\"\"]\n"
+		"  binary_cache:\n"
+		"    s3_bucket: my-bucket\n"
+		"    s3_prefix: \"x'$(touch PWNED)'`touch PWNED`;touch PWNED\"\n"
+		"  spack_packages: [\"foo ldflags=\\\"`touch PWNED`; touch PWNED\\\"\"]\n"
+		"  build_from_source: [\"bar cppflags='\\\"$(touch PWNED)\\\"'\"]\n";
+	struct petal_seed *seed = load_text(text);
+	struct petal_error err;
+	char *dir, *box, *mirror;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	dir = render_seed(seed, SUBNET, "k'; touch PWNED; echo '", &rc, &err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(check_config(dir), 0);
+	CU_ASSERT_EQUAL(shellcheck(dir, "build-instance.sh"), 0);
+	CU_ASSERT_EQUAL(shellcheck(dir, "node-bootstrap.sh"), 0);
+	check_scripts_run(seed, dir);
+
+	mirror = petal_xasprintf("s3://my-bucket/%s", seed->cache_prefix);
+	box = sandbox(dir, "build-instance.sh", "all", &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(got_arg(box, mirror));
+	CU_ASSERT(!exists_in(box, "PWNED"));
+	free(box);
+	/* a part by name, and an unknown part refused */
+	box = sandbox(dir, "build-instance.sh", "binary-cache", &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(got_arg(box, seed->pkgs[1].text));
+	CU_ASSERT(!got_arg(box, seed->pkgs[0].text));
+	free(box);
+	box = sandbox(dir, "build-instance.sh", "'no; such'", &rc);
+	CU_ASSERT_EQUAL(rc, 2);
+	free(box);
+	free(mirror);
+	free(dir);
+	petal_seed_free(seed);
+}
+
+static void test_ami_name_or_id(void)
+{
+	struct petal_seed *seed = load_text(hybrid_text);
+	struct petal_error err;
+	struct petal_node *cfg;
+	char *dir, *text;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	/* a name is no CustomAmi: said in a comment instead */
+	dir = render_seed(seed, SUBNET, NULL, &rc, &err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	cfg = parse_yaml(dir, "cluster-config.yaml");
+	CU_ASSERT_PTR_NULL(petal_node_path(cfg, "Image.CustomAmi"));
+	text = slurp(dir, "cluster-config.yaml");
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# Image.CustomAmi is left out: 'ami-base-bio-v2'"));
+	free(text);
+	petal_node_free(cfg);
+	free(dir);
+	petal_seed_free(seed);
+
+	seed = load_text("cluster: {name: q, region: us-east-1}\n"
+	                 "compute: {custom_ami: ami-0123abcd}\n"
+	                 "software: {use_custom_ami: true, spack_packages: [zlib]}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	dir = render_seed(seed, SUBNET, NULL, &rc, &err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	cfg = parse_yaml(dir, "cluster-config.yaml");
+	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(cfg, "Image.CustomAmi")) ?: "",
+	                       "ami-0123abcd");
+	CU_ASSERT_EQUAL(check_config(dir), 0);
+	petal_node_free(cfg);
+	free(dir);
+	petal_seed_free(seed);
+}
+
+/* Fragments the core could not place are refused to the tier at once. */
+static void test_fragments_refused(void)
+{
+	struct petal_seed *seed = load_text(hybrid_text);
+	struct petal_plan *plan;
+	struct petal_renderer r = { 0 };
+	struct petal_error err = { 0 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	plan = plan_for(seed);
+	r.plan = plan;
+	r.tier = "test";
+	CU_ASSERT_PTR_EQUAL(petal_renderer_seed(&r), &plan->info);
+	CU_ASSERT_EQUAL(petal_renderer_add(&r, PETAL_FRAG_PCLUSTER, "HeadNode.Dcv", "x", &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "HeadNode.Dcv"));
+	CU_ASSERT_EQUAL(petal_renderer_add(&r, PETAL_FRAG_PCLUSTER, "Iam.S3Access", "Bad_Bucket",
+	                                   &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(petal_renderer_add(&r, (enum petal_fragment)99, NULL, "x", &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_EQUAL(petal_renderer_add(&r, PETAL_FRAG_MODULE, NULL, "img", &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(petal_renderer_add(&r, PETAL_FRAG_SPACK_SPEC, NULL, NULL, &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_EQUAL(r.n_frags, 0);
+	CU_ASSERT_EQUAL(petal_renderer_add(&r, PETAL_FRAG_PCLUSTER, "Image.CustomAmi",
+	                                   "ami-0123abcd", &err), 0);
+	CU_ASSERT_EQUAL(petal_renderer_add(&r, PETAL_FRAG_PCLUSTER, "Image.CustomAmi",
+	                                   "ami-0123abcd", &err), 0);
+	CU_ASSERT_EQUAL(petal_renderer_add(&r, PETAL_FRAG_PCLUSTER, "Image.CustomAmi",
+	                                   "ami-4567abcd", &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(r.n_frags, 2);
+	CU_ASSERT_STRING_EQUAL(r.frags[0].tier, "test");
+	for (size_t i = 0; i < r.n_frags; i++) {
+		free(r.frags[i].tier);
+		free(r.frags[i].key);
+		free(r.frags[i].text);
+	}
+	free(r.frags);
+	plan_release(plan);
+	petal_seed_free(seed);
+}
+
+static void test_unloaded_tier(void)
+{
+	struct petal_seed *seed = load_text(hybrid_text);
+	struct petal_registry reg;
+	struct petal_plan *plan;
+	struct petal_render_opts opts = { .subnet_id = SUBNET };
+	struct petal_error err = { 0 };
+	char *dir = new_dir();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	plan = plan_for(seed);
+	free(plan->claims[0].tier);
+	plan->claims[0].tier = petal_xstrdup("eessi");
+	registry_init(&reg);
+	opts.dir = dir;
+	CU_ASSERT_EQUAL(petal_render(plan, &reg, &opts, &err), PETAL_EPLUGIN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eessi"));
+	CU_ASSERT(access(dir, F_OK) != 0);
+	registry_release(&reg);
+	plan_release(plan);
+	petal_seed_free(seed);
+	free(dir);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+		{ "quoting rule", test_quoting_rule },
+		{ "every example seed: five files, checked", test_examples },
+		{ "number-like strings quoted", test_scalars_quoted },
+		{ "missing or bad subnet", test_missing_subnet },
+		{ "hostile seed values stay words", test_hostile },
+		{ "AMI id in the config, AMI name in a comment", test_ami_name_or_id },
+		{ "fragments the core cannot place", test_fragments_refused },
+		{ "claims of a tier not loaded", test_unloaded_tier },
+	};
+	char tmpl[] = "/tmp/petal-test-render.XXXXXX";
+	CU_pSuite suite;
+	unsigned failed;
+
+	top_srcdir = getenv("top_srcdir") != NULL ? getenv("top_srcdir") : ".";
+	if (system("command -v shellcheck >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "test_render: shellcheck is missing: install it "
+		                "(apt-get install shellcheck); the rendered scripts must pass it\n");
+		return 1;
+	}
+	if (system("python3 -c 'import yaml' >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "test_render: python3 with PyYAML is missing: install python3-yaml; "
+		                "tests/render/check_pcluster.py needs it\n");
+		return 1;
+	}
+	tmp_root = mkdtemp(tmpl);
+	if (tmp_root == NULL || CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	suite = CU_add_suite("render", NULL, NULL);
+	for (size_t i = 0; suite != NULL && i < PETAL_ARRAY_SIZE(tests); i++)
+		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
+			suite = NULL;
+	if (suite == NULL) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	if (failed == 0)
+		nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		fprintf(stderr, "test_render: files kept in %s\n", tmp_root);
+	return failed == 0 && CU_get_error() == CUE_SUCCESS ? 0 : 1;
+}
