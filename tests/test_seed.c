@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -631,6 +632,11 @@ static void test_hostile_files(void)
 	CU_ASSERT_EQUAL(petal_seed_load(tmp_root, &s, &d, &err), PETAL_EINVAL);
 	CU_ASSERT_EQUAL(d.n, 1);
 	petal_diags_release(&d);
+	/* nor a FIFO, which would block an open() until someone writes */
+	char *fifo = petal_xasprintf("%s/fifo.yaml", tmp_root);
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+	expect_file_problem(fifo, "fifo.yaml: not a regular file; a seed is a page of YAML");
+	free(fifo);
 	free(data);
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../util/util.h"
 #include "schema.h"
@@ -487,8 +488,14 @@ int petal_seed_load(const char *path, struct petal_seed **out, struct petal_diag
 {
 	char *text;
 	size_t len;
+	struct stat st;
 	*out = NULL;
-	int rc = petal_read_file(path, PETAL_SEED_MAX_BYTES, &text, &len, err);
+	int rc;
+	/* opening a FIFO would block until a writer comes: look before opening */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		rc = petal_fail(err, PETAL_EINVAL, "%s: not a regular file", path);
+	else
+		rc = petal_read_file(path, PETAL_SEED_MAX_BYTES, &text, &len, err);
 	if (rc == PETAL_EINVAL) {
 		/* too large or not a regular file: a problem of the seed, so a diagnostic */
 		if (!diags->file)

@@ -50,7 +50,7 @@ struct petal_seed_pkg {
 	struct petal_spec spec;
 	char *text;        /* canonical spec */
 	enum petal_section section;
-	size_t container;  /* section CONTAINER: index into containers */
+	size_t container;  /* section CONTAINER: index into containers (else 0) */
 	int line, col;
 };
 
@@ -88,9 +88,13 @@ struct petal_seed {
 	char hash[65];             /* see petal_seed_hash */
 };
 
-/* Load and validate.  Returns 0 with *out set, or PETAL_EINVAL with every
-   problem in `diags` (and *out NULL).  Other errors (cannot read the file)
-   go to err. */
+/* Load and validate.  Returns 0 with *out set (and seed->hash filled), or
+   PETAL_EINVAL with every problem in `diags`, sorted by position, and a
+   one-line summary in err ("FILE: 3 problems"); *out is NULL.  A file too
+   large or not a regular file is a problem of the seed (a diagnostic with
+   line 0).  Other errors (no such file: PETAL_ENOENT, cannot read:
+   PETAL_EIO) go to err only, with diags untouched.  `diags` starts zeroed;
+   its file is set to `path` (or `name`) when unset. */
 int petal_seed_load(const char *path, struct petal_seed **out,
                     struct petal_diags *diags, struct petal_error *err);
 int petal_seed_load_text(const char *name, const char *text, size_t len,
@@ -101,7 +105,9 @@ void petal_seed_free(struct petal_seed *seed);
 void petal_diags_add(struct petal_diags *d, int line, int col, const char *path,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void petal_diags_release(struct petal_diags *d);
-/* Each as "file:line:col: path: message\n"; caller frees. */
+/* Each as "file:line:col: path: message\n" ("file: " alone when line is 0,
+   no "path: " when the path is empty), then "file: N more problems not
+   shown" when some were dropped; caller frees. */
 char *petal_diags_format(const struct petal_diags *d);
 
 /* The canonical form the seed hash is taken over (documented in
