@@ -119,7 +119,8 @@ static char **resource_names(const struct petal_queue *q)
 	char **names = petal_xcalloc(q->n_instance_types, sizeof(*names));
 
 	for (size_t i = 0; i < q->n_instance_types; i++) {
-		char *name = petal_xstrndup(q->instance_types[i], NAME_MAX_LEN);
+		char *name = petal_xstrndup(q->instance_types[i],
+		                           strnlen(q->instance_types[i], NAME_MAX_LEN));
 
 		for (char *p = name; *p; p++) {
 			*p = (char)tolower((unsigned char)*p);
