@@ -1,0 +1,370 @@
+/* core/plan/estimate*.c: the data tables, the speedup model against the
+   design's figures, the build-instance recommendation and seed overrides. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/plan/estimate.h"
+#include "../core/seed/seed.h"
+#include "../core/util/util.h"
+
+static const char *data_dir;
+static struct petal_estimates *est; /* the shipped tables, no seed */
+
+/* The hybrid example's stack: a toolchain and a bioinformatics set. */
+static const char *const bio_stack[] = {
+	"gcc", "openmpi", "samtools", "bcftools", "bwa", "bowtie2", "star", "gatk",
+	"blast-plus", "hmmer", "lab-aligner",
+};
+
+static double build_minutes(const struct petal_estimates *e, const char *const *names,
+                            size_t n, const char *type, int parallel)
+{
+	struct petal_build_estimate b;
+	CU_ASSERT_EQUAL_FATAL(petal_estimates_build(e, names, n, type, parallel, &b), 0);
+	return b.minutes;
+}
+
+static struct petal_seed *seed_from(const char *text)
+{
+	struct petal_seed *seed = NULL;
+	struct petal_diags diags = { 0 };
+	struct petal_error err = { 0 };
+	int rc = petal_seed_load_text("test.yaml", text, strlen(text), &seed, &diags, &err);
+	if (rc) {
+		char *d = petal_diags_format(&diags);
+		fprintf(stderr, "seed did not load: %s%s\n", err.msg, d);
+		free(d);
+	}
+	petal_diags_release(&diags);
+	return seed;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+static void test_tables_load(void)
+{
+	struct petal_pkg_figures gcc, unknown, other;
+	petal_estimates_package(est, "gcc", &gcc);
+	petal_estimates_package(est, "no-such-package-xyz", &unknown);
+	petal_estimates_package(est, "another-unknown", &other);
+	CU_ASSERT_FALSE(gcc.guess);
+	CU_ASSERT_TRUE(gcc.core_minutes > 0);
+	CU_ASSERT_TRUE(unknown.guess);
+	/* unknown packages all get the file's "default" entry */
+	char *path = petal_xasprintf("%s/packages.json", data_dir);
+	json_t *root = json_load_file(path, 0, NULL);
+	free(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	json_t *def = json_object_get(root, "default");
+	CU_ASSERT_DOUBLE_EQUAL(unknown.core_minutes,
+	                       json_number_value(json_object_get(def, "core_minutes")), 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(unknown.size_mb,
+	                       json_number_value(json_object_get(def, "size_mb")), 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(other.core_minutes, unknown.core_minutes, 1e-9);
+	json_decref(root);
+
+	struct petal_instance_type it;
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "c5.18xlarge", &it), 0);
+	CU_ASSERT_EQUAL(it.vcpus, 72);
+	/* the design's prices */
+	CU_ASSERT_DOUBLE_EQUAL(it.spot_usd_hour, 0.61, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(it.ondemand_usd_hour, 2.04, 1e-9);
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "c7g.4xlarge", &it), 0);
+	CU_ASSERT_STRING_EQUAL(it.arch, "arm64");
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "c5.99xlarge", &it), PETAL_ENOENT);
+	CU_ASSERT_DOUBLE_EQUAL(petal_estimates_figure(est, "s3_gb_month"), 0.023, 1e-12);
+	CU_ASSERT_TRUE(petal_estimates_figure(est, "no_such_figure") < 0);
+}
+
+static char *scratch_dir(void)
+{
+	char *dir = petal_xstrdup("/tmp/petal-test-estimate-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	return dir;
+}
+
+static void copy_file(const char *from_dir, const char *to_dir, const char *name)
+{
+	char *src = petal_xasprintf("%s/%s", from_dir, name);
+	char *dst = petal_xasprintf("%s/%s", to_dir, name);
+	char *data;
+	size_t len;
+	struct petal_error err = { 0 };
+	CU_ASSERT_EQUAL_FATAL(petal_read_file(src, 1 << 22, &data, &len, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(petal_write_file(dst, data, len, 0644, &err), 0);
+	free(data);
+	free(src);
+	free(dst);
+}
+
+static void remove_dir(char *dir, const char *const *files)
+{
+	for (size_t i = 0; files[i]; i++) {
+		char *p = petal_xasprintf("%s/%s", dir, files[i]);
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+	free(dir);
+}
+
+static void test_tables_errors(void)
+{
+	static const char *const files[] = { "packages.json", "instances.json",
+	                                     "figures.json", NULL };
+	struct petal_estimates *e = NULL;
+	struct petal_error err = { 0 };
+	char *dir = scratch_dir();
+
+	/* an empty directory: says which file and what to set */
+	CU_ASSERT_EQUAL(petal_estimates_load(dir, NULL, &e, &err), PETAL_ENOENT);
+	CU_ASSERT_PTR_NULL(e);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "packages.json"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "PETAL_DATA_DIR"));
+
+	/* malformed JSON: file, line and column */
+	copy_file(data_dir, dir, "packages.json");
+	copy_file(data_dir, dir, "figures.json");
+	char *bad = petal_xasprintf("%s/instances.json", dir);
+	const char *text = "{\n \"instances\": {\n  \"c5.large\": {\"vcpus\": 2,,}\n }\n}\n";
+	CU_ASSERT_EQUAL(petal_write_file(bad, text, strlen(text), 0644, &err), 0);
+	CU_ASSERT_EQUAL(petal_estimates_load(dir, NULL, &e, &err), PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "instances.json:3:"));
+
+	/* well-formed but a price missing */
+	text = "{\"instances\": {\"c5.large\": {\"vcpus\": 2, \"memory_gb\": 4, "
+	       "\"spot_usd_hour\": 0.03, \"arch\": \"x86_64\"}}}";
+	CU_ASSERT_EQUAL(petal_write_file(bad, text, strlen(text), 0644, &err), 0);
+	CU_ASSERT_EQUAL(petal_estimates_load(dir, NULL, &e, &err), PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "c5.large.ondemand_usd_hour"));
+	free(bad);
+	remove_dir(dir, files);
+}
+
+/* ---- the model against the design's figures ---------------------------- */
+
+static void test_design_figures(void)
+{
+	const char *gcc[] = { "gcc" }, *ompi[] = { "openmpi" }, *gmx[] = { "gromacs" };
+	/* on a typical build instance, 16 to 36 cores */
+	for (int i = 0; i < 2; i++) {
+		const char *type = i ? "c5.9xlarge" : "c5.4xlarge";
+		double g = build_minutes(est, gcc, 1, type, 0);
+		double o = build_minutes(est, ompi, 1, type, 0);
+		double x = build_minutes(est, gmx, 1, type, 0);
+		CU_ASSERT_TRUE(g >= 30 && g <= 60);
+		CU_ASSERT_TRUE(o >= 10 && o <= 20);
+		CU_ASSERT_TRUE(x >= 45 && x <= 90);
+	}
+	/* a full bioinformatics stack: 4-8 h on 4 cores, about 2 h on 72 */
+	double four = build_minutes(est, bio_stack, PETAL_ARRAY_SIZE(bio_stack), "c5.xlarge", 0);
+	double many = build_minutes(est, bio_stack, PETAL_ARRAY_SIZE(bio_stack), "c5.18xlarge", 0);
+	CU_ASSERT_TRUE(four >= 240 && four <= 480);
+	CU_ASSERT_TRUE(many >= 90 && many <= 150);
+}
+
+static void test_model_properties(void)
+{
+	size_t n = PETAL_ARRAY_SIZE(bio_stack);
+	struct petal_build_estimate one, b;
+	CU_ASSERT_EQUAL(petal_estimates_build(est, bio_stack, n, "c5.18xlarge", 1, &one), 0);
+	/* one job: nothing overlaps, wall clock is all the work */
+	CU_ASSERT_DOUBLE_EQUAL(one.minutes, one.core_minutes, 1e-6);
+	CU_ASSERT_EQUAL(one.guesses, 1); /* lab-aligner */
+	/* more cores never slower; build_parallel caps the jobs */
+	double prev = one.minutes;
+	static const char *const types[] = { "c5.xlarge", "c5.2xlarge", "c5.4xlarge",
+	                                     "c5.9xlarge", "c5.18xlarge" };
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(types); i++) {
+		double m = build_minutes(est, bio_stack, n, types[i], 0);
+		CU_ASSERT_TRUE(m <= prev);
+		prev = m;
+	}
+	CU_ASSERT_DOUBLE_EQUAL(build_minutes(est, bio_stack, n, "c5.18xlarge", 4),
+	                       build_minutes(est, bio_stack, n, "c5.xlarge", 0), 1e-6);
+	/* nothing to build takes no time; an unknown type is refused */
+	CU_ASSERT_EQUAL(petal_estimates_build(est, bio_stack, 0, "c5.xlarge", 0, &b), 0);
+	CU_ASSERT_DOUBLE_EQUAL(b.minutes, 0, 1e-12);
+	CU_ASSERT_EQUAL(petal_estimates_build(est, bio_stack, n, "z9.huge", 0, &b), PETAL_ENOENT);
+}
+
+/* ---- recommendation -------------------------------------------------------- */
+
+static const char *recommend_n(const struct petal_estimates *e, size_t n, char **why)
+{
+	/* n light, known packages (samtools repeated: the count is what matters) */
+	const char **names = petal_xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = "samtools";
+	const char *pick = petal_estimates_recommend(e, names, n, why);
+	free(names);
+	return pick;
+}
+
+static void test_recommend_table(void)
+{
+	static const struct { size_t n; const char *type; } cases[] = {
+		{ 1, "c5.4xlarge" }, { 9, "c5.4xlarge" }, { 10, "c5.9xlarge" },
+		{ 29, "c5.9xlarge" }, { 30, "c5.18xlarge" }, { 120, "c5.18xlarge" },
+	};
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
+		char *why = NULL;
+		const char *pick = recommend_n(est, cases[i].n, &why);
+		CU_ASSERT_STRING_EQUAL(pick, cases[i].type);
+		/* the sentence says how many and what was picked */
+		char count[32];
+		snprintf(count, sizeof(count), "%zu package", cases[i].n);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, count));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, cases[i].type));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "vCPUs"));
+		free(why);
+	}
+}
+
+static void test_recommend_memory_heavy(void)
+{
+	/* The same 12-package stack, once with a package needing 12 GB per job. */
+	struct petal_seed *seed = seed_from(
+		"cluster: {name: heavy, region: us-east-1}\n"
+		"software:\n"
+		"  spack_packages: [samtools]\n"
+		"estimates:\n"
+		"  packages:\n"
+		"    bigmem: {memory_gb: 12}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	struct petal_estimates *e = NULL;
+	struct petal_error err = { 0 };
+	CU_ASSERT_EQUAL_FATAL(petal_estimates_load(data_dir, seed, &e, &err), 0);
+	const char *names[12];
+	for (size_t i = 0; i < 12; i++)
+		names[i] = "samtools";
+	char *why = NULL;
+	CU_ASSERT_STRING_EQUAL(petal_estimates_recommend(e, names, 12, &why), "c5.9xlarge");
+	free(why);
+	names[5] = "bigmem";
+	CU_ASSERT_STRING_EQUAL(petal_estimates_recommend(e, names, 12, &why), "c5.24xlarge");
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "bigmem"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "memory"));
+	free(why);
+	struct petal_pkg_figures f;
+	petal_estimates_package(e, "bigmem", &f);
+	CU_ASSERT_TRUE(f.guess); /* no core_minutes given: still a guess */
+	petal_estimates_free(e);
+	petal_seed_free(seed);
+}
+
+/* ---- seed overrides ---------------------------------------------------------- */
+
+static void test_seed_overrides(void)
+{
+	struct petal_seed *seed = seed_from(
+		"cluster: {name: tuned, region: us-east-1}\n"
+		"software:\n"
+		"  spack_packages: [gcc, lab-aligner]\n"
+		"estimates:\n"
+		"  packages:\n"
+		"    gcc: {core_minutes: 50}\n"
+		"    lab-aligner: {core_minutes: 300, serial_fraction: 0.5}\n"
+		"  instances:\n"
+		"    c5.2xlarge: {ondemand_usd_hour: 1.0}\n"
+		"    x9.metal: {vcpus: 64, memory_gb: 256, ondemand_usd_hour: 3}\n"
+		"  figures:\n"
+		"    boot_minutes: 7\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	struct petal_estimates *e = NULL;
+	struct petal_error err = { 0 };
+	CU_ASSERT_EQUAL_FATAL(petal_estimates_load(data_dir, seed, &e, &err), 0);
+
+	struct petal_pkg_figures before, after;
+	petal_estimates_package(est, "gcc", &before);
+	petal_estimates_package(e, "gcc", &after);
+	CU_ASSERT_DOUBLE_EQUAL(after.core_minutes, 50, 1e-9);
+	/* the fields the seed did not give keep the table's values */
+	CU_ASSERT_DOUBLE_EQUAL(after.serial_fraction, before.serial_fraction, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(after.size_mb, before.size_mb, 1e-9);
+	petal_estimates_package(e, "lab-aligner", &after);
+	CU_ASSERT_FALSE(after.guess);
+	CU_ASSERT_DOUBLE_EQUAL(after.core_minutes, 300, 1e-9);
+
+	const char *gcc[] = { "gcc" };
+	CU_ASSERT_TRUE(build_minutes(e, gcc, 1, "c5.4xlarge", 0) <
+	               build_minutes(est, gcc, 1, "c5.4xlarge", 0));
+	struct petal_instance_type it;
+	CU_ASSERT_EQUAL(petal_estimates_instance(e, "c5.2xlarge", &it), 0);
+	CU_ASSERT_DOUBLE_EQUAL(it.ondemand_usd_hour, 1.0, 1e-9);
+	CU_ASSERT_EQUAL(it.vcpus, 8); /* kept */
+	CU_ASSERT_EQUAL(petal_estimates_instance(e, "x9.metal", &it), 0);
+	CU_ASSERT_EQUAL(it.vcpus, 64);
+	/* no spot figure given: no cheaper than on demand */
+	CU_ASSERT_DOUBLE_EQUAL(it.spot_usd_hour, 3, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(petal_estimates_figure(e, "boot_minutes"), 7, 1e-9);
+	CU_ASSERT_NOT_EQUAL(petal_estimates_figure(est, "boot_minutes"), 7);
+	petal_estimates_free(e);
+	petal_seed_free(seed);
+}
+
+static void test_seed_override_errors(void)
+{
+	static const struct { const char *yaml; const char *want; } cases[] = {
+		{ "  figures:\n    boot_minute: 2\n", "did you mean 'boot_minutes'" },
+		{ "  instances:\n    x9.metal: {vcpus: 4}\n", "x9.metal" },
+	};
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
+		char *text = petal_xasprintf("cluster: {name: bad, region: us-east-1}\n"
+		                             "software:\n  spack_packages: [gcc]\n"
+		                             "estimates:\n%s", cases[i].yaml);
+		struct petal_seed *seed = seed_from(text);
+		free(text);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+		struct petal_estimates *e = NULL;
+		struct petal_error err = { 0 };
+		CU_ASSERT_EQUAL(petal_estimates_load(data_dir, seed, &e, &err), PETAL_EINVAL);
+		CU_ASSERT_PTR_NULL(e);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cases[i].want));
+		/* file:line:col of the offending entry */
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "test.yaml:6:"));
+		petal_seed_free(seed);
+	}
+}
+
+int main(void)
+{
+	data_dir = getenv("PETAL_DATA_DIR");
+	if (!data_dir) {
+		fprintf(stderr, "PETAL_DATA_DIR is not set (run through make check)\n");
+		return 1;
+	}
+	struct petal_error err = { 0 };
+	if (petal_estimates_load(data_dir, NULL, &est, &err) != 0) {
+		fprintf(stderr, "cannot load the tables: %s\n", err.msg);
+		return 1;
+	}
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("estimate", NULL, NULL);
+	if (!s ||
+	    !CU_add_test(s, "tables load, unknown packages get the default", test_tables_load) ||
+	    !CU_add_test(s, "data file errors name file and place", test_tables_errors) ||
+	    !CU_add_test(s, "the design's build figures", test_design_figures) ||
+	    !CU_add_test(s, "speedup model properties", test_model_properties) ||
+	    !CU_add_test(s, "recommendation table boundaries", test_recommend_table) ||
+	    !CU_add_test(s, "memory-heavy stacks get c5.24xlarge", test_recommend_memory_heavy) ||
+	    !CU_add_test(s, "seed overrides change figures", test_seed_overrides) ||
+	    !CU_add_test(s, "bad overrides are refused with a place", test_seed_override_errors)) {
+		CU_cleanup_registry();
+		return 1;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	int rc = CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	petal_estimates_free(est);
+	return (rc != CUE_SUCCESS || failed) ? 1 : 0;
+}
