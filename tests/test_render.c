@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "../core/plan/plan.h"
+#include "../core/plugin/host.h"
 #include "../core/render/render.h"
 #include "../core/render/render_int.h"
 #include "../core/seed/seed.h"
 #include "../core/util/util.h"
-#include "../plugins/builtin.h"
 
 #define SUBNET "subnet-0123456789abcdef0"
 
@@ -28,129 +28,47 @@ static const char *top_srcdir;
 static char *tmp_root;
 static int n_tmp;
 
-/* ---- a plan and its tiers ------------------------------------------------ */
+/* ---- a plan, composed by the real tiers ------------------------------------ */
 
-static void *h_alloc(size_t n) { return petal_xmalloc(n); }
-static void h_free(void *p) { free(p); }
-static const struct petal_seed_info *h_seed(struct petal_renderer *r)
-{
-	return petal_renderer_seed(r);
-}
-
-static int h_fail(struct petal_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int h_fail(struct petal_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	code = petal_vfail(err, code, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-static const struct petal_host host = {
-	.size = sizeof(struct petal_host), .abi = PETAL_PLUGIN_ABI,
-	.fail = h_fail, .alloc = h_alloc, .free = h_free,
-	.renderer_seed = h_seed, .render_add = petal_renderer_add,
+/* What plan_for made, released together. */
+struct fixture {
+	struct petal_registry reg;
+	struct petal_estimates *est;
+	struct petal_plan *plan;
 };
 
-static int t_init(const struct petal_host *h, void **ctx)
+/* Compose seed's plan as `petal plan` does: the plugins of PETAL_PLUGIN_PATH
+   (the build's own), the data files of PETAL_DATA_DIR. */
+static struct petal_plan *plan_for(const struct petal_seed *seed, struct fixture *f)
 {
-	struct tier_ctx *tc = petal_xcalloc(1, sizeof(*tc));
+	const char *data = getenv("PETAL_DATA_DIR");
+	char *data_dir = data != NULL ? petal_xstrdup(data)
+	                              : petal_xasprintf("%s/data", top_srcdir);
+	struct petal_error err = { 0 };
 
-	tc->host = h;
-	*ctx = tc;
-	return 0;
+	memset(f, 0, sizeof(*f));
+	f->reg.host = petal_host_get();
+	petal_registry_default_dirs(&f->reg);
+	if (petal_registry_scan(&f->reg, &err) < 0 ||
+	    petal_estimates_load(data_dir, seed, &f->est, &err) < 0)
+		goto out_data_dir;
+	petal_host_bind_estimates(f->est);
+	if (petal_plan_compose(seed, &f->reg, f->est, &f->plan, &err) < 0)
+		f->plan = NULL;
+
+out_data_dir:
+	if (f->plan == NULL)
+		fprintf(stderr, "\n  no plan: %s\n", err.msg);
+	free(data_dir);
+	return f->plan;
 }
 
-#define TIER(var, nm, rk, fn)                                                       \
-	static const struct petal_tier_ops var##_ops = {                             \
-		.size = sizeof(struct petal_tier_ops), .render = fn };               \
-	static const struct petal_plugin var = {                                      \
-		.magic = PETAL_PLUGIN_MAGIC, .abi = PETAL_PLUGIN_ABI, .kind = PETAL_KIND_TIER, \
-		.name = nm, .rank = rk, .init = t_init, .fini = free,                 \
-		.ops.tier = &var##_ops }
-TIER(tier_ami, "ami", 10, ami_render);
-TIER(tier_cache, "binary-cache", 20, binary_cache_render);
-TIER(tier_container, "container", 30, container_render);
-TIER(tier_source, "source", 40, source_render);
-static const struct petal_plugin *const tiers[] = {
-	&tier_ami, &tier_cache, &tier_container, &tier_source,
-};
-
-static void registry_init(struct petal_registry *reg)
+static void fixture_release(struct fixture *f)
 {
-	memset(reg, 0, sizeof(*reg));
-	reg->host = &host;
-	reg->entries = petal_xcalloc(PETAL_ARRAY_SIZE(tiers), sizeof(*reg->entries));
-	for (size_t i = 0; i < PETAL_ARRAY_SIZE(tiers); i++) {
-		reg->entries[i].state = PETAL_ENTRY_ACTIVE;
-		reg->entries[i].desc = tiers[i];
-		reg->entries[i].path = (char *)"(test)";
-	}
-	reg->n = reg->cap = PETAL_ARRAY_SIZE(tiers);
-}
-
-static void registry_release(struct petal_registry *reg)
-{
-	for (size_t i = 0; i < reg->n; i++)
-		if (reg->entries[i].initialised)
-			reg->entries[i].desc->fini(reg->entries[i].ctx);
-	free(reg->entries);
-}
-
-/* The claim rules of the issue (section 4), until petal_plan_compose lands. */
-static const char *claim_tier(const struct petal_seed *s, const struct petal_seed_pkg *p)
-{
-	switch (p->section) {
-	case PETAL_SECTION_IN_AMI:
-		return "ami";
-	case PETAL_SECTION_CONTAINER:
-		return "container";
-	case PETAL_SECTION_BUILD_FROM_SOURCE:
-		return "source";
-	default:
-		if (s->use_custom_ami && s->n_pkgs > 0) {
-			for (size_t i = 0; i < s->n_pkgs; i++)
-				if (s->pkgs[i].section == PETAL_SECTION_IN_AMI)
-					goto not_ami; /* in_ami given: spack_packages go on */
-			return "ami";
-		}
-not_ami:
-		return s->cache_bucket != NULL ? "binary-cache" : "source";
-	}
-}
-
-static struct petal_plan *plan_for(const struct petal_seed *s)
-{
-	struct petal_plan *p = petal_xcalloc(1, sizeof(*p));
-
-	p->seed = s;
-	p->info = (struct petal_seed_info){
-		.size = sizeof(p->info), .path = s->path, .hash = s->hash,
-		.cluster_name = s->name, .region = s->region, .cloud = s->cloud, .os = s->os,
-		.head_node = s->head_node, .custom_ami = s->custom_ami,
-		.use_custom_ami = s->use_custom_ami, .build_parallel = s->build_parallel,
-		.cache_bucket = s->cache_bucket, .cache_prefix = s->cache_prefix,
-		.spack_version = s->spack_version, .root = s->root,
-	};
-	p->claims = petal_xcalloc(s->n_pkgs + 1, sizeof(*p->claims));
-	for (size_t i = 0; i < s->n_pkgs; i++) {
-		p->claims[i].pkg = i;
-		p->claims[i].tier = petal_xstrdup(claim_tier(s, &s->pkgs[i]));
-	}
-	p->n_claims = s->n_pkgs;
-	return p;
-}
-
-static void plan_release(struct petal_plan *p)
-{
-	for (size_t i = 0; p != NULL && i < p->n_claims; i++)
-		free(p->claims[i].tier);
-	if (p != NULL)
-		free(p->claims);
-	free(p);
+	petal_plan_free(f->plan);
+	petal_registry_release(&f->reg);
+	petal_host_bind_estimates(NULL);
+	petal_estimates_free(f->est);
 }
 
 /* ---- fixtures ---------------------------------------------------------- */
@@ -205,19 +123,18 @@ static struct petal_seed *load_text(const char *text)
 static char *render_seed(const struct petal_seed *seed, const char *subnet, const char *key,
                          int *rc, struct petal_error *err)
 {
-	struct petal_registry reg;
-	struct petal_plan *plan = plan_for(seed);
+	struct fixture f;
 	struct petal_render_opts opts = { .subnet_id = subnet, .key_name = key };
 	char *dir = new_dir();
 
-	registry_init(&reg);
 	opts.dir = dir;
 	memset(err, 0, sizeof(*err));
-	*rc = petal_render(plan, &reg, &opts, err);
+	*rc = PETAL_EINVAL;
+	if (plan_for(seed, &f) != NULL)
+		*rc = petal_render(f.plan, &f.reg, &opts, err);
 	if (*rc < 0)
 		fprintf(stderr, "\n  render: %s\n", err->msg);
-	plan_release(plan);
-	registry_release(&reg);
+	fixture_release(&f);
 	return dir;
 }
 
@@ -351,8 +268,9 @@ static void check_contents(const struct petal_seed *seed, const char *dir)
 	struct petal_node *spack = parse_yaml(dir, "spack.yaml");
 	struct petal_node *mods = parse_yaml(dir, "modules.yaml");
 	struct petal_node *cfg = parse_yaml(dir, "cluster-config.yaml");
-	struct petal_plan *plan = plan_for(seed);
-	char *url = petal_render_artifacts_url(&plan->info);
+	struct fixture f;
+	struct petal_plan *plan = plan_for(seed, &f);
+	char *url = plan != NULL ? petal_render_artifacts_url(&plan->info) : petal_xstrdup("?");
 	char *script = petal_xasprintf("%s/node-bootstrap.sh", url);
 	const struct petal_node *m;
 
@@ -395,7 +313,7 @@ static void check_contents(const struct petal_seed *seed, const char *dir)
 	}
 	free(script);
 	free(url);
-	plan_release(plan);
+	fixture_release(&f);
 	petal_node_free(spack);
 	petal_node_free(mods);
 	petal_node_free(cfg);
@@ -659,12 +577,14 @@ static void test_ami_name_or_id(void)
 static void test_fragments_refused(void)
 {
 	struct petal_seed *seed = load_text(hybrid_text);
+	struct fixture f;
 	struct petal_plan *plan;
 	struct petal_renderer r = { 0 };
 	struct petal_error err = { 0 };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
-	plan = plan_for(seed);
+	plan = plan_for(seed, &f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
 	r.plan = plan;
 	r.tier = "test";
 	CU_ASSERT_PTR_EQUAL(petal_renderer_seed(&r), &plan->info);
@@ -693,30 +613,29 @@ static void test_fragments_refused(void)
 		free(r.frags[i].text);
 	}
 	free(r.frags);
-	plan_release(plan);
+	fixture_release(&f);
 	petal_seed_free(seed);
 }
 
 static void test_unloaded_tier(void)
 {
 	struct petal_seed *seed = load_text(hybrid_text);
-	struct petal_registry reg;
+	struct fixture f;
 	struct petal_plan *plan;
 	struct petal_render_opts opts = { .subnet_id = SUBNET };
 	struct petal_error err = { 0 };
 	char *dir = new_dir();
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
-	plan = plan_for(seed);
+	plan = plan_for(seed, &f);
+	CU_ASSERT_FATAL(plan != NULL && plan->n_claims > 0);
 	free(plan->claims[0].tier);
 	plan->claims[0].tier = petal_xstrdup("eessi");
-	registry_init(&reg);
 	opts.dir = dir;
-	CU_ASSERT_EQUAL(petal_render(plan, &reg, &opts, &err), PETAL_EPLUGIN);
+	CU_ASSERT_EQUAL(petal_render(plan, &f.reg, &opts, &err), PETAL_EPLUGIN);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "eessi"));
 	CU_ASSERT(access(dir, F_OK) != 0);
-	registry_release(&reg);
-	plan_release(plan);
+	fixture_release(&f);
 	petal_seed_free(seed);
 	free(dir);
 }
