@@ -16,8 +16,9 @@
  *         gromacs: GROMACS/2024.1-foss-2023b
  *
  * A package listed there and in software.spack_packages is claimed (by name;
- * the Spack version is EESSI's to choose).  Nodes then source EESSI's init
- * script at boot and load the modules: a couple of minutes, nothing built,
+ * the Spack version is EESSI's to choose).  At boot, nodes check the stack is
+ * mounted and give every login shell EESSI's environment (source its
+ * init/bash, module load the packages): a couple of minutes, nothing built,
  * files streamed on first use.
  */
 #include <petal/plugin.h>
@@ -184,50 +185,54 @@ static const char *module_for(const struct petal_host *host, const struct petal_
 	return name;
 }
 
-static size_t append(char *buf, size_t at, const char *s)
-{
-	size_t len = strlen(s);
+/* A growing string in host memory (the host offers alloc and free only). */
+struct text {
+	const struct petal_host *host;
+	char *s;
+	size_t len, cap;
+};
 
-	memcpy(buf + at, s, len);
-	return at + len;
-}
-
-/* Append s to buf in single quotes, safe for any shell word. */
-static size_t quote(char *buf, size_t at, const char *s)
+static void put(struct text *t, const char *s)
 {
-	buf[at++] = '\'';
-	for (; *s; s++) {
-		if (*s == '\'') {
-			memcpy(buf + at, "'\\''", 4);
-			at += 4;
-		} else {
-			buf[at++] = *s;
+	size_t n = strlen(s);
+
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = 2 * (t->len + n + 1);
+		char *bigger = t->host->alloc(cap);
+
+		if (t->s) {
+			memcpy(bigger, t->s, t->len);
+			t->host->free(t->s);
 		}
+		t->s = bigger;
+		t->cap = cap;
 	}
-	buf[at++] = '\'';
-	return at;
+	memcpy(t->s + t->len, s, n + 1);
+	t->len += n;
 }
 
+/* Module names go into a shell script: EasyBuild's characters only. */
+static int module_ok(const char *m)
+{
+	return *m && strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                       "0123456789._+-/") == strlen(m);
+}
+
+/* Node bootstrap lines: check the repository is mounted, give every login
+   shell EESSI's environment and the modules (loading them in the bootstrap
+   alone would vanish with its process), and load them once now so that a
+   wrong module name fails the node's boot rather than a user's login. */
 static int eessi_render(void *ctx, struct petal_renderer *r,
                         const struct petal_package *const *pkgs, size_t n,
                         struct petal_error *err)
 {
-	static const char head[] =
-		"# eessi: software from the EESSI CernVM-FS stack\n"
-		"if [ ! -d " EESSI_REPO " ]; then\n"
-		"\techo \"eessi: " EESSI_REPO " is not mounted; install the CernVM-FS "
-		"client and EESSI's configuration\" >&2\n"
-		"\texit 1\n"
-		"fi\n"
-		"# shellcheck disable=SC1091\n"
-		"source " EESSI_REPO "/versions/";
 	struct eessi *e = ctx;
 	const struct petal_host *host = e->host;
 	const struct petal_seed_info *seed = host->renderer_seed(r);
 	const struct petal_node *root = seed ? seed->root : NULL;
 	const char *version = eessi_version(host, root);
-	size_t cap, at, i;
-	char *text;
+	struct text t = { .host = host };
+	size_t i;
 	int rc;
 
 	if (n == 0)
@@ -235,22 +240,39 @@ static int eessi_render(void *ctx, struct petal_renderer *r,
 	if (!version_ok(version))
 		return host->fail(err, PETAL_EINVAL, "eessi: plugins.eessi.version \"%s\" is not "
 		                  "an EESSI release such as \"2023.06\"", version);
-
-	/* Worst case every character of a module name is a quote (4 bytes). */
-	cap = sizeof(head) + strlen(version) + sizeof("/init/bash\nmodule load\n");
 	for (i = 0; i < n; i++)
-		cap += 4 * strlen(module_for(host, root, pkgs[i]->name)) + 3;
-	text = host->alloc(cap);
-	at = append(text, 0, head);
-	at = append(text, at, version);
-	at = append(text, at, "/init/bash\nmodule load");
+		if (!module_ok(module_for(host, root, pkgs[i]->name)))
+			return host->fail(err, PETAL_EINVAL, "eessi: plugins.eessi.modules.%s: "
+			                  "\"%s\" is not a module name (letters, digits, ._+-/)",
+			                  pkgs[i]->name, module_for(host, root, pkgs[i]->name));
+
+	put(&t, "# eessi: software from the EESSI CernVM-FS stack\n"
+	        "if [ ! -d " EESSI_REPO "/versions/");
+	put(&t, version);
+	put(&t, " ]; then\n"
+	        "\techo \"eessi: " EESSI_REPO " is not mounted; install the CernVM-FS "
+	        "client and EESSI's configuration\" >&2\n"
+	        "\texit 1\n"
+	        "fi\n"
+	        "# shellcheck disable=SC2016 # expanded by the login shell\n"
+	        "printf '%s\\n' \\\n"
+	        "\t'if [ -n \"${BASH_VERSION:-}\" ]; then' \\\n"
+	        "\t'\tsource " EESSI_REPO "/versions/");
+	put(&t, version);
+	put(&t, "/init/bash' \\\n"
+	        "\t\"\tmodule load");
+	/* inside double quotes: module_ok() leaves no $, `, backslash or quote */
 	for (i = 0; i < n; i++) {
-		text[at++] = ' ';
-		at = quote(text, at, module_for(host, root, pkgs[i]->name));
+		put(&t, " '");
+		put(&t, module_for(host, root, pkgs[i]->name));
+		put(&t, "'");
 	}
-	text[at] = '\0';
-	rc = host->render_add(r, PETAL_FRAG_NODE_SCRIPT, NULL, text, err);
-	host->free(text);
+	put(&t, "\" \\\n"
+	        "\t'fi' >/etc/profile.d/petal-eessi.sh\n"
+	        "# shellcheck disable=SC1091\n"
+	        "(set +eu; . /etc/profile.d/petal-eessi.sh)");
+	rc = host->render_add(r, PETAL_FRAG_NODE_SCRIPT, NULL, t.s, err);
+	host->free(t.s);
 	return rc;
 }
 
