@@ -139,7 +139,8 @@ struct petal_step {
 	const char *runs_on;   /* "build instance c5.18xlarge (spot)", "head node" */
 	const char *const *packages;
 	size_t n_packages;
-	const char *const *depends_on; /* ids of earlier steps */
+	const char *const *depends_on; /* ids of other steps; "?id" depends on id
+	                                  only when the plan has such a step */
 	size_t n_depends_on;
 	double est_minutes;
 	double est_cost_usd;
