@@ -68,7 +68,9 @@ void petal_registry_add_dir(struct petal_registry *reg, const char *dir,
 
 /* Scan the directories and dlopen every candidate to check its descriptor
    (magic, ABI, kind, name, ops); no plugin's init runs.  Rejections are
-   recorded, never fatal. */
+   recorded, never fatal.  The first file for a kind and name wins it even if
+   it is then rejected (no silent fall-back to another copy); later ones are
+   shadowed, or masked after a symlink to /dev/null, and never opened. */
 int petal_registry_scan(struct petal_registry *reg, struct petal_error *err);
 
 /* The active plugin of kind and name, or NULL. */
