@@ -34,9 +34,10 @@
  * Queries.  `query` is taken as given (no leading '?'), each name and value
  * percent-decoded ('+' stays a plus sign, it is not a space) and encoded
  * again with the unreserved set, pairs sorted by name then value; a name
- * without '=' gets an empty value.  The result, sigv4_signed.query, is a
- * valid encoding of the same parameters: send it as the URL's query so that
- * what is signed is exactly what is sent.
+ * without '=' gets an empty value; empty pairs ("a=1&&b=2") are dropped.
+ * The result, sigv4_signed.query, is a valid encoding of the same
+ * parameters: send it as the URL's query so that what is signed is exactly
+ * what is sent.
  *
  * Headers.  Every header given is signed, except hop-by-hop ones (Connection,
  * Expect, Transfer-Encoding, ...) and User-Agent, as the SDKs do.  Names are
@@ -118,6 +119,20 @@ SIGV4_HIDDEN void sigv4_signed_clear(struct sigv4_signed *s);
 /* The canonical request and string to sign for a debug log, with the value
    of any x-amz-security-token line masked; malloc'd, NULL without memory. */
 SIGV4_HIDDEN char *sigv4_loggable(const struct sigv4_signed *s);
+
+/* ---- the canonical forms (sigv4_canonical.c), exposed for tests ---------- */
+
+/* The canonical URI of a request-line path under S3's rules or the others'. */
+SIGV4_HIDDEN char *sigv4_canonical_uri(const char *path, int s3);
+/* The canonical query of a query string given as is (see above). */
+SIGV4_HIDDEN char *sigv4_canonical_query(const char *query);
+/* One header value: lines trimmed, blanks collapsed, lines joined by ','. */
+SIGV4_HIDDEN char *sigv4_header_value(const char *value);
+/* The canonical header block ("name:value\n" for each name, sorted, repeats
+   joined with ',' in order) and the signed-headers list ("host;x-amz-date"),
+   leaving out hop-by-hop headers.  Names must be valid.  0 or PETAL_ENOMEM. */
+SIGV4_HIDDEN int sigv4_canonical_headers(const struct petal_http_header *h, size_t n,
+                                         char **block, char **names);
 
 /* Percent-encode `n` bytes of `s`: everything but A-Z a-z 0-9 - _ . ~ (and
    '/' when keep_slash) as %XX, upper-case.  Malloc'd; NULL without memory. */
