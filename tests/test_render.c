@@ -427,6 +427,83 @@ static void test_unloaded_tier(void)
 	free(dir);
 }
 
+/* Images in ECR: the nodes may read ECR, and log in before they pull. */
+static void test_ecr_login(void)
+{
+	static const char text[] =
+		"cluster: {name: q, region: us-west-2}\n"
+		"software:\n"
+		"  containers:\n"
+		"    - {name: a, image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/bio/a:1,"
+		" modules: [a@1]}\n"
+		"    - {name: b, image: 'oras://123456789012.dkr.ecr.eu-west-1.amazonaws.com/b:2',"
+		" modules: [b@2]}\n"
+		"    - {name: c, image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/bio/c:3,"
+		" modules: [c@3]}\n"
+		"    - {name: d, image: 'docker://quay.io/biocontainers/d:4', modules: [d@4]}\n";
+	static const char policy[] = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly";
+	struct petal_seed *seed = load_text(text);
+	struct petal_error err;
+	struct petal_node *cfg;
+	const struct petal_node *pols;
+	char *dir, *box, *calls;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	dir = render_seed(seed, SUBNET, NULL, &rc, &err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(check_config(dir), 0);
+	CU_ASSERT_EQUAL(shellcheck(dir, "node-bootstrap.sh"), 0);
+	cfg = parse_yaml(dir, "cluster-config.yaml");
+	pols = petal_node_path(cfg, "HeadNode.Iam.AdditionalIamPolicies");
+	CU_ASSERT_FATAL(pols != NULL && pols->type == PETAL_NODE_LIST);
+	CU_ASSERT_EQUAL(pols->n, 1); /* one policy however many registries */
+	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_get(pols->items[0], "Policy")) ?: "",
+	                       policy);
+	pols = petal_node_path(cfg, "Scheduling.SlurmQueues");
+	CU_ASSERT_FATAL(pols != NULL && pols->n > 0);
+	pols = petal_node_path(pols->items[0], "Iam.AdditionalIamPolicies");
+	CU_ASSERT(pols != NULL && pols->n == 1);
+	petal_node_free(cfg);
+
+	box = sandbox(dir, "node-bootstrap.sh", "", &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(got_arg(box, "docker://123456789012.dkr.ecr.us-west-2.amazonaws.com"));
+	CU_ASSERT(got_arg(box, "oras://123456789012.dkr.ecr.eu-west-1.amazonaws.com"));
+	CU_ASSERT(got_arg(box, "eu-west-1"));
+	CU_ASSERT(!got_arg(box, "docker://quay.io"));
+	calls = slurp(box, "calls");
+	/* one login per registry, each before the pulls */
+	CU_ASSERT_PTR_NOT_NULL(calls);
+	if (calls != NULL) {
+		char *login = strstr(calls, "ARG<login>");
+
+		CU_ASSERT_PTR_NOT_NULL(login);
+		CU_ASSERT(login != NULL && strstr(login + 1, "ARG<login>") != NULL);
+		CU_ASSERT(login != NULL && strstr(strstr(login + 1, "ARG<login>") + 1,
+		                                  "ARG<login>") == NULL);
+		CU_ASSERT(login != NULL && strstr(login, "ARG<pull>") != NULL &&
+		          strstr(calls, "ARG<pull>") > login);
+	}
+	free(calls);
+	free(box);
+	free(dir);
+	petal_seed_free(seed);
+
+	/* no ECR image, no ECR policy */
+	seed = load_text("cluster: {name: q, region: us-west-2}\n"
+	                 "software: {containers: [{name: d, image: 'quay.io/x/d:4',"
+	                 " modules: [d@4]}]}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	dir = render_seed(seed, SUBNET, NULL, &rc, &err);
+	CU_ASSERT_EQUAL(rc, 0);
+	cfg = parse_yaml(dir, "cluster-config.yaml");
+	CU_ASSERT_PTR_NULL(petal_node_path(cfg, "HeadNode.Iam.AdditionalIamPolicies"));
+	petal_node_free(cfg);
+	free(dir);
+	petal_seed_free(seed);
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -451,6 +528,7 @@ int main(void)
 		{ "AMI id in the config, AMI name in a comment", test_ami_name_or_id },
 		{ "fragments the core cannot place", test_fragments_refused },
 		{ "claims of a tier not loaded", test_unloaded_tier },
+		{ "ECR images: read policy and login", test_ecr_login },
 	};
 	char tmpl[] = "/tmp/petal-test-render.XXXXXX";
 	CU_pSuite suite;

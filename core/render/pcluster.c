@@ -63,39 +63,64 @@ static int is_supported_os(const char *os)
 	return 0;
 }
 
-/* Buckets the nodes read: the artifacts bucket (the bootstrap script), then
-   those the tiers asked for, once each. */
-static void emit_iam(struct yout *y, const struct petal_renderer *r)
+/* The texts of the PETAL_FRAG_PCLUSTER fragments of key, once each, after
+   `first` (when not NULL); caller frees the array. */
+static size_t pcluster_values(const struct petal_renderer *r, const char *key,
+                              const char *first, const char ***out)
 {
-	const char **seen = NULL;
-	size_t n_seen = 0, cap_seen = 0;
+	const char **vals = NULL;
+	size_t n = 0, cap = 0;
 
-	PETAL_PUSH(seen, n_seen, cap_seen, r->artifacts_bucket);
+	if (first != NULL)
+		PETAL_PUSH(vals, n, cap, first);
 	for (size_t i = 0; i < r->n_frags; i++) {
 		const struct render_frag *f = &r->frags[i];
 		int dup = 0;
 
-		if (f->kind != PETAL_FRAG_PCLUSTER || strcmp(f->key, "Iam.S3Access") != 0)
+		if (f->kind != PETAL_FRAG_PCLUSTER || strcmp(f->key, key) != 0)
 			continue;
-		for (size_t j = 0; j < n_seen; j++)
-			dup |= strcmp(seen[j], f->text) == 0;
+		for (size_t j = 0; j < n; j++)
+			dup |= strcmp(vals[j], f->text) == 0;
 		if (!dup)
-			PETAL_PUSH(seen, n_seen, cap_seen, f->text);
+			PETAL_PUSH(vals, n, cap, f->text);
 	}
+	*out = vals;
+	return n;
+}
+
+/* Buckets the nodes read (the artifacts bucket for the bootstrap script, then
+   those the tiers asked for) and the policies the tiers asked for. */
+static void emit_iam(struct yout *y, const struct petal_renderer *r)
+{
+	const char **vals;
+	size_t n = pcluster_values(r, "Iam.S3Access", r->artifacts_bucket, &vals);
+
 	yout_str(y, "Iam");
 	yout_map(y);
 	yout_str(y, "S3Access");
 	yout_seq(y);
-	for (size_t i = 0; i < n_seen; i++) {
+	for (size_t i = 0; i < n; i++) {
 		yout_map(y);
-		yout_kstr(y, "BucketName", seen[i]);
+		yout_kstr(y, "BucketName", vals[i]);
 		yout_str(y, "EnableWriteAccess");
 		yout_bool(y, 0);
 		yout_map_end(y);
 	}
 	yout_seq_end(y);
+	free(vals);
+	n = pcluster_values(r, "Iam.AdditionalIamPolicies", NULL, &vals);
+	if (n > 0) {
+		yout_str(y, "AdditionalIamPolicies");
+		yout_seq(y);
+		for (size_t i = 0; i < n; i++) {
+			yout_map(y);
+			yout_kstr(y, "Policy", vals[i]);
+			yout_map_end(y);
+		}
+		yout_seq_end(y);
+	}
+	free(vals);
 	yout_map_end(y);
-	free(seen);
 }
 
 static void emit_custom_actions(struct yout *y, const struct petal_renderer *r)

@@ -7,7 +7,9 @@
 #include "render_int.h"
 
 /* PETAL_FRAG_PCLUSTER keys petal knows where to place. */
-static const char *const pcluster_keys[] = { "Image.CustomAmi", "Iam.S3Access", NULL };
+static const char *const pcluster_keys[] = {
+	"Image.CustomAmi", "Iam.S3Access", "Iam.AdditionalIamPolicies", NULL,
+};
 
 const struct petal_seed_info *petal_renderer_seed(struct petal_renderer *r)
 {
@@ -51,7 +53,8 @@ static int check_fragment(const struct petal_renderer *r, enum petal_fragment ki
 	if (!known)
 		return petal_fail(err, PETAL_EINVAL,
 		                  "render: tier %s: cluster config key '%s' is not one petal places "
-		                  "(Image.CustomAmi, Iam.S3Access)", tier, key);
+		                  "(Image.CustomAmi, Iam.S3Access, Iam.AdditionalIamPolicies)",
+		                  tier, key);
 	prev = render_find(r, PETAL_FRAG_PCLUSTER, "Image.CustomAmi");
 	if (strcmp(key, "Image.CustomAmi") == 0 && prev != NULL && strcmp(prev->text, text) != 0)
 		return petal_fail(err, PETAL_EINVAL,
@@ -59,6 +62,12 @@ static int check_fragment(const struct petal_renderer *r, enum petal_fragment ki
 		                  "a cluster boots one image", tier, text, prev->tier, prev->text);
 	if (strcmp(key, "Iam.S3Access") == 0)
 		return render_check_ids("subnet-00000000", text, err);
+	/* AdditionalIamPolicySchema: ^arn:.*:policy/ */
+	if (strcmp(key, "Iam.AdditionalIamPolicies") == 0 &&
+	    (strncmp(text, "arn:", 4) != 0 || strstr(text, ":policy/") == NULL ||
+	     strcspn(text, " \t\r\n") != strlen(text)))
+		return petal_fail(err, PETAL_EINVAL, "render: tier %s: '%s' is not an IAM policy "
+		                  "ARN (arn:...:policy/...)", tier, text);
 	return 0;
 }
 

@@ -10,6 +10,8 @@
  * batch scripts and under srun, and with any module system. */
 #include <petal/plugin.h>
 
+#include <stdio.h>
+
 #include "../builtin.h"
 
 #define CONTAINERS_DIR "/opt/petal/containers"
@@ -74,6 +76,77 @@ static void add_lua_string(struct tier_line *l, const char *s)
 			tier_line_addn(l, s, 1);
 	}
 	tier_line_add(l, "\"");
+}
+
+/* "docker" or "oras", and the registry host of an image reference. */
+static void image_parts(const char *image, char scheme[8], char host[256])
+{
+	const char *s = strstr(image, "://");
+	size_t n;
+
+	snprintf(scheme, 8, "%s", "docker");
+	if (s != NULL) {
+		snprintf(scheme, 8, "%.*s", (int)(s - image), image);
+		image = s + 3;
+	}
+	n = strcspn(image, "/");
+	snprintf(host, 256, "%.*s", image[n] == '/' ? (int)n : 0, image);
+}
+
+/* <12 digits>.dkr.ecr.<region>.amazonaws.com[.cn]: the region in region[],
+   and whether the partition is China's. */
+static int ecr_region(const char *host, char region[64], int *china)
+{
+	const char *r, *end;
+
+	if (strspn(host, "0123456789") != 12 || strncmp(host + 12, ".dkr.ecr.", 9) != 0)
+		return 0;
+	r = host + 21;
+	end = strstr(r, ".amazonaws.com");
+	if (end == NULL || end == r || (size_t)(end - r) >= 64 ||
+	    strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != (size_t)(end - r))
+		return 0;
+	*china = strcmp(end, ".amazonaws.com.cn") == 0;
+	if (!*china && strcmp(end, ".amazonaws.com") != 0)
+		return 0;
+	snprintf(region, 64, "%.*s", (int)(end - r), r);
+	return 1;
+}
+
+/* Log in to each ECR registry the images come from, once. */
+static int add_ecr_logins(struct tier_line *l, struct petal_renderer *r,
+                          const struct petal_package *const *pkgs, size_t n,
+                          struct petal_error *err)
+{
+	const struct petal_host *host = l->host;
+	char scheme[8], reg[256], region[64], prev_scheme[8], prev_reg[256];
+	int china, seen, rc;
+
+	for (size_t i = 0; i < n; i++) {
+		image_parts(pkgs[i]->image, scheme, reg);
+		if (!ecr_region(reg, region, &china))
+			continue;
+		seen = 0;
+		for (size_t j = 0; j < i && !seen; j++) {
+			image_parts(pkgs[j]->image, prev_scheme, prev_reg);
+			seen = strcmp(prev_scheme, scheme) == 0 && strcmp(prev_reg, reg) == 0;
+		}
+		if (seen)
+			continue;
+		rc = host->render_add(r, PETAL_FRAG_PCLUSTER, "Iam.AdditionalIamPolicies",
+		                      china ? "arn:aws-cn:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+		                            : "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+		                      err);
+		if (rc < 0)
+			return rc;
+		tier_line_add(l, "aws ecr get-login-password --region ");
+		tier_line_quoted(l, region);
+		tier_line_add(l, " | apptainer registry login --username AWS --password-stdin ");
+		tier_line_add(l, strcmp(scheme, "oras") == 0 ? "oras://" : "docker://");
+		tier_line_add(l, reg); /* digits, dots, dashes and lowercase only */
+		tier_line_add(l, "\n");
+	}
+	return 0;
 }
 
 /* Was this image pulled for an earlier package of the list? */
@@ -164,6 +237,9 @@ int container_render(void *ctx, struct petal_renderer *r,
 	tier_line_add(&l, "# container: pulled at boot, run with Apptainer, one module each\n"
 	                  "command -v apptainer >/dev/null 2>&1 || petal_os_install apptainer\n"
 	                  "mkdir -p " CONTAINERS_DIR " " MODULES_DIR " " WRAPPERS_DIR "\n");
+	rc = add_ecr_logins(&l, r, pkgs, n, err);
+	if (rc < 0)
+		goto out_lines;
 	for (size_t i = 0; i < n; i++) {
 		if (seen_image(pkgs, i))
 			continue;

@@ -139,9 +139,18 @@ class Checker:
             "EnableWriteAccess": self.boolean,
         }, required=["BucketName"])
 
+    def additional_policy(self, path, v):
+        # AdditionalIamPolicySchema: Policy matches IAM_POLICY_REGEX
+        self.mapping(path, v, {
+            "Policy": lambda p, x: self.string(p, x, r"^arn:.*:policy/"),
+        }, required=["Policy"])
+
     def iam(self, path, v):
+        # S3Access and AdditionalIamPolicies may go together; neither with
+        # InstanceRole or InstanceProfile, which petal never writes
         self.mapping(path, v, {
             "S3Access": lambda p, x: self.sequence(p, x, self.s3_access),
+            "AdditionalIamPolicies": lambda p, x: self.sequence(p, x, self.additional_policy),
         })
 
     def image(self, path, v):

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run a rendered script for real, in a sandbox: its absolute paths (/opt,
 # /var/log, /etc/parallelcluster, /etc/profile.d) moved under BOX, and the
-# commands it drives (spack, git, apptainer, package managers) replaced by
+# commands it drives (spack, git, apptainer, aws, package managers) replaced by
 # stubs that record each argument they receive, one per line, as ARG<...>.
 # What a seed injects into the script cannot hide here: it either arrives as
 # one argument, or it runs (and, say, creates BOX/PWNED).
@@ -21,6 +21,9 @@ printf 'CALL %s\n' "$name" >>"$PETAL_SANDBOX/calls"
 for a in "$@"; do
 	printf 'ARG<%s>\n' "$a" >>"$PETAL_SANDBOX/calls"
 done
+case " $* " in
+*" --password-stdin "*) cat >/dev/null ;; # as the real login does
+esac
 case "$name $*" in
 "git clone"*)
 	for dir in "$@"; do :; done
@@ -30,6 +33,9 @@ case "$name $*" in
 "spack location"*)
 	echo /nonexistent
 	;;
+"aws ecr get-login-password"*)
+	echo token
+	;;
 "apptainer pull"*)
 	: >"$3"
 	;;
@@ -37,7 +43,7 @@ esac
 exit 0
 STUB
 chmod 0755 "$box/bin/stub"
-for cmd in git apptainer dnf yum apt-get; do
+for cmd in git apptainer aws dnf yum apt-get; do
 	ln -sf stub "$box/bin/$cmd"
 done
 
