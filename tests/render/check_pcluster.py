@@ -8,7 +8,12 @@ plain 1234 an integer), patterns, enumerations, ranges and cross-member rules.
 Anything it does not know fails: petal must not write what this cannot vouch
 for.  Usage: check_pcluster.py FILE; exit 0 when valid, 1 with one line per
 problem otherwise, 2 on usage or environment errors.
+
+ParallelCluster's own schema cannot ship with petal; when PETAL_PCLUSTER_SRC
+names a checkout's cli/src (and marshmallow is installed: Debian's
+python3-marshmallow), the file is also loaded through its ClusterSchema.
 """
+import os
 import re
 import sys
 
@@ -239,6 +244,27 @@ class Checker:
         }, required=["Image", "HeadNode", "Scheduling"])
 
 
+def real_schema(doc):
+    """Problems ParallelCluster's own ClusterSchema finds, or None without it."""
+    src = os.environ.get("PETAL_PCLUSTER_SRC")
+    if not src:
+        return None
+    sys.path.insert(0, src)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # it reads, never calls
+    try:
+        from marshmallow import ValidationError
+        from pcluster.schemas.cluster_schema import ClusterSchema
+    except ImportError as e:
+        sys.stderr.write("check_pcluster.py: PETAL_PCLUSTER_SRC is set but %s "
+                         "(marshmallow: python3-marshmallow; boto3: python3-boto3)\n" % e)
+        sys.exit(2)
+    try:
+        ClusterSchema(cluster_name="petal-check").load(doc)
+    except ValidationError as e:
+        return ["ParallelCluster's ClusterSchema: %s" % e.messages]
+    return []
+
+
 def main(argv):
     if len(argv) != 2:
         sys.stderr.write("usage: check_pcluster.py FILE\n")
@@ -251,6 +277,7 @@ def main(argv):
         return 1
     c = Checker()
     c.cluster(doc)
+    c.problems.extend(real_schema(doc) or [])
     for p in c.problems:
         print("%s: %s" % (argv[1], p))
     return 1 if c.problems else 0
