@@ -2,6 +2,8 @@
  * through the host table, then the core assembles and writes the five files. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "render_int.h"

@@ -25,6 +25,13 @@ struct petal_render_opts {
  * invalid in the cluster config; PETAL_EPLUGIN when a claiming tier is not
  * loaded.
  *
+ * PETAL_FRAG_PCLUSTER keys placed (any other is refused to the tier):
+ *   Image.CustomAmi            the image the nodes boot (one per cluster)
+ *   Iam.S3Access               a bucket the nodes read (head node and queues)
+ *   Iam.AdditionalIamPolicies  a policy ARN for the nodes (head node and queues)
+ * CustomActions.OnNodeConfigured is the core's: node-bootstrap.sh, holding the
+ * tiers' PETAL_FRAG_NODE_SCRIPT lines.
+ *
  * Image.CustomAmi is written only when it is an AMI id (ami- and 8 or 17
  * characters); an AMI name (the seed's custom_ami, or "petal-" and the first
  * 16 digits of the seed hash for an image petal bakes) is left out, and

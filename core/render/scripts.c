@@ -4,6 +4,7 @@
  * their own (plugins/builtin.h: tier_line_quoted). */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "render_int.h"
@@ -103,7 +104,16 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 /* Spack, and the mirrors the tiers named, for the lines that follow. */
 static void spack_setup(struct petal_strbuf *sb, const struct petal_renderer *r)
 {
+	int s3 = 0;
+
 	petal_strbuf_puts(sb, "\tpetal_spack_setup\n");
+	for (size_t i = 0; i < r->n_frags; i++)
+		s3 |= r->frags[i].kind == PETAL_FRAG_SPACK_MIRROR &&
+		      strncmp(r->frags[i].text, "s3://", 5) == 0;
+	/* Spack reaches s3:// mirrors through boto3 */
+	if (s3)
+		petal_strbuf_puts(sb, "\tpython3 -c 'import boto3' >/dev/null 2>&1 || "
+		                      "petal_os_install python3-boto3\n");
 	for (size_t i = 0; i < r->n_frags; i++) {
 		const struct render_frag *f = &r->frags[i];
 

@@ -2,6 +2,7 @@
  * container modules), both written with libyaml's emitter. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "render_int.h"
