@@ -323,13 +323,18 @@ int render_cluster_config(const struct petal_renderer *r, char **out, struct pet
 	return rc;
 }
 
-int render_check_ids(const char *subnet_id, const char *bucket, struct petal_error *err)
+int render_check_subnet(const char *subnet_id, struct petal_error *err)
 {
 	if (!is_aws_id(subnet_id, "subnet-"))
 		return petal_fail(err, PETAL_EINVAL,
 		                  "render: subnet '%s' is not a subnet id (subnet- and 8 or 17 "
 		                  "lowercase letters or digits): pass --subnet-id or fix "
 		                  "network.subnet_id", subnet_id);
+	return 0;
+}
+
+int render_check_bucket(const char *bucket, struct petal_error *err)
+{
 	if (!is_bucket_name(bucket))
 		return petal_fail(err, PETAL_EINVAL,
 		                  "render: bucket '%s' is not a valid S3 bucket name for "

@@ -63,7 +63,7 @@ static int check_fragment(const struct petal_renderer *r, enum petal_fragment ki
 		                  "render: tier %s sets Image.CustomAmi to '%s', tier %s to '%s': "
 		                  "a cluster boots one image", tier, text, prev->tier, prev->text);
 	if (strcmp(key, "Iam.S3Access") == 0)
-		return render_check_ids("subnet-00000000", text, err);
+		return render_check_bucket(text, err);
 	/* AdditionalIamPolicySchema: ^arn:.*:policy/ */
 	if (strcmp(key, "Iam.AdditionalIamPolicies") == 0 &&
 	    (strncmp(text, "arn:", 4) != 0 || strstr(text, ":policy/") == NULL ||
@@ -261,7 +261,9 @@ int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
 	r.artifacts_url = petal_render_artifacts_url(&plan->info);
 	r.artifacts_bucket = petal_xstrndup(r.artifacts_url + 5,
 	                                    strcspn(r.artifacts_url + 5, "/"));
-	rc = render_check_ids(r.subnet_id, r.artifacts_bucket, err);
+	rc = render_check_subnet(r.subnet_id, err);
+	if (rc == 0)
+		rc = render_check_bucket(r.artifacts_bucket, err);
 	if (rc < 0)
 		goto out_renderer;
 

@@ -78,7 +78,8 @@ int render_modules_yaml(const struct petal_renderer *r, char **out,
                         struct petal_error *err);        /* spack.c */
 
 /* Checks petal_render makes before anything is written (pcluster.c). */
-int render_check_ids(const char *subnet_id, const char *bucket, struct petal_error *err);
+int render_check_subnet(const char *subnet_id, struct petal_error *err);
+int render_check_bucket(const char *bucket, struct petal_error *err);
 
 /* The first fragment of kind (and key, when key is not NULL), or NULL. */
 const struct render_frag *render_find(const struct petal_renderer *r,
