@@ -94,7 +94,7 @@ int petal_cli_common(struct petal_cli *cli, int c, const char *arg)
 
 void petal_cli_print_json(json_t *j)
 {
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	fputc('\n', stdout);
 }
 
@@ -119,7 +119,8 @@ int petal_cli_load_seed(const struct petal_cli *cli, const char *path,
 		petal_cli_error(cli, "%s", err.msg[0] ? err.msg : petal_strerror(rc));
 	}
 	petal_diags_release(&diags);
-	return n > 0 ? PETAL_EXIT_USAGE : petal_cli_exit_for(rc);
+	/* a seed that cannot be read is the caller's to fix, like an invalid one */
+	return rc == PETAL_ENOMEM ? PETAL_EXIT_FAILURE : PETAL_EXIT_USAGE;
 }
 
 int petal_cli_registry(const struct petal_cli *cli, struct petal_registry *reg)

@@ -72,7 +72,7 @@ int cmd_validate(struct petal_cli *cli, int argc, char **argv)
 	int status = PETAL_EXIT_OK;
 	if (rc != 0 && diags.n == 0) {
 		petal_cli_error(cli, "%s", err.msg[0] ? err.msg : petal_strerror(rc));
-		status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : petal_cli_exit_for(rc);
+		status = rc == PETAL_ENOMEM ? PETAL_EXIT_FAILURE : PETAL_EXIT_USAGE;
 		goto out;
 	}
 	if (rc != 0)
