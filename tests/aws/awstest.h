@@ -57,7 +57,8 @@ static inline const char *awstest_fresh(void)
 	return awstest_home;
 }
 
-/* Write `text` to HOME-relative `rel`; returns the full path (static). */
+/* Write `text` to HOME-relative `rel`; returns the full path, in a static
+   buffer that the next call overwrites. */
 static inline const char *awstest_write(const char *rel, const char *text)
 {
 	static char path[PATH_MAX + 300];
