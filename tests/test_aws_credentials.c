@@ -127,6 +127,8 @@ static void imds_stop(struct imds *m)
 		kill(m->pid, SIGTERM);
 		waitpid(m->pid, NULL, 0);
 	}
+	m->pid = 0;
+}
 
 /* Start tests/aws/imds_server.py with `extra` options; point the plugin at it. */
 static int imds_start(struct imds *m, const char *const *extra)
@@ -175,9 +177,6 @@ static int imds_start(struct imds *m, const char *const *extra)
 	fprintf(stderr, "\n  %s did not listen within 10 s\n", script);
 	imds_stop(m);
 	return -1;
-}
-
-	m->pid = 0;
 }
 
 /* ---- the environment --------------------------------------------------------- */
