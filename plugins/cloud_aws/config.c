@@ -377,7 +377,7 @@ static int truthy(const char *v)
 }
 
 static int load_endpoints(struct aws_config *cfg, const struct aws_profile *prof,
-                          struct petal_error *err)
+                          const char *profile, struct petal_error *err)
 {
 	int ignore = truthy(env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) ||
 	             truthy(aws_profile_get(prof, "ignore_configured_endpoint_urls"));
@@ -396,7 +396,7 @@ static int load_endpoints(struct aws_config *cfg, const struct aws_profile *prof
 			snprintf(ep->source, sizeof(ep->source), "AWS_ENDPOINT_URL");
 		else if (!ignore && (url = aws_profile_get(prof, "endpoint_url")))
 			snprintf(ep->source, sizeof(ep->source), "endpoint_url of profile '%.40s'"
-			         " (line %d)", cfg->profile, aws_profile_line(prof, "endpoint_url"));
+			         " (line %d)", profile, aws_profile_line(prof, "endpoint_url"));
 		if (url) {
 			int rc = aws_endpoint_parse(url, ep, err);
 			if (rc != 0) {
@@ -459,7 +459,7 @@ int aws_config_load(struct aws_config *cfg, const char *seed_region,
 		goto out_with_profile;
 	}
 	snprintf(cfg->region, sizeof(cfg->region), "%s", region);
-	rc = load_endpoints(cfg, &prof, err);
+	rc = load_endpoints(cfg, &prof, profile, err);
 out_with_profile:
 	aws_profile_clear(&prof);
 	free(path);
