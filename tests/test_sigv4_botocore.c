@@ -314,7 +314,10 @@ static void test_botocore(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 		json_array_append_new(cases, c);
 	}
-	char in[] = "/tmp/petal-sigv4-in-XXXXXX", out[] = "/tmp/petal-sigv4-out-XXXXXX";
+	const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char in[PATH_MAX], out[PATH_MAX];
+	snprintf(in, sizeof(in), "%s/petal-sigv4-in-XXXXXX", tmp);
+	snprintf(out, sizeof(out), "%s/petal-sigv4-out-XXXXXX", tmp);
 	int fi = mkstemp(in), fo = mkstemp(out);
 	CU_ASSERT_FATAL(fi >= 0 && fo >= 0);
 	close(fo);

@@ -47,7 +47,8 @@ static inline const char *awstest_fresh(void)
 	awstest_cleanup();
 	for (size_t i = 0; i < sizeof(awstest_vars) / sizeof(awstest_vars[0]); i++)
 		unsetenv(awstest_vars[i]);
-	snprintf(awstest_home, sizeof(awstest_home), "/tmp/petal-aws-home-XXXXXX");
+	const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(awstest_home, sizeof(awstest_home), "%.200s/petal-aws-home-XXXXXX", tmp);
 	if (!mkdtemp(awstest_home))
 		return NULL;
 	setenv("HOME", awstest_home, 1);
