@@ -304,6 +304,8 @@ static void test_broken_v3(void)
 	set_v3_index(dir, "{\"something\": {}}", 17);
 	expect_status_error(dir, PETAL_EINVAL, "no \"database\"");
 	char *garbage = malloc(len + 8);
+	if (!garbage)
+		abort();
 	memcpy(garbage, orig, len);
 	memcpy(garbage + len, " x", 2);
 	set_v3_index(dir, garbage, len + 2);
@@ -367,6 +369,8 @@ static void test_clearsigned_manifest(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
 	size_t cap = len + 1024;
 	char *wrapped = malloc(cap);
+	if (!wrapped)
+		abort();
 	/* a dash-escaped line too, as gpg writes one that starts with '-' */
 	snprintf(wrapped, cap, "%s- \n%s\n%s", signed_head, plain, signed_tail);
 	CU_ASSERT_EQUAL(fx_write(m, wrapped, strlen(wrapped)), 0);

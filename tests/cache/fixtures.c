@@ -109,12 +109,16 @@ char *fx_read(const char *path, size_t *len)
 		return NULL;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
+	if (!buf)
+		abort();
 	size_t r;
 	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += r;
 		if (n == cap) {
 			cap *= 2;
 			buf = realloc(buf, cap + 1);
+			if (!buf)
+				abort();
 		}
 	}
 	fclose(f);
@@ -223,6 +227,8 @@ int fx_replace(const char *path, const char *from, const char *to)
 	}
 	size_t fl = strlen(from), tl = strlen(to);
 	char *out = malloc(len - fl + tl + 1);
+	if (!out)
+		abort();
 	size_t pre = (size_t)(at - data);
 	memcpy(out, data, pre);
 	memcpy(out + pre, to, tl);

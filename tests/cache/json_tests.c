@@ -194,6 +194,8 @@ static void test_bounds(void)
 	/* a token longer than the limit is refused, whatever the chunking */
 	size_t n = 5000;
 	char *doc = malloc(n + 3);
+	if (!doc)
+		abort();
 	doc[0] = '"';
 	memset(doc + 1, 'a', n);
 	doc[n + 1] = '"';
