@@ -206,23 +206,42 @@ out_in:
 	return rc;
 }
 
-/* Is the index still the one the plan read? */
+/* Is the index still the one the plan read?  Only the manifest (v3) or the
+   hash file (v2) is fetched: the checksum tells. */
 static int unchanged(const struct petal_mirror_io *io, const struct petal_cache_clear_priv *p,
                      const struct petal_cache_clear_plan *plan, struct petal_error *err)
 {
-	struct petal_cache_index *now;
-	int rc = petal_cache_index_fetch(io, &now, err);
+	const char *rel = plan->layout == PETAL_CACHE_V3 ? PETAL_V3_INDEX_MANIFEST
+	                                                 : PETAL_V2_INDEX_HASH;
+	if (plan->layout == PETAL_CACHE_V2 && !p->had_hash)
+		return 0; /* nothing to compare with but the whole index */
+	char *text;
+	size_t len;
+	int rc = petal_cache_get_small(io, rel, 1u << 20, &text, &len, err);
 	if (rc)
 		return rc;
-	const struct petal_cache_index_info *info = petal_cache_index_info(now);
-	int same = info->layout == plan->layout &&
-	           (!p->had_hash || (info->checksum && !strcmp(info->checksum, p->old_sha)));
-	petal_cache_index_free(now);
+	int same = 0;
+	if (plan->layout == PETAL_CACHE_V2) {
+		same = len >= 64 && !strncmp(text, p->old_sha, 64);
+	} else {
+		struct petal_cache_blobref *b;
+		size_t n;
+		int was_signed;
+		struct petal_error e2 = { 0 };
+		if (petal_cache_manifest_parse(text, len, rel, &b, &n, &was_signed, &e2) == 0) {
+			for (size_t i = 0; i < n; i++)
+				if (!strncmp(b[i].media_type, PETAL_SPACK_DB_MEDIA,
+				             strlen(PETAL_SPACK_DB_MEDIA)))
+					same = !strcmp(b[i].checksum, p->old_sha);
+			petal_cache_blobrefs_free(b, n);
+		}
+	}
+	free(text);
 	if (!same)
 		return petal_fail(err, PETAL_EINVAL,
-		                  "%s: the index changed since the clear was planned (a push or "
+		                  "%s/%s: the index changed since the clear was planned (a push or "
 		                  "update-index meanwhile?); nothing was deleted: run the clear again",
-		                  io->url);
+		                  io->url, rel);
 	return 0;
 }
 

@@ -391,8 +391,9 @@ static int on_token(void *arg, const struct petal_json_token *tok)
 {
 	struct scanner *sc = arg;
 	unsigned d = tok->depth;
-	if (d > MAXD)
-		return bad(sc, tok, "nesting deeper than a Spack index has");
+	if (d >= MAXD) /* below anything petal reads: checked, not looked at */
+		return tok->type == PETAL_JSON_OBJECT_START || tok->type == PETAL_JSON_ARRAY_START ||
+		       tok->type == PETAL_JSON_KEY ? PETAL_JSON_SKIP : 0;
 	enum ctx c = (enum ctx)sc->ctx[d];
 	switch (tok->type) {
 	case PETAL_JSON_KEY: {
@@ -533,8 +534,8 @@ int petal_cache_index_scan(struct petal_cache_index *idx, petal_cache_record_cb 
 	}
 	if (!known_version(sc.db_version)) {
 		rc = petal_fail(err, PETAL_EINVAL,
-		                "%s: database version %s%s%s, but petal reads versions 6 to 8 (Spack "
-		                "0.19 to 1.x); " PETAL_CACHE_REBUILD_HINT " with a Spack that writes one",
+		                "%s: database version %s%s%s, but petal reads versions 6, 7 and 8 (Spack "
+		                "0.17 to 1.x); " PETAL_CACHE_REBUILD_HINT " with a Spack that writes one",
 		                what, *sc.db_version ? "\"" : "(none)", sc.db_version,
 		                *sc.db_version ? "\"" : "");
 		goto out_js;

@@ -296,7 +296,8 @@ static void test_orphans_and_races(void)
 	struct petal_error err = { 0 };
 	struct petal_cache_clear_opts o = { .now = now };
 	int rc = petal_cache_clear_apply(&io, &o, &pl, &err);
-	CU_ASSERT_NOT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(rc, PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "changed since the clear was planned"));
 	CU_ASSERT_TRUE(exists(dir, "v3/manifests/spec/zlib/zlib-1.3-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.spec.manifest.json"));
 	petal_cache_clear_plan_release(&pl);
 	petal_mirror_file_close(&io);
