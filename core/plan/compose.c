@@ -193,28 +193,32 @@ static int fill_info(struct petal_plan *plan, struct petal_estimates *est,
 	return 0;
 }
 
+void petal_plan_package(const struct petal_seed *seed, size_t i, struct petal_package *out)
+{
+	const struct petal_seed_pkg *p = &seed->pkgs[i];
+	const struct petal_container *c =
+		(p->section == PETAL_SECTION_CONTAINER && p->container < seed->n_containers)
+		? &seed->containers[p->container] : NULL;
+	*out = (struct petal_package){
+		.size = sizeof(*out),
+		.spec = p->text,
+		.name = p->spec.name,
+		.version = p->spec.versions,
+		.compiler = p->spec.compiler,
+		.section = p->section,
+		.container = c ? c->name : NULL,
+		.image = c ? c->image : NULL,
+		.line = p->line,
+		.col = p->col,
+	};
+}
+
 static struct petal_package *plugin_packages(const struct petal_seed *seed)
 {
 	struct petal_package *pkgs = petal_xcalloc(seed->n_pkgs ? seed->n_pkgs : 1,
 	                                           sizeof(*pkgs));
-	for (size_t i = 0; i < seed->n_pkgs; i++) {
-		const struct petal_seed_pkg *p = &seed->pkgs[i];
-		const struct petal_container *c =
-			(p->section == PETAL_SECTION_CONTAINER && p->container < seed->n_containers)
-			? &seed->containers[p->container] : NULL;
-		pkgs[i] = (struct petal_package){
-			.size = sizeof(pkgs[i]),
-			.spec = p->text,
-			.name = p->spec.name,
-			.version = p->spec.versions,
-			.compiler = p->spec.compiler,
-			.section = p->section,
-			.container = c ? c->name : NULL,
-			.image = c ? c->image : NULL,
-			.line = p->line,
-			.col = p->col,
-		};
-	}
+	for (size_t i = 0; i < seed->n_pkgs; i++)
+		petal_plan_package(seed, i, &pkgs[i]);
 	return pkgs;
 }
 

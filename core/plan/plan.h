@@ -75,6 +75,10 @@ int petal_plan_compose(const struct petal_seed *seed, struct petal_registry *reg
                        struct petal_error *err);
 void petal_plan_free(struct petal_plan *plan);
 
+/* Seed package i as tiers see it (strings borrowed from the seed); the
+   planner and the renderer hand tiers the same view. */
+void petal_plan_package(const struct petal_seed *seed, size_t i, struct petal_package *out);
+
 /* Longest path, by est_minutes, through the steps whose one_time equals
    `one_time` (0 or 1), following depends_on among them; -1 on a cycle.
    prepare_minutes is this over the one-time steps, ready_minutes over the

@@ -121,26 +121,6 @@ char *petal_render_artifacts_url(const struct petal_seed_info *info)
 	                       n > 0 ? "/" : "", info->hash != NULL ? info->hash : "");
 }
 
-/* The seed's packages as tiers see them (plan.h: claims index seed->pkgs). */
-static void to_package(const struct petal_seed *seed, size_t i, struct petal_package *p)
-{
-	const struct petal_seed_pkg *sp = &seed->pkgs[i];
-
-	memset(p, 0, sizeof(*p));
-	p->size = sizeof(*p);
-	p->spec = sp->text;
-	p->name = sp->spec.name;
-	p->version = sp->spec.versions;
-	p->compiler = sp->spec.compiler;
-	p->section = sp->section;
-	if (sp->section == PETAL_SECTION_CONTAINER && sp->container < seed->n_containers) {
-		p->container = seed->containers[sp->container].name;
-		p->image = seed->containers[sp->container].image;
-	}
-	p->line = sp->line;
-	p->col = sp->col;
-}
-
 /* Ask one tier for the fragments of the packages it claimed. */
 static int render_tier(struct petal_renderer *r, struct petal_registry *reg,
                        struct petal_entry *e, struct petal_error *err)
@@ -169,7 +149,7 @@ static int render_tier(struct petal_renderer *r, struct petal_registry *reg,
 			                "the seed has %zu", plan->claims[i].pkg, plan->seed->n_pkgs);
 			goto out_pkgs;
 		}
-		to_package(plan->seed, plan->claims[i].pkg, &pkgs[n]);
+		petal_plan_package(plan->seed, plan->claims[i].pkg, &pkgs[n]);
 		ptrs[n] = &pkgs[n];
 		n++;
 	}
