@@ -485,7 +485,8 @@ int main(void)
 	    !CU_add_test(s, "clear-signed manifests", test_clearsigned_manifest) ||
 	    !CU_add_test(s, "broken v2 indexes: clear errors", test_broken_v2) ||
 	    !CU_add_test(s, "file:// paths stay inside the mirror", test_io_paths) ||
-	    fx_add_json_suite() != 0 || fx_add_clear_suite() != 0) {
+	    fx_add_json_suite() != 0 || fx_add_clear_suite() != 0 ||
+	    fx_add_hostile_suite() != 0) {
 		CU_cleanup_registry();
 		return 1;
 	}

@@ -16,6 +16,9 @@
 
 #include "core/util/util.h"
 
+/* Room offered per read: starts small (small documents stay cheap) and
+   doubles while the reader fills it, up to CHUNK. */
+#define FIRST_CHUNK (16u * 1024u)
 #define CHUNK (256u * 1024u)
 
 enum expect {
@@ -31,6 +34,7 @@ enum expect {
 struct petal_jsonstream {
 	char *buf;
 	size_t cap, len, pos;
+	size_t chunk, offered;  /* room offered per read, and at the last call */
 	uint64_t base;          /* input offset of buf[0] */
 	unsigned max_depth, depth;
 	unsigned char *stack;   /* 'o' or 'a' for each open container */
@@ -58,7 +62,8 @@ struct petal_jsonstream *petal_jsonstream_new(unsigned max_depth, size_t max_tok
 	js->max_depth = max_depth ? max_depth : 1;
 	js->max_token = max_token ? max_token : CHUNK;
 	js->stack = petal_xmalloc(js->max_depth + 1);
-	js->cap = CHUNK + 1;
+	js->chunk = FIRST_CHUNK;
+	js->cap = js->chunk + 1;
 	js->buf = petal_xmalloc(js->cap);
 	js->cb = cb;
 	js->arg = arg;
@@ -507,11 +512,11 @@ char *petal_jsonstream_space(struct petal_jsonstream *js, size_t *avail)
 		js->pos = 0;
 	}
 	/* one byte kept spare so a string at the very end can be terminated */
-	if (js->cap - js->len < CHUNK + 1) {
-		js->cap = js->len + CHUNK + 1;
+	if (js->cap - js->len < js->chunk + 1) {
+		js->cap = js->len + js->chunk + 1;
 		js->buf = petal_xrealloc(js->buf, js->cap);
 	}
-	*avail = js->cap - js->len - 1;
+	*avail = js->offered = js->cap - js->len - 1;
 	return js->buf + js->len;
 }
 
@@ -519,6 +524,8 @@ int petal_jsonstream_commit(struct petal_jsonstream *js, size_t n, struct petal_
 {
 	if (js->failed)
 		return js->failed;
+	if (n == js->offered && js->chunk < CHUNK)
+		js->chunk *= 2;
 	js->len += n;
 	return parse(js, 0, err);
 }

@@ -5,5 +5,6 @@
 /* Register the suite; 0 on success. */
 int fx_add_json_suite(void);   /* tests/cache/json_tests.c: the tokenizer */
 int fx_add_clear_suite(void);  /* tests/cache/clear_tests.c: cache clear */
+int fx_add_hostile_suite(void); /* tests/cache/hostile_tests.c: damaged indexes */
 
 #endif
