@@ -1,4 +1,4 @@
-/* plugins/cloud_aws/config.c: the shared INI files, the region's order of
+/* plugins/cloud_aws/aws_config.c: the shared INI files, the region's order of
    precedence, every service's endpoint and S3 addressing. */
 #define _GNU_SOURCE /* nftw, setenv */
 #include "config.h"
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../plugins/cloud_aws/config.h"
+#include "../plugins/cloud_aws/aws_config.h"
 #include "aws/awstest.h"
 
 #define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRETzz"

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "config.h"
+#include "aws_config.h"
 #include "credentials.h"
 
 #define IMDS_DEFAULT "http://169.254.169.254"

@@ -13,7 +13,7 @@
 
 #include <openssl/crypto.h>
 
-#include "config.h"
+#include "aws_config.h"
 #include "sigv4.h"
 
 #define MAX_FILE_BYTES (1 << 20)
