@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: dependencies, a -Werror build and
 # `make check`, the same under AddressSanitizer and UndefinedBehaviorSanitizer
-# (any sanitizer report fails), then `make distcheck`.
+# (any sanitizer report fails), the plugin loader under valgrind, then
+# `make distcheck`.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -16,6 +17,11 @@ rm -rf build-test && mkdir build-test && cd build-test
 ../configure -q
 make -s -j"$jobs"
 make -s -j"$jobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "make check failed"; }
+
+echo "== the plugin loader under valgrind"
+make -s check TESTS=tests/test_loader LOG_COMPILER=valgrind \
+	AM_LOG_FLAGS="-q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" ||
+	{ tail -100 tests/test_loader.log; fail "valgrind found errors in the loader"; }
 cd "$top"
 
 echo "== make check under -fsanitize=address,undefined"
@@ -26,10 +32,9 @@ make -s -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	make -s -j"$jobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "sanitized make check failed"; }
-if find . -name '*.log' -exec grep -l -E \
-	"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" {} + | grep -q .; then
-	fail "sanitizer reports in the logs above"
-fi
+reports=$(find . -name '*.log' -exec grep -l -E \
+	"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" {} +) || true
+[ -z "$reports" ] || fail "sanitizer reports in: $reports"
 cd "$top"
 
 echo "== make distcheck"
