@@ -61,26 +61,37 @@ struct aws_s3_tuning {
 #define AWS_S3_DEFAULT_THREADS 4
 #define AWS_S3_DEFAULT_PART_ATTEMPTS 3
 
+/* config and credentials are resolved on first use (aws_ctx_ready), not at
+   plugin init: `petal plan` inits the cloud and must work offline, without
+   credentials and without waiting for an IMDS that is not there. */
 struct aws_ctx {
 	const struct petal_host *host;
-	struct aws_config config;             /* region, endpoints */
-	struct aws_credentials *credentials;  /* refreshed when expiring */
+	char seed_region[64];                 /* "" when not given */
+	int ready;                            /* config and credentials resolved */
+	struct aws_config config;             /* region, endpoints: after ready */
+	struct aws_credentials *credentials;  /* after ready; refreshed when expiring */
 	struct aws_s3_tuning s3;
-	pthread_mutex_t lock;                 /* guards credentials and skew_s */
+	pthread_mutex_t lock;                 /* guards ready, credentials and skew_s */
 	long skew_s;                          /* server clock minus ours, seconds */
 };
 
-/* Resolve settings and credentials (credentials through host->http for
-   IMDS).  `region`: the seed's, or NULL.  Tuning comes from the defaults,
+/* A context that resolves nothing yet.  `region`: the seed's, or NULL (then
+   host->setting("region"), then the AWS chain).  Tuning comes from the defaults,
    overridden by host->setting("aws.s3_multipart_threshold"),
    ("aws.s3_part_size"), ("aws.s3_part_threads") when the host knows them,
    then by the environment variables PETAL_AWS_S3_MULTIPART_THRESHOLD,
    PETAL_AWS_S3_PART_SIZE, PETAL_AWS_S3_PART_THREADS (tests).
-   0 with *out set, or the error of the step that failed. */
+   0 with *out set, or PETAL_EINVAL for a malformed tuning value. */
 AWS_CTX_HIDDEN int aws_ctx_new(const struct petal_host *host, const char *region,
                                struct aws_ctx **out, struct petal_error *err);
 /* NULL is a no-op. */
 AWS_CTX_HIDDEN void aws_ctx_free(struct aws_ctx *c);
+
+/* Resolve config (region, endpoints) and credentials once; later calls
+   return the first answer again.  aws_request calls it; call it yourself
+   before reading c->config.  0 or the resolving error (PETAL_EAUTH,
+   PETAL_EINVAL, ...). */
+AWS_CTX_HIDDEN int aws_ctx_ready(struct aws_ctx *c, struct petal_error *err);
 
 /* ---- one call -------------------------------------------------------------- */
 
@@ -113,6 +124,10 @@ struct aws_call {
 	int idempotent;       /* the host may repeat it (GET, HEAD, PUT of a whole object) */
 	int timeout_s;        /* 0: the host's default */
 	const char *out_path; /* 2xx body streamed to this file (the caller renames it) */
+
+	/* Another region's settings (from aws_config_load) for this call, e.g.
+	   an S3 bucket elsewhere; NULL: the context's. */
+	const struct aws_config *config;
 };
 
 struct aws_response {
