@@ -27,6 +27,10 @@
 #define MAX_DEPTH 256
 #define MAX_TOKEN (4u << 20)
 #define MAXD 12 /* deepest level petal looks at (dependency parameters' lists) */
+/* What one record may hold, so that a hostile index cannot grow memory:
+   real records have tens of dependencies and a few hundred bytes of text. */
+#define RECORD_TEXT_MAX (16u << 20)
+#define RECORD_DEPS_MAX 100000u
 
 /* Database versions whose records have the shape read here (spec formats
    v3 to v5); version 5 and older hold records of another shape. */
@@ -395,6 +399,10 @@ static int on_token(void *arg, const struct petal_json_token *tok)
 		return tok->type == PETAL_JSON_OBJECT_START || tok->type == PETAL_JSON_ARRAY_START ||
 		       tok->type == PETAL_JSON_KEY ? PETAL_JSON_SKIP : 0;
 	enum ctx c = (enum ctx)sc->ctx[d];
+	if (sc->arena.len > RECORD_TEXT_MAX || sc->n_deps > RECORD_DEPS_MAX)
+		return bad(sc, tok, "record %s is larger than petal accepts (%zu dependencies, %zu "
+		           "bytes of text)", sc->f[F_HASH] != NONE ? at(sc, sc->f[F_HASH]) : "?",
+		           sc->n_deps, sc->arena.len);
 	switch (tok->type) {
 	case PETAL_JSON_KEY: {
 		enum key k = key_id(c, tok->text, tok->len);
@@ -463,6 +471,8 @@ int petal_cache_index_scan(struct petal_cache_index *idx, petal_cache_record_cb 
 {
 	struct scanner sc = { .idx = idx, .cb = cb, .cb_arg = arg, .user_err = err };
 	sc.ctx[0] = C_TOP;
+	for (int i = 0; i < F_N; i++)
+		sc.f[i] = NONE;
 	char *what = petal_xasprintf("%s/%s", idx->url, idx->object);
 	int rc = 0;
 	int fd = open(idx->local, O_RDONLY | O_CLOEXEC);

@@ -164,12 +164,32 @@ static void test_corruptions(void)
 	free(orig);
 }
 
+static void test_huge_record(void)
+{
+	/* one record with more dependencies than any real spec has */
+	struct petal_strbuf sb = PETAL_STRBUF_INIT;
+	petal_strbuf_puts(&sb, "{\"database\":{\"version\":\"8\",\"installs\":{\"h\":{\"spec\":"
+	                       "{\"name\":\"x\",\"version\":\"1\",\"dependencies\":[");
+	for (int i = 0; i <= 100000; i++)
+		petal_strbuf_printf(&sb, "%s{\"name\":\"d\",\"hash\":\"%d\"}", i ? "," : "", i);
+	petal_strbuf_puts(&sb, "]},\"ref_count\":0,\"in_buildcache\":true}}}}");
+	struct memio m = { 0 };
+	serve(&m, sb.buf, sb.len, "none");
+	struct petal_mirror_io io = { .arg = &m, .url = "mem://mirror", .get = mem_get };
+	struct petal_cache_status st;
+	struct petal_error err = { 0 };
+	CU_ASSERT_EQUAL(petal_cache_status(&io, NULL, 0, &st, &err), PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "larger than petal accepts"));
+	petal_strbuf_release(&sb);
+}
+
 int fx_add_hostile_suite(void)
 {
 	CU_pSuite s = CU_add_suite("cache hostile indexes", NULL, NULL);
 	if (!s || !CU_add_test(s, "a mirror reached by download only", test_download_path) ||
 	    !CU_add_test(s, "every truncation fails cleanly", test_truncations) ||
-	    !CU_add_test(s, "single-byte corruptions read or fail cleanly", test_corruptions))
+	    !CU_add_test(s, "single-byte corruptions read or fail cleanly", test_corruptions) ||
+	    !CU_add_test(s, "a record too big is refused", test_huge_record))
 		return -1;
 	return 0;
 }
