@@ -13,6 +13,7 @@
 #include "../plan/plan.h"
 #include "../render/render.h"
 #include "../seed/node.h"
+#include "../net/http.h"
 #include "../util/util.h"
 
 #ifndef PETAL_DATADIR
@@ -218,10 +219,7 @@ static double host_figure(const char *name)
 static int host_http(const struct petal_http_request *req, struct petal_http_response *resp,
                      struct petal_error *err)
 {
-	(void)resp;
-	return petal_fail(err, PETAL_ENOTSUP, "http %s %s: the network is not available in "
-	                  "this build", req && req->method ? req->method : "",
-	                  req && req->url ? req->url : "");
+	return petal_http(req, resp, err);
 }
 
 static const struct petal_host host = {

@@ -341,7 +341,27 @@ struct petal_http_request {
 	int idempotent;   /* safe to repeat: retried on throttling, 5xx, resets */
 	int timeout_s;
 	const char *out_path; /* stream the body to this file instead of memory */
+	/* Appended; read only when present (PETAL_HAS).  Zero means the default. */
+	/* Called after each answer with an HTTP status: return
+	   PETAL_HTTP_RETRY to retry it (a 400 ThrottlingException),
+	   PETAL_HTTP_NO_RETRY to keep it, PETAL_HTTP_DEFAULT for the core's
+	   rules (429, 500, 502, 503, 504).  Only idempotent requests retry. */
+	int (*retry_classify)(void *arg, long status, const char *headers,
+	                      const char *body, size_t body_len);
+	void *retry_arg;
+	int max_attempts;        /* > 0: overrides PETAL_MAX_ATTEMPTS/AWS_MAX_ATTEMPTS */
+	const char *in_path;     /* send this file as the body (streamed PUT);
+	                            body and body_len are then ignored */
+	/* Bytes moved so far; return non-zero to abort the transfer. */
+	int (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+	int stall_timeout_s;     /* fail a transfer that moves nothing this long */
+	int follow_redirects;
 };
+
+#define PETAL_HTTP_DEFAULT (-1)
+#define PETAL_HTTP_NO_RETRY 0
+#define PETAL_HTTP_RETRY 1
 
 struct petal_http_response {
 	size_t size;
@@ -349,6 +369,10 @@ struct petal_http_response {
 	char *body;           /* NUL-terminated; free with host->free */
 	size_t body_len;
 	char *headers;        /* raw header block; free with host->free */
+	/* Appended; written only when present (PETAL_HAS). */
+	int64_t date;         /* the server's Date header, seconds since the
+	                         epoch; 0 when absent: correct clock skew with it */
+	int attempts;         /* requests sent, retries included */
 };
 
 /* ---- the host: everything the core offers a plugin --------------------------- */
