@@ -136,8 +136,9 @@ int petal_cache_clear_write_index(const struct petal_mirror_io *io,
 #define PETAL_V2_INDEX_HASH "build_cache/index.json.hash"
 #define PETAL_SPACK_DB_MEDIA "application/vnd.spack.db."
 
-/* What to tell the user when an index is bad. */
-#define PETAL_CACHE_REBUILD_HINT "rebuild it with `spack buildcache update-index <mirror>`"
+/* What to tell the user when an index is bad; a format: the mirror's URL
+   goes last in the arguments. */
+#define PETAL_CACHE_REBUILD_HINT "rebuild it with `spack buildcache update-index %s`"
 
 /* The hash at the end of a spec manifest or spec file name
    ("<name>-<version>-<hash>.spec.manifest.json", "...-<hash>.spec.json(.sig)",

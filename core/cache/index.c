@@ -50,7 +50,7 @@ static int fetch_data(const struct petal_mirror_io *io, struct petal_cache_index
 	if (rc == PETAL_ENOENT)
 		return petal_fail(err, PETAL_ENOENT,
 		                  "%s/%s: the index %s names is missing from the mirror; "
-		                  PETAL_CACHE_REBUILD_HINT, io->url, idx->object, named_by);
+		                  PETAL_CACHE_REBUILD_HINT, io->url, idx->object, named_by, io->url);
 	if (rc)
 		return petal_fail(err, rc, "%s", e2.msg);
 	return 0;
@@ -66,7 +66,7 @@ static int fetch_v3(const struct petal_mirror_io *io, struct petal_cache_index *
 	int rc = petal_cache_manifest_parse(text, len, what, &blobs, &n,
 	                                    &idx->info.manifest_signed, &e2);
 	if (rc) {
-		petal_fail(err, rc, "%s; " PETAL_CACHE_REBUILD_HINT, e2.msg);
+		petal_fail(err, rc, "%s; " PETAL_CACHE_REBUILD_HINT, e2.msg, io->url);
 		goto out_what;
 	}
 	const struct petal_cache_blobref *db = NULL;
@@ -76,14 +76,14 @@ static int fetch_v3(const struct petal_mirror_io *io, struct petal_cache_index *
 	if (!db) {
 		rc = petal_fail(err, PETAL_EINVAL,
 		                "%s: no data entry with mediaType " PETAL_SPACK_DB_MEDIA "*; "
-		                PETAL_CACHE_REBUILD_HINT, what);
+		                PETAL_CACHE_REBUILD_HINT, what, io->url);
 		goto out_blobs;
 	}
 	if (strcmp(db->compression, "none") != 0) {
 		rc = petal_fail(err, PETAL_EINVAL,
 		                "%s: the index blob is compressed (%s); petal reads uncompressed "
 		                "indexes, as Spack writes them: " PETAL_CACHE_REBUILD_HINT,
-		                what, db->compression);
+		                what, db->compression, io->url);
 		goto out_blobs;
 	}
 	idx->info.layout = PETAL_CACHE_V3;
@@ -118,7 +118,7 @@ static int fetch_v2(const struct petal_mirror_io *io, struct petal_cache_index *
 			free(text);
 			return petal_fail(err, PETAL_EINVAL,
 			                  "%s/%s: does not hold a sha256 hex digest; "
-			                  PETAL_CACHE_REBUILD_HINT, io->url, PETAL_V2_INDEX_HASH);
+			                  PETAL_CACHE_REBUILD_HINT, io->url, PETAL_V2_INDEX_HASH, io->url);
 		}
 		idx->checksum = text;
 	} else if (rc != PETAL_ENOENT) {
@@ -151,13 +151,13 @@ int petal_cache_index_fetch(const struct petal_mirror_io *io, struct petal_cache
 				rc = petal_fail(err, PETAL_ENOENT,
 				                "%s: a v3 build cache (it has " PETAL_V3_LAYOUT ") without an "
 				                "index (" PETAL_V3_INDEX_MANIFEST "); " PETAL_CACHE_REBUILD_HINT,
-				                io->url);
+				                io->url, io->url);
 			else if (rc == PETAL_ENOENT)
 				rc = petal_fail(err, PETAL_ENOENT,
 				                "%s: no Spack build cache index here (neither "
 				                PETAL_V3_INDEX_MANIFEST " nor " PETAL_V2_INDEX "); check the "
-				                "URL, or push to it with `spack buildcache push --update-index`",
-				                io->url);
+				                "URL; if it is a build cache, " PETAL_CACHE_REBUILD_HINT,
+				                io->url, io->url);
 			else
 				petal_fail(err, rc, "%s", e2.msg);
 		} else if (rc) {

@@ -522,24 +522,24 @@ int petal_cache_index_scan(struct petal_cache_index *idx, petal_cache_record_cb 
 		                PETAL_CACHE_REBUILD_HINT,
 		                what, sum, by, idx->checksum, (unsigned long long)bytes,
 		                jrc ? "; as JSON: " : "", jrc ? sc.perr.msg : "",
-		                idx->info.layout == PETAL_CACHE_V3 ? "manifest" : "hash file");
+		                idx->info.layout == PETAL_CACHE_V3 ? "manifest" : "hash file", idx->url);
 		goto out_js;
 	}
 	if (idx->info.layout == PETAL_CACHE_V3 && bytes != idx->info.size) {
 		rc = petal_fail(err, PETAL_EINVAL,
 		                "%s: %llu bytes but %s says %llu; " PETAL_CACHE_REBUILD_HINT, what,
-		                (unsigned long long)bytes, by, (unsigned long long)idx->info.size);
+		                (unsigned long long)bytes, by, (unsigned long long)idx->info.size, idx->url);
 		goto out_js;
 	}
 	if (jrc) {
 		rc = petal_fail(err, PETAL_EINVAL, "%s: not a valid Spack index: %s; "
-		                PETAL_CACHE_REBUILD_HINT, what, sc.perr.msg);
+		                PETAL_CACHE_REBUILD_HINT, what, sc.perr.msg, idx->url);
 		goto out_js;
 	}
 	if (!sc.seen_db || !sc.seen_installs) {
 		rc = petal_fail(err, PETAL_EINVAL,
 		                "%s: not a Spack index: no \"database\" object with \"installs\"; "
-		                PETAL_CACHE_REBUILD_HINT, what);
+		                PETAL_CACHE_REBUILD_HINT, what, idx->url);
 		goto out_js;
 	}
 	if (!known_version(sc.db_version)) {
@@ -547,7 +547,7 @@ int petal_cache_index_scan(struct petal_cache_index *idx, petal_cache_record_cb 
 		                "%s: database version %s%s%s, but petal reads versions 6, 7 and 8 (Spack "
 		                "0.17 to 1.x); " PETAL_CACHE_REBUILD_HINT " with a Spack that writes one",
 		                what, *sc.db_version ? "\"" : "(none)", sc.db_version,
-		                *sc.db_version ? "\"" : "");
+		                *sc.db_version ? "\"" : "", idx->url);
 		goto out_js;
 	}
 	if (out) {
