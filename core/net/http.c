@@ -61,7 +61,7 @@ static int transport_failure(const struct petal_http_request *req, const char *u
 	                         : "check the endpoint, the network and proxy settings";
 	return petal_fail(err, timeout ? PETAL_ETIMEOUT : PETAL_ENET,
 	                  "%s %s: %s%s after %d attempt%s%s; %s", req->method, url, detail,
-	                  a->status ? " in an HTTP answer" : "", attempts,
+	                  a->status ? " (the HTTP answer was cut short)" : "", attempts,
 	                  attempts == 1 ? "" : "s",
 	                  retryable && !req->idempotent ? " (not retried: the request is not "
 	                                                  "safe to repeat)" : "",
