@@ -1,23 +1,32 @@
 /* The aws cloud: S3 objects, EC2 build instances, AMIs, ParallelCluster and
- * ECR logins.  Its capability bits are what planning reads; the operations
- * themselves (SigV4, the EC2/S3/ECR APIs, pcluster) come with the network
- * issue, and until then each one says so. */
+ * ECR logins.  Its capability bits are what planning reads.  The context
+ * (aws_ctx.h) resolves region, endpoints and credentials on first use, so
+ * an offline `petal plan` that inits the cloud needs none of them. */
 #include <stdio.h>
 
 #include <petal/plugin.h>
 
+#include "aws_ctx.h"
+#include "s3.h"
+
 #define CLOUD "aws"
 
-/* ctx is the host table: all a stub needs. */
 static int cloud_init(const struct petal_host *host, void **ctx)
 {
-	*ctx = (void *)host;
+	struct petal_error err = { 0 };
+	struct aws_ctx *c;
+	int rc = aws_ctx_new(host, NULL, &c, &err);
+	if (rc != 0) {
+		host->log(PETAL_LOG_ERROR, CLOUD, "%s", err.msg);
+		return rc;
+	}
+	*ctx = c;
 	return 0;
 }
 
 static void cloud_fini(void *ctx)
 {
-	(void)ctx;
+	aws_ctx_free(ctx);
 }
 
 static int not_yet(struct petal_error *err, const char *op)
@@ -28,61 +37,6 @@ static int not_yet(struct petal_error *err, const char *op)
 		         "cloud '" CLOUD "': %s is not implemented yet in this build", op);
 	}
 	return PETAL_ENOTSUP;
-}
-
-static int bucket_ensure(void *ctx, const char *url, const char *region,
-                         struct petal_error *err)
-{
-	(void)ctx;
-	(void)url;
-	(void)region;
-	return not_yet(err, "bucket_ensure");
-}
-
-static int object_put(void *ctx, const char *url, const char *local_path,
-                      struct petal_error *err)
-{
-	(void)ctx;
-	(void)url;
-	(void)local_path;
-	return not_yet(err, "object_put");
-}
-
-static int object_get(void *ctx, const char *url, const char *local_path,
-                      struct petal_error *err)
-{
-	(void)ctx;
-	(void)url;
-	(void)local_path;
-	return not_yet(err, "object_get");
-}
-
-static int object_head(void *ctx, const char *url, struct petal_object_info *info,
-                       struct petal_error *err)
-{
-	(void)ctx;
-	(void)url;
-	(void)info;
-	return not_yet(err, "object_head");
-}
-
-static int object_list(void *ctx, const char *url_prefix, petal_object_cb cb, void *arg,
-                       struct petal_error *err)
-{
-	(void)ctx;
-	(void)url_prefix;
-	(void)cb;
-	(void)arg;
-	return not_yet(err, "object_list");
-}
-
-static int object_delete(void *ctx, const char *const *urls, size_t n,
-                         struct petal_error *err)
-{
-	(void)ctx;
-	(void)urls;
-	(void)n;
-	return not_yet(err, "object_delete");
 }
 
 static int instance_launch(void *ctx, const struct petal_instance_request *req, struct petal_instance *out,
@@ -233,48 +187,27 @@ static const struct petal_cloud_ops cloud_ops = {
 	.caps = PETAL_CAP_OBJECTS | PETAL_CAP_COMPUTE | PETAL_CAP_IMAGES |
 	        PETAL_CAP_CLUSTER | PETAL_CAP_REGISTRY,
 
-	.bucket_ensure = bucket_ensure,
-
-	.object_put = object_put,
-
-	.object_get = object_get,
-
-	.object_head = object_head,
-
-	.object_list = object_list,
-
-	.object_delete = object_delete,
-
+	.bucket_ensure = s3_bucket_ensure,
+	.object_put = s3_object_put,
+	.object_get = s3_object_get,
+	.object_head = s3_object_head,
+	.object_list = s3_object_list,
+	.object_delete = s3_object_delete,
 	.instance_launch = instance_launch,
-
 	.instance_describe = instance_describe,
-
 	.instance_wait = instance_wait,
-
 	.instance_logs = instance_logs,
-
 	.instance_terminate = instance_terminate,
-
 	.image_create = image_create,
-
 	.image_find = image_find,
-
 	.image_list = image_list,
-
 	.image_copy = image_copy,
-
 	.image_wait = image_wait,
-
 	.image_delete = image_delete,
-
 	.cluster_create = cluster_create,
-
 	.cluster_describe = cluster_describe,
-
 	.cluster_delete = cluster_delete,
-
 	.registry_login = registry_login,
-
 };
 
 const struct petal_plugin petal_plugin = {

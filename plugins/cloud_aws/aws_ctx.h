@@ -67,7 +67,8 @@ struct aws_s3_tuning {
 struct aws_ctx {
 	const struct petal_host *host;
 	char seed_region[64];                 /* "" when not given */
-	int ready;                            /* config and credentials resolved */
+	int ready;                            /* 0: not yet, 1: resolved, < 0: failed */
+	struct petal_error ready_err;         /* why, when it failed */
 	struct aws_config config;             /* region, endpoints: after ready */
 	struct aws_credentials *credentials;  /* after ready; refreshed when expiring */
 	struct aws_s3_tuning s3;
@@ -131,7 +132,8 @@ struct aws_call {
 };
 
 struct aws_response {
-	long status;
+	long status;         /* also set on failure, when an answer came */
+	char error_code[128]; /* on failure: AWS's error code ("NoSuchKey"), or "" */
 	char *body;          /* NUL-terminated; NULL with out_path */
 	size_t body_len;
 	char *headers;       /* raw header block */
@@ -140,8 +142,9 @@ struct aws_response {
 
 /* Sign, send and check one call.  Returns 0 for a 2xx answer with *out
    filled (clear it with aws_response_clear), else the error as described at
-   the top with *out empty.  A 404 to HEAD (which has no body) reads as
-   "NotFound" with PETAL_ENOENT. */
+   the top with *out holding only status and error_code (nothing to clear),
+   so a caller can tell BucketAlreadyOwnedByYou from BucketAlreadyExists.  A
+   404 to HEAD (which has no body) reads as "NotFound" with PETAL_ENOENT. */
 AWS_CTX_HIDDEN int aws_request(struct aws_ctx *c, const struct aws_call *call,
                                struct aws_response *out, struct petal_error *err);
 
@@ -156,15 +159,31 @@ AWS_CTX_HIDDEN const char *aws_header_get(const char *headers, const char *name,
 
 /* ---- errors ---------------------------------------------------------------- */
 
+/* What an error answer says; "" for what it does not. */
+struct aws_error_info {
+	char code[128];        /* "NoSuchKey", or one made from the status ("NotFound") */
+	char message[512];
+	char request_id[128];
+	char server_time[64];  /* S3's <ServerTime> with RequestTimeTooSkewed */
+	char bucket_region[64]; /* S3's x-amz-bucket-region, for a bucket elsewhere */
+};
+
+/* Read an error answer (S3's <Error>, EC2's <Response><Errors><Error>, STS's
+   <ErrorResponse><Error>, or JSON {"__type", "message"} with
+   x-amzn-ErrorType), never failing: what it cannot read stays "". */
+AWS_CTX_HIDDEN void aws_error_parse(long status, const char *body, size_t body_len,
+                                    const char *headers, struct aws_error_info *out);
+
 /* The PETAL_E* code for an AWS error code and HTTP status. */
 AWS_CTX_HIDDEN int aws_error_code(const char *aws_code, long status);
 
-/* Read an error answer (S3's <Error>, EC2's <Response><Errors><Error>, or
-   JSON {"__type", "message"} with x-amzn-ErrorType) and fill err as at the
-   top.  `what` is "METHOD url" for the message, or NULL.  Returns the code. */
+/* aws_error_parse, then fill err as at the top.  `what` is "METHOD url" for
+   the message, or NULL.  Returns the code; `info` (may be NULL) gets what
+   was read. */
 AWS_CTX_HIDDEN int aws_error_from_response(const char *service_id, const char *operation,
                                            long status, const char *body, size_t body_len,
                                            const char *headers, const char *what,
+                                           struct aws_error_info *info,
                                            struct petal_error *err);
 
 /* ---- small helpers ----------------------------------------------------------- */
