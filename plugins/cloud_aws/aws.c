@@ -7,6 +7,7 @@
 #include <petal/plugin.h>
 
 #include "aws_ctx.h"
+#include "ec2.h"
 #include "s3.h"
 
 #define CLOUD "aws"
@@ -37,113 +38,6 @@ static int not_yet(struct petal_error *err, const char *op)
 		         "cloud '" CLOUD "': %s is not implemented yet in this build", op);
 	}
 	return PETAL_ENOTSUP;
-}
-
-static int instance_launch(void *ctx, const struct petal_instance_request *req, struct petal_instance *out,
-                           struct petal_error *err)
-{
-	(void)ctx;
-	(void)req;
-	(void)out;
-	return not_yet(err, "instance_launch");
-}
-
-static int instance_describe(void *ctx, const char *id, struct petal_instance *out,
-                             struct petal_error *err)
-{
-	(void)ctx;
-	(void)id;
-	(void)out;
-	return not_yet(err, "instance_describe");
-}
-
-static int instance_wait(void *ctx, const char *id, const char *state, int timeout_s,
-                         struct petal_error *err)
-{
-	(void)ctx;
-	(void)id;
-	(void)state;
-	(void)timeout_s;
-	return not_yet(err, "instance_wait");
-}
-
-static int instance_logs(void *ctx, const char *id, petal_text_cb cb, void *arg,
-                         struct petal_error *err)
-{
-	(void)ctx;
-	(void)id;
-	(void)cb;
-	(void)arg;
-	return not_yet(err, "instance_logs");
-}
-
-static int instance_terminate(void *ctx, const char *id,
-                              struct petal_error *err)
-{
-	(void)ctx;
-	(void)id;
-	return not_yet(err, "instance_terminate");
-}
-
-static int image_create(void *ctx, const char *instance_id, const char *name, const struct petal_tag *tags, size_t n_tags, struct petal_image *out,
-                        struct petal_error *err)
-{
-	(void)ctx;
-	(void)instance_id;
-	(void)name;
-	(void)tags;
-	(void)n_tags;
-	(void)out;
-	return not_yet(err, "image_create");
-}
-
-static int image_find(void *ctx, const char *tag_key, const char *tag_value, const char *name, struct petal_image *out,
-                      struct petal_error *err)
-{
-	(void)ctx;
-	(void)tag_key;
-	(void)tag_value;
-	(void)name;
-	(void)out;
-	return not_yet(err, "image_find");
-}
-
-static int image_list(void *ctx, const char *tag_key, int (*cb)(void *arg, const struct petal_image *img), void *arg,
-                      struct petal_error *err)
-{
-	(void)ctx;
-	(void)tag_key;
-	(void)cb;
-	(void)arg;
-	return not_yet(err, "image_list");
-}
-
-static int image_copy(void *ctx, const char *image_id, const char *src_region, const char *dst_region, struct petal_image *out,
-                      struct petal_error *err)
-{
-	(void)ctx;
-	(void)image_id;
-	(void)src_region;
-	(void)dst_region;
-	(void)out;
-	return not_yet(err, "image_copy");
-}
-
-static int image_wait(void *ctx, const char *image_id, int timeout_s,
-                      struct petal_error *err)
-{
-	(void)ctx;
-	(void)image_id;
-	(void)timeout_s;
-	return not_yet(err, "image_wait");
-}
-
-static int image_delete(void *ctx, const char *image_id,
-                        struct petal_error *err)
-{
-	(void)ctx;
-	(void)image_id;
-	return not_yet(err, "image_delete");
 }
 
 static int cluster_create(void *ctx, const char *name, const char *config_path,
@@ -193,17 +87,17 @@ static const struct petal_cloud_ops cloud_ops = {
 	.object_head = s3_object_head,
 	.object_list = s3_object_list,
 	.object_delete = s3_object_delete,
-	.instance_launch = instance_launch,
-	.instance_describe = instance_describe,
-	.instance_wait = instance_wait,
-	.instance_logs = instance_logs,
-	.instance_terminate = instance_terminate,
-	.image_create = image_create,
-	.image_find = image_find,
-	.image_list = image_list,
-	.image_copy = image_copy,
-	.image_wait = image_wait,
-	.image_delete = image_delete,
+	.instance_launch = aws_instance_launch,
+	.instance_describe = aws_instance_describe,
+	.instance_wait = aws_instance_wait,
+	.instance_logs = aws_instance_logs,
+	.instance_terminate = aws_instance_terminate,
+	.image_create = aws_image_create,
+	.image_find = aws_image_find,
+	.image_list = aws_image_list,
+	.image_copy = aws_image_copy,
+	.image_wait = aws_image_wait,
+	.image_delete = aws_image_delete,
 	.cluster_create = cluster_create,
 	.cluster_describe = cluster_describe,
 	.cluster_delete = cluster_delete,
