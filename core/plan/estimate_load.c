@@ -28,8 +28,8 @@ static const char *const inst_fields[] = {
 /* Check a value for a named field; NULL when fine, else what is wrong. */
 static const char *check_pkg_field(const char *field, double v)
 {
-	if (!isfinite(v) || v < 0)
-		return "must be a number, 0 or more";
+	if (!isfinite(v) || v < 0 || v > PETAL_FIGURE_MAX)
+		return "must be a number from 0 to 10000000";
 	if (strcmp(field, "serial_fraction") == 0 && v > 1)
 		return "must be between 0 and 1";
 	return NULL;
@@ -52,8 +52,8 @@ static const char *check_inst_field(const char *field, double v)
 	if (strcmp(field, "vcpus") == 0)
 		return (v >= 1 && v <= 4096 && floor(v) == v) ?
 			NULL : "must be a whole number of vCPUs, 1 or more";
-	if (!isfinite(v) || v < 0)
-		return "must be a number, 0 or more";
+	if (!isfinite(v) || v < 0 || v > PETAL_FIGURE_MAX)
+		return "must be a number from 0 to 10000000";
 	return NULL;
 }
 
@@ -241,9 +241,9 @@ static int load_figures(struct petal_estimates *est, const char *dir,
 	json_t *v;
 	json_object_foreach(figs, name, v) {
 		if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
-		    json_number_value(v) < 0) {
+		    json_number_value(v) < 0 || json_number_value(v) > PETAL_FIGURE_MAX) {
 			rc = petal_fail(err, PETAL_EINVAL,
-			                "figures.json: %s: expected a number, 0 or more", name);
+			                "figures.json: %s: expected a number from 0 to 10000000", name);
 			goto out_root;
 		}
 		set_figure(est, name, json_number_value(v));
@@ -275,7 +275,7 @@ static int node_number(const struct petal_node *n, double *out)
 		return -1;
 	char *end;
 	*out = strtod(s, &end);
-	return (*end == '\0' && isfinite(*out)) ? 0 : -1;
+	return (*end == '\0' && isfinite(*out) && *out >= 0 && *out <= PETAL_FIGURE_MAX) ? 0 : -1;
 }
 
 static int unknown_key(const struct where *w, const struct petal_node *map, size_t i,

@@ -27,6 +27,10 @@ static void paint(struct out *o, const char *code, const char *text)
 /* "26 min", "4 h 32 min": hours read better past an hour and a half. */
 static void fmt_minutes(char *buf, size_t len, double m)
 {
+	if (!(m < 6e7)) { /* a century: past it the figure is no estimate */
+		snprintf(buf, len, "over 100 years");
+		return;
+	}
 	long whole = (long)(m + 0.5);
 	if (whole < 90)
 		snprintf(buf, len, "%ld min", whole);
@@ -99,9 +103,9 @@ static void figures(struct out *o, double minutes, double usd, int guess)
 	snprintf(a, sizeof(a), "%s%s", guess ? "~" : "", mins);
 	snprintf(b, sizeof(b), "%s%s", guess ? "~" : "", cost);
 	if (guess && o->color)
-		petal_strbuf_printf(&o->sb, "\033[33m%12s %9s\033[0m", a, b);
+		petal_strbuf_printf(&o->sb, "\033[33m %12s %9s\033[0m", a, b);
 	else
-		petal_strbuf_printf(&o->sb, "%12s %9s", a, b);
+		petal_strbuf_printf(&o->sb, " %12s %9s", a, b);
 }
 
 static void header(struct out *o, const struct petal_plan *plan)
@@ -202,7 +206,7 @@ char *petal_plan_to_text(const struct petal_plan *plan, int color)
 {
 	struct out o = { PETAL_STRBUF_INIT, color };
 	header(&o, plan);
-	petal_strbuf_printf(&o.sb, "    %-24s %-6s%12s %9s   %s\n", "step", "when", "time",
+	petal_strbuf_printf(&o.sb, "    %-24s %-6s %12s %9s   %s\n", "step", "when", "time",
 	                    "cost", "runs on");
 	for (size_t t = 0; t < plan->n_tiers; t++)
 		tier_block(&o, plan, plan->tiers[t]);

@@ -35,7 +35,7 @@ static void numbers(struct petal_diags *d, const struct petal_node *m, const cha
 			continue;
 		char *p = petal_schema_key(path, keys[i]);
 		double v;
-		double max = strcmp(keys[i], "serial_fraction") ? HUGE_VAL : 1.0;
+		double max = strcmp(keys[i], "serial_fraction") ? PETAL_FIGURE_MAX : 1.0;
 		if (petal_schema_number(d, n, p, 0.0, max, &v) == 0)
 			petal_diags_add(d, n->line, n->col, p, "an empty value; expected a number");
 		free(p);
@@ -104,7 +104,7 @@ void petal_seed_check_estimates(struct petal_diags *d, const struct petal_node *
 			petal_diags_add(d, f->key_line[i], f->key_col[i], p,
 			                "'%s' is not a figure name; expected lowercase letters, "
 			                "digits and '_', e.g. s3_gb_month", f->keys[i]);
-		else if (petal_schema_number(d, f->items[i], p, 0.0, HUGE_VAL, &v) == 0)
+		else if (petal_schema_number(d, f->items[i], p, 0.0, PETAL_FIGURE_MAX, &v) == 0)
 			petal_diags_add(d, f->items[i]->line, f->items[i]->col, p,
 			                "an empty value; expected a number");
 		free(p);

@@ -123,6 +123,10 @@ void petal_seed_hash(const struct petal_seed *seed, char out[65]);
 const char *petal_seed_pkg_tier(const struct petal_seed *seed,
                                 const struct petal_seed_pkg *pkg);
 
+/* The largest figure an estimate table or a seed may give (minutes, MB, GB,
+   dollars): past it, sums and conversions stop meaning anything. */
+#define PETAL_FIGURE_MAX 1e7
+
 /* "12h", "90m", "90d", "30s", "1h30m" -> seconds; -1 when malformed. */
 long petal_parse_duration(const char *text);
 
