@@ -113,6 +113,18 @@ expect_status 2 "plan without a seed"
 run plan -t "$tmp/bad.yaml"
 expect_status 2 "plan on an invalid seed"
 
+# Figures too large to mean anything are refused, not printed as garbage.
+cat >"$tmp/huge-figures.yaml" <<'YAML'
+cluster: {name: x, region: us-east-1}
+software:
+  use_custom_ami: true
+  in_ami: [gcc]
+estimates: {figures: {boot_minutes: 1e308}, packages: {gcc: {core_minutes: 1e308}}}
+YAML
+run plan -t "$tmp/huge-figures.yaml"
+expect_status 2 "absurd figures refused"
+expect_in "$tmp/err" "estimates.packages.gcc.core_minutes" "absurd figure located"
+
 # A cloud without images: the ami tier declines and the packages fall back.
 sed 's/^  os: alinux2023/  os: alinux2023\n  cloud: local/' "$seeds/hybrid.yaml" >"$tmp/local.yaml"
 run plan -t "$tmp/local.yaml" --output json
