@@ -318,6 +318,11 @@ static void set_options(CURL *c, struct xfer *x, struct curl_slist *hdrs, const 
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, noproxy);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* On a reused connection that dies before any answer, libcurl sends
+	   the request again by itself; a request that is not safe to repeat
+	   takes a fresh connection so that can never happen. */
+	if (!req->idempotent)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (share)
 		curl_easy_setopt(c, CURLOPT_SHARE, share);
 
