@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan, "compose a seed into a build plan with time and cost estimates" },
 	{ "validate", cmd_validate, "check a seed; silent and exit 0 when it is good" },
 	{ "plugins", cmd_plugins, "list the tier and cloud plugins and their state" },
+	{ "cache", cmd_cache, "the binary-cache mirror: init, status (hits, misses), clear" },
 };
 
 static void usage(FILE *out)
