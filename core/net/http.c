@@ -30,7 +30,7 @@ static void fill_response(struct petal_http_response *resp, struct net_attempt *
                           int attempts)
 {
 	resp->status = a->status;
-	if (a->cc == CURLE_OK && !a->to_file) {
+	if (a->status > 0 && a->cc == CURLE_OK && !a->to_file) {
 		resp->body_len = a->body.len;
 		resp->body = a->body.buf ? petal_strbuf_detach(&a->body) : petal_xstrdup("");
 	}

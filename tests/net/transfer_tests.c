@@ -238,6 +238,7 @@ static void test_head_and_redirect(void)
 	char *url = faultsrv_url(&srv, "/redirect?to=/bytes/10");
 	struct petal_http_request rq = { .size = sizeof(rq), .method = "GET", .url = url,
 		                         .follow_redirects = 1 };
+	http_release(&r);
 	CU_ASSERT_EQUAL(petal_http(&rq, &r, &e), 0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(r.body_len, 10);
@@ -324,6 +325,7 @@ static void test_progress(void)
 	/* a caller that says stop: no retry, an error that says who stopped */
 	s = (struct seen){ .stop_at = 1 };
 	long before = faultsrv_count(&srv, "/bytes/200000");
+	http_release(&r);
 	CU_ASSERT_NOT_EQUAL(petal_http(&rq, &r, &e), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "progress"));
 	CU_ASSERT_EQUAL(faultsrv_count(&srv, "/bytes/200000") - before, 1);
