@@ -24,13 +24,14 @@ static int wants_retry(const struct petal_http_request *req, const struct net_at
 	return verdict == PETAL_HTTP_RETRY;
 }
 
-/* Hand the last answer to the caller; a partial body after a transport
-   failure is dropped rather than mistaken for the whole. */
+/* Hand the last answer to the caller.  An answer cut short counts as none
+   (status 0, no body) so that a non-zero status always comes with its
+   whole body; its headers stay for the request id and Date. */
 static void fill_response(struct petal_http_response *resp, struct net_attempt *a,
                           int attempts)
 {
-	resp->status = a->status;
-	if (a->status > 0 && a->cc == CURLE_OK && !a->to_file) {
+	resp->status = a->cc == CURLE_OK ? a->status : 0;
+	if (resp->status > 0 && !a->to_file) {
 		resp->body_len = a->body.len;
 		resp->body = a->body.buf ? petal_strbuf_detach(&a->body) : petal_xstrdup("");
 	}

@@ -19,7 +19,8 @@
  *
  * resp's body and headers are malloc'd: free them (host->free) whatever the
  * return, they hold the last answer when there was one (an exhausted 503
- * keeps its error document).  With out_path, a 2xx body goes to the file,
+ * keeps its error document).  resp->status is 0 unless a whole answer
+ * arrived: one cut short counts as none.  timeout_s bounds each attempt.  With out_path, a 2xx body goes to the file,
  * written beside it and renamed into place only when complete; other
  * statuses leave the file alone and their body arrives in resp->body.
  *

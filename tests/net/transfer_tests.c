@@ -181,6 +181,9 @@ static void test_download(void)
 	/* failures leave nothing behind: no file, no temporary */
 	CU_ASSERT_EQUAL(download("/truncate", out, 2, &r, &e), PETAL_ENET);
 	CU_ASSERT_EQUAL(faultsrv_count(&srv, "/truncate"), 2);
+	CU_ASSERT_EQUAL(r.status, 0); /* an answer cut short is no answer */
+	CU_ASSERT_PTR_NULL(r.body);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "cut short"));
 	CU_ASSERT_EQUAL(dir_entries(dir), 0);
 	CU_ASSERT_EQUAL(download("/status/404", out, 2, &r, &e), 0);
 	CU_ASSERT_EQUAL(r.status, 404);
