@@ -66,11 +66,20 @@ static void init_once(void)
 	}
 }
 
-static CURL *thread_handle(void)
+/* Set while this thread's handle is in a transfer: a request made from
+   inside a callback (progress) gets a handle of its own. */
+static __thread int handle_busy;
+
+static CURL *thread_handle(int *own)
 {
 	pthread_once(&once, init_once);
+	*own = 0;
 	if (global_rc != CURLE_OK)
 		return NULL;
+	if (handle_busy) {
+		*own = 1;
+		return curl_easy_init();
+	}
 	CURL *h = pthread_getspecific(handle_key);
 	if (h) {
 		curl_easy_reset(h); /* options only: connections and caches stay */
@@ -428,14 +437,14 @@ int net_transfer(const struct petal_http_request *req, struct net_attempt *a,
 	struct xfer x = { .req = req, .a = a, .fd = -1 };
 	struct curl_slist *hdrs = NULL;
 	char *noproxy = NULL;
-	int rc;
+	int rc, own = 0;
 
 	if (!method_ok(req->method))
 		return petal_fail(err, PETAL_EINVAL, "http: method \"%s\" is not an HTTP method",
 		                  req->method ? req->method : "(null)");
 	if (req->out_path && !*req->out_path)
 		return petal_fail(err, PETAL_EINVAL, "http %s: out_path is empty", req->method);
-	x.curl = thread_handle();
+	x.curl = thread_handle(&own);
 	if (!x.curl)
 		return petal_fail(err, PETAL_ENET, "http %s: libcurl could not start (%s)",
 		                  req->method, curl_easy_strerror(global_rc));
@@ -448,7 +457,9 @@ int net_transfer(const struct petal_http_request *req, struct net_attempt *a,
 	if (rc != 0)
 		goto out_upload;
 
+	handle_busy += !own;
 	a->cc = curl_easy_perform(x.curl);
+	handle_busy -= !own;
 	curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &a->status);
 	if (x.local_errno) {
 		rc = petal_fail(err, PETAL_EIO, "http %s: cannot write the download beside %s: %s",
@@ -478,6 +489,8 @@ out_upload:
 	free(noproxy);
 out_headers:
 	curl_slist_free_all(hdrs);
+	if (own)
+		curl_easy_cleanup(x.curl);
 	return rc;
 }
 
