@@ -399,7 +399,7 @@ int main(void)
 	CU_pSuite u = CU_add_suite("http pieces", NULL, NULL);
 	CU_pSuite s = CU_add_suite("http retries", suite_init, suite_clean);
 	CU_pSuite t = CU_add_suite("http transfers", suite_init, suite_clean);
-	CU_pSuite f = CU_add_suite("http faults and proxy", NULL, NULL);
+	CU_pSuite f = CU_add_suite("http faults, proxy, TLS", NULL, NULL);
 	if (!u || !s || !t || !f ||
 	    !CU_add_test(u, "backoff formula", test_backoff_formula) ||
 	    !CU_add_test(u, "attempts setting", test_attempts_setting) ||
@@ -415,7 +415,7 @@ int main(void)
 	    !CU_add_test(s, "attempts from the environment", test_env_attempts) ||
 	    !CU_add_test(s, "Date header", test_date_header) ||
 	    !CU_add_test(s, "timeouts", test_timeouts) ||
-	    add_transfer_tests(t) != 0 || add_fault_tests(f) != 0) {
+	    add_transfer_tests(t) != 0 || add_fault_tests(f) != 0 || add_tls_tests(f) != 0) {
 		CU_cleanup_registry();
 		return 2;
 	}

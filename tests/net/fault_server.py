@@ -35,6 +35,9 @@ moto_server).
   --stats-file FILE after every request, write JSON {"requests", "faults",
                     "connections", "paths": {path: count}} to FILE.
   --log FILE        append one line per request: METHOD PATH FAULT|-
+  --tls-cert FILE, --tls-key FILE
+                    serve HTTPS with this PEM certificate and key (both modes:
+                    the upstream is still spoken to in plain HTTP).
 
 Server mode (no --upstream) answers by path (query arguments in brackets):
   /status/CODE[?code=AWSCODE]  that status, with an AWS-style <Error> body
@@ -462,9 +465,22 @@ def make_proxy(opts, stats, faults, upstream):
     return Proxy
 
 
+def quiet_handle_error(self, request, client_address):
+    """A peer that hangs up or refuses our certificate is what these tests
+    provoke; anything else is a bug in this script and is shown."""
+    if not isinstance(sys.exc_info()[1], OSError):
+        socketserver.BaseServer.handle_error(self, request, client_address)
+
+
 class ProxyServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    handle_error = quiet_handle_error
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    handle_error = quiet_handle_error
 
 
 def main():
@@ -477,6 +493,8 @@ def main():
     ap.add_argument("--stall-s", type=float, default=30.0)
     ap.add_argument("--stats-file")
     ap.add_argument("--log")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     opts = ap.parse_args()
     if not 0 <= opts.fail_rate <= 1:
         ap.error("--fail-rate must be between 0 and 1")
@@ -489,8 +507,15 @@ def main():
         server = ProxyServer(("127.0.0.1", 0), make_proxy(opts, stats, faults,
                                                           (u.hostname, u.port)))
     else:
-        ThreadingHTTPServer.daemon_threads = True
-        server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(opts, stats, faults))
+        server = Server(("127.0.0.1", 0), make_handler(opts, stats, faults))
+    if opts.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(opts.tls_cert, opts.tls_key)
+        # the handshake runs in the handler's thread, where a refused
+        # certificate only ends that connection
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     tmp = opts.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % server.server_address[1])

@@ -24,5 +24,6 @@ void remove_dir(const char *dir);
 
 int add_transfer_tests(CU_pSuite s);
 int add_fault_tests(CU_pSuite s);
+int add_tls_tests(CU_pSuite s);
 
 #endif
