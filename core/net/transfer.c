@@ -471,7 +471,8 @@ int net_transfer(const struct petal_http_request *req, struct net_attempt *a,
 		                "callback", req->method);
 		goto out_file;
 	}
-	if (a->cc == CURLE_OK && req->out_path && a->status >= 200 && a->status < 300)
+	if (a->cc == CURLE_OK && req->out_path && a->status >= 200 && a->status < 300 &&
+	    strcmp(req->method, "HEAD") != 0)
 		rc = finish_file(&x, err);
 
 out_file:
