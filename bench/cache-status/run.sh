@@ -6,7 +6,11 @@
 # Targets: petal's wall time at most half of Python's, petal's peak resident
 # memory at most 64 MB.  Exit status 1 when a target is missed.
 #
-# Environment: READ_INDEX (the driver; `make bench` sets it), BENCH_DIR (where
+# The petal side is `petal cache status --url file://MIRROR` when PETAL_BIN is
+# set (`make bench` sets it, with the plugin path), else the read_index driver
+# (the same library call, printing its own time).
+#
+# Environment: PETAL_BIN, READ_INDEX (the driver), BENCH_DIR (where
 # mirrors are generated and kept between runs; default $TMPDIR or /tmp),
 # REPEAT (runs of each side, the best one counts; default 3).
 set -eu
@@ -15,7 +19,9 @@ N=${1:-100000}
 REPEAT=${REPEAT:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 driver=${READ_INDEX:-}
-if [ -z "$driver" ]; then
+if [ -n "${PETAL_BIN:-}" ]; then
+	driver=$PETAL_BIN
+elif [ -z "$driver" ]; then
 	for d in "$here/read_index" ./bench/cache-status/read_index; do
 		if [ -x "$d" ]; then driver=$d; break; fi
 	done
@@ -68,15 +74,21 @@ best() { # best of the wall times in $1 (one per line)
 : >"$work/petal.inner"
 : >"$work/python.inner"
 for _ in $(seq "$REPEAT"); do
-	run "$work/petal.out" "$driver" -w zlib -w 'hdf5@1.14:' -w 'py-numpy%gcc@13' -w nosuch \
-		"file://$mirror" >>"$work/petal.times"
+	if [ -n "${PETAL_BIN:-}" ]; then
+		run "$work/petal.out" "$PETAL_BIN" cache status --url "file://$mirror" \
+			>>"$work/petal.times"
+	else
+		run "$work/petal.out" "$driver" -w zlib -w 'hdf5@1.14:' -w 'py-numpy%gcc@13' \
+			-w nosuch "file://$mirror" >>"$work/petal.times"
+	fi
 	petal_rss=$(cat "$work/petal.out.rss")
 	# json.load(open(F)), with a timer around it to tell the load from the
 	# interpreter's start-up
 	run "$work/python.out" python3 -c 'import json, sys, time
 t = time.perf_counter(); json.load(open(sys.argv[1]))
 print("load_seconds %.3f" % (time.perf_counter() - t))' "$blob" >>"$work/python.times"
-	grep '^status_seconds' "$work/petal.out" | cut -d' ' -f2 >>"$work/petal.inner"
+	{ grep '^status_seconds' "$work/petal.out" || echo "status_seconds 0"; } |
+		cut -d' ' -f2 >>"$work/petal.inner"
 	grep '^load_seconds' "$work/python.out" | cut -d' ' -f2 >>"$work/python.inner"
 	python_rss=$(cat "$work/python.out.rss")
 done
@@ -90,13 +102,16 @@ sed 's/^/  petal | /' "$work/petal.out"
 awk -v p="$petal_s" -v y="$python_s" -v prss="$petal_rss" -v yrss="$python_rss" \
     -v pi="$petal_in" -v yi="$python_in" 'BEGIN {
 	ratio = p / y
-	printf "  petal read_index  %8.3f s wall (%.3f s in cache status), peak RSS %7.1f MB\n",
-	       p, pi, prss / 1024
+	if (pi > 0)
+		printf "  petal read_index  %8.3f s wall (%.3f s in cache status), peak RSS %7.1f MB\n",
+		       p, pi, prss / 1024
+	else
+		printf "  petal cache status %7.3f s wall, peak RSS %7.1f MB\n", p, prss / 1024
 	printf "  python3 json.load %8.3f s wall (%.3f s in json.load),    peak RSS %7.1f MB\n",
 	       y, yi, yrss / 1024
 	printf "  wall time ratio petal/python %.3f (target <= 0.5): %s\n", ratio,
 	       ratio <= 0.5 ? "met" : "MISSED"
-	if (yi > 0)
+	if (yi > 0 && pi > 0)
 		printf "  without process start-up: %.3f\n", pi / yi
 	printf "  memory ratio petal/python %.4f; petal peak RSS %.1f MB (target <= 64 MB): %s\n",
 	       prss / yrss, prss / 1024, prss <= 64 * 1024 ? "met" : "MISSED"
