@@ -11,13 +11,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_ctx.h"
 #include "sigv4.h"
 
 /* Clock differences smaller than this are not worth a retry (botocore's). */
 #define SKEW_TOLERANCE_S 240
+/* Whole files at least this big are streamed by the host, not read in memory. */
+#define STREAM_MIN (1u << 20)
 /* Temporary credentials are refreshed this long before they expire. */
 #define REFRESH_MARGIN_S 300
 
@@ -260,6 +265,50 @@ static int keys_take(struct aws_ctx *c, struct keys *k, struct petal_error *err)
 
 /* ---- one attempt ------------------------------------------------------------ */
 
+/* The sha256 of the first len bytes of a file, in hex; the file must hold
+   exactly that many (the host then sends it all). */
+static int sha256_file(const char *path, size_t len, char hex[65], struct petal_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return failf(err, PETAL_EIO, "cannot open '%s': %s", path, strerror(errno));
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	char *buf = malloc(1 << 20);
+	int rc = 0;
+	if (!m || !buf || EVP_DigestInit_ex(m, EVP_sha256(), NULL) != 1) {
+		rc = failf(err, PETAL_ENOMEM, "aws: out of memory");
+		goto out;
+	}
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf, 1 << 20);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = failf(err, PETAL_EIO, "cannot read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		EVP_DigestUpdate(m, buf, (size_t)r);
+		got += (size_t)r;
+	}
+	if (got != len) {
+		rc = failf(err, PETAL_EIO, "'%s' changed while being sent (%zu bytes, not %zu)",
+		           path, got, len);
+		goto out;
+	}
+	unsigned char md[32];
+	EVP_DigestFinal_ex(m, md, NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+out:
+	EVP_MD_CTX_free(m);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
 static int read_range(const char *path, uint64_t off, size_t len, char **out,
                       struct petal_error *err)
 {
@@ -305,6 +354,30 @@ static int is_skew_code(const char *code)
 	return 0;
 }
 
+/* What goes in the request's body: bytes in memory, or a whole file
+   streamed by the host (in_path) with its sha256 computed beforehand. */
+struct body {
+	const void *p;
+	size_t len;
+	const char *in_path;
+	char sha256[65];
+};
+
+/* The host's retry rules cover 429 and 5xx; AWS also throttles with 400s
+   (Throttling, RequestLimitExceeded) and S3 times idle uploads out with a
+   400 RequestTimeout: those are worth repeating too. */
+static int classify(void *arg, long status, const char *headers, const char *body,
+                    size_t body_len)
+{
+	(void)arg;
+	if (status < 400 || status >= 500)
+		return PETAL_HTTP_DEFAULT;
+	struct aws_error_info info;
+	aws_error_parse(status, body, body_len, headers, &info);
+	return aws_error_code(info.code, status) == PETAL_ENET ? PETAL_HTTP_RETRY
+	                                                       : PETAL_HTTP_DEFAULT;
+}
+
 struct attempt {
 	long status;
 	int skewed;     /* a clock-skew error with a correction worth retrying */
@@ -313,8 +386,8 @@ struct attempt {
 
 static int attempt(struct aws_ctx *c, const struct aws_call *call,
                    const struct aws_config *cfg, const struct target *t,
-                   const void *body, size_t body_len, struct aws_response *out,
-                   struct attempt *a, struct petal_error *err)
+                   const struct body *b, struct aws_response *out, struct attempt *a,
+                   struct petal_error *err)
 {
 	const struct petal_host *host = c->host;
 	struct keys k = { 0 };
@@ -338,8 +411,9 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 		.query = call->query,
 		.headers = h,
 		.n_headers = nh,
-		.payload = body,
-		.payload_len = body_len,
+		.payload = b->p,
+		.payload_len = b->len,
+		.payload_hash = b->in_path ? b->sha256 : NULL,
 		.service = t->ep->signing_name,
 		.region = cfg->region,
 		.when = time(NULL) + k.skew,
@@ -369,15 +443,18 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 		.url = url,
 		.headers = h,
 		.n_headers = nh,
-		.body = body,
-		.body_len = body_len,
+		.body = b->p,
+		.body_len = b->len,
 		.idempotent = call->idempotent,
 		.timeout_s = call->timeout_s,
 		.out_path = call->out_path,
+		.retry_classify = classify,
+		.in_path = b->in_path,
 	};
 	struct petal_error herr = { 0 };
 	rc = host->http(&req, &resp, &herr);
-	if (rc != 0) {
+	/* Retries exhausted on an AWS error still leave its answer: read it. */
+	if (rc != 0 && resp.status < 300) {
 		host->log(PETAL_LOG_DEBUG, "aws", "%s %s %s: %s", t->ep->service_id,
 		          call->operation, call->method, herr.msg);
 		rc = failf(err, rc, "%s %s: %s", t->ep->service_id, call->operation, herr.msg);
@@ -408,13 +485,20 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 	char what[600];
 	snprintf(what, sizeof(what), "%s %.500s", call->method, url);
 	struct aws_error_info info;
+	int http_rc = rc;
 	rc = aws_error_from_response(t->ep->service_id, call->operation, resp.status, ebody,
 	                             elen, resp.headers, what, &info, err);
+	if (http_rc != 0) {
+		int tries = PETAL_HAS(&resp, attempts) ? resp.attempts : 0;
+		size_t l = strlen(err->msg);
+		snprintf(err->msg + l, sizeof(err->msg) - l, " after %d attempts", tries);
+		rc = http_rc;
+	}
 	snprintf(out->error_code, sizeof(out->error_code), "%s", info.code);
 	if (is_skew_code(info.code)) {
 		char date[128];
-		int64_t st = -1;
-		if (aws_header_get(resp.headers, "Date", date, sizeof(date)))
+		int64_t st = PETAL_HAS(&resp, date) && resp.date > 0 ? resp.date : -1;
+		if (st < 0 && aws_header_get(resp.headers, "Date", date, sizeof(date)))
 			st = aws_parse_time(date);
 		if (st < 0 && info.server_time[0])
 			st = aws_parse_time(info.server_time);
@@ -457,18 +541,27 @@ int aws_request(struct aws_ctx *c, const struct aws_call *call, struct aws_respo
 	if (rc != 0)
 		return rc;
 	char *file_body = NULL;
-	const void *body = call->body;
-	if (call->body_path) {
+	struct body b = { .p = call->body, .len = call->body_len };
+	struct stat st;
+	if (call->body_path && call->body_offset == 0 && stat(call->body_path, &st) == 0 &&
+	    (uint64_t)st.st_size == call->body_len && call->body_len > STREAM_MIN) {
+		/* a whole file: the host streams it, we only hash it first */
+		rc = sha256_file(call->body_path, call->body_len, b.sha256, err);
+		if (rc != 0)
+			goto out_target;
+		b.in_path = call->body_path;
+		b.p = NULL;
+	} else if (call->body_path) {
 		rc = read_range(call->body_path, call->body_offset, call->body_len, &file_body,
 		                err);
 		if (rc != 0)
 			goto out_target;
-		body = file_body;
+		b.p = file_body;
 	}
 	for (int i = 0; i < 2; i++) {
 		struct attempt a = { 0 };
 		*out = (struct aws_response){ 0 };
-		rc = attempt(c, call, cfg, &t, body, call->body_len, out, &a, err);
+		rc = attempt(c, call, cfg, &t, &b, out, &a, err);
 		if (rc == 0 || !a.skewed || i == 1)
 			break;
 		pthread_mutex_lock(&c->lock);

@@ -1,5 +1,6 @@
 /* S3: URLs, digests, HeadObject and the bucket's creation or proof. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -227,6 +228,24 @@ out_url:
 
 /* ---- the bucket ------------------------------------------------------------- */
 
+/* S3's rules for new buckets (older ones in us-east-1 may break them, so
+   only creating checks them). */
+static int bucket_name_ok(const char *b)
+{
+	size_t n = strlen(b);
+	if (n < 3 || n > 63 || !isalnum((unsigned char)b[0]) || !isalnum((unsigned char)b[n - 1]))
+		return 0;
+	for (const char *p = b; *p; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '.' ||
+		      *p == '-') || (*p == '.' && p[1] == '.'))
+			return 0;
+	unsigned ip[4];
+	char tail;
+	if (sscanf(b, "%u.%u.%u.%u%c", &ip[0], &ip[1], &ip[2], &ip[3], &tail) == 4)
+		return 0; /* looks like an IP address */
+	return strncmp(b, "xn--", 4) != 0 && (n < 8 || strcmp(b + n - 8, "-s3alias") != 0);
+}
+
 static int create_bucket(struct aws_ctx *c, const char *url, const char *bucket,
                          const struct aws_config *cfg, struct petal_error *err)
 {
@@ -321,6 +340,12 @@ int s3_bucket_ensure(void *ctx, const char *url, const char *region, struct peta
 	int rc = s3_url_parse(url, &u, err);
 	if (rc != 0)
 		return rc;
+	if (!bucket_name_ok(u.bucket)) {
+		rc = failf(err, PETAL_EINVAL, "'%s' is not a valid name for a new S3 bucket: 3 to "
+		           "63 lower-case letters, digits, '.' and '-', starting and ending with a "
+		           "letter or digit", u.bucket);
+		goto out_url;
+	}
 	rc = aws_ctx_ready(c, err);
 	if (rc != 0)
 		goto out_url;
