@@ -648,11 +648,15 @@ static void test_host(void)
 	CU_ASSERT_EQUAL(after[0], 0x5a); /* untouched past the plugin's size */
 	CU_ASSERT_TRUE(h->figure("boot_minutes") > 0);
 
-	struct petal_http_request req = { .size = sizeof(req), .method = "GET",
-	                                  .url = "https://example.com/" };
+	/* host->http is the core's client (tests/test_http): here only that the
+	   table reaches it, with a request it must refuse before any network use */
+	struct petal_http_request req = { .size = sizeof(req), .method = "GE T",
+	                                  .url = "http://127.0.0.1:9/" };
 	struct petal_http_response resp = { .size = sizeof(resp) };
-	CU_ASSERT_EQUAL(h->http(&req, &resp, &err), PETAL_ENOTSUP);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not available in this build"));
+	CU_ASSERT_EQUAL(h->http(&req, &resp, &err), PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not an HTTP method"));
+	h->free(resp.body);
+	h->free(resp.headers);
 	petal_host_bind_estimates(NULL);
 	petal_estimates_free(est);
 }
