@@ -504,7 +504,7 @@ int main(void)
 		CU_cleanup_registry();
 		return 1;
 	}
-	if (s3test_setup("aws-s3") != 0) {
+	if (s3test_setup("aws-s3", 1) != 0) {
 		fprintf(stderr, "test_aws_s3: setup failed\n");
 		s3test_teardown();
 		CU_cleanup_registry();

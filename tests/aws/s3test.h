@@ -39,15 +39,15 @@ struct s3test {
 
 static struct s3test T;
 
-static const char *s3test_srcdir(void)
+static inline const char *s3test_srcdir(void)
 {
 	const char *s = getenv("top_srcdir");
 	return s && *s ? s : ".";
 }
 
 /* Run a shell command; its exit status, or -1. */
-static int s3test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int s3test_sh(const char *fmt, ...)
+static inline int s3test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int s3test_sh(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -63,9 +63,9 @@ static int s3test_sh(const char *fmt, ...)
 
 /* The aws CLI against moto with the test user's keys, away from ~/.aws;
    output to DIR/cli.out.  Its exit status. */
-static int s3test_aws_at(const char *url, const char *fmt, ...)
+static inline int s3test_aws_at(const char *url, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static int s3test_aws_at(const char *url, const char *fmt, ...)
+static inline int s3test_aws_at(const char *url, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -82,7 +82,7 @@ static int s3test_aws_at(const char *url, const char *fmt, ...)
 #define s3test_aws(...) s3test_aws_at(T.url, __VA_ARGS__)
 
 /* DIR/cli.out, malloc'd ("" when unreadable). */
-static char *s3test_cli_out(void)
+static inline char *s3test_cli_out(void)
 {
 	char *path = petal_xasprintf("%s/cli.out", T.dir), *data = NULL;
 	size_t len;
@@ -94,7 +94,7 @@ static char *s3test_cli_out(void)
 }
 
 /* How many lines of moto's request log contain every one of the strings. */
-static size_t s3test_log_count(const char *a, const char *b)
+static inline size_t s3test_log_count(const char *a, const char *b)
 {
 	FILE *f = fopen(T.moto_log, "r");
 	if (!f)
@@ -109,7 +109,7 @@ static size_t s3test_log_count(const char *a, const char *b)
 }
 
 /* A file of `size` pseudo-random bytes from `seed`; returns its path (malloc'd). */
-static char *s3test_file(const char *name, size_t size, unsigned seed)
+static inline char *s3test_file(const char *name, size_t size, unsigned seed)
 {
 	char *path = petal_xasprintf("%s/%s", T.dir, name);
 	FILE *f = fopen(path, "wb");
@@ -127,7 +127,7 @@ static char *s3test_file(const char *name, size_t size, unsigned seed)
 }
 
 /* 1 when both files hold the same bytes. */
-static int s3test_same(const char *a, const char *b)
+static inline int s3test_same(const char *a, const char *b)
 {
 	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
 	int same = fa && fb;
@@ -145,14 +145,14 @@ static int s3test_same(const char *a, const char *b)
 	return same;
 }
 
-static int s3test_exists(const char *path)
+static inline int s3test_exists(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0;
 }
 
 /* Files in DIR whose name contains `part` (left-over temporaries). */
-static size_t s3test_count_in_dir(const char *part)
+static inline size_t s3test_count_in_dir(const char *part)
 {
 	DIR *d = opendir(T.dir);
 	size_t n = 0;
@@ -165,7 +165,7 @@ static size_t s3test_count_in_dir(const char *part)
 }
 
 /* Hex digest of a file. */
-static void s3test_digest(const char *path, const EVP_MD *md, char *hex)
+static inline void s3test_digest(const char *path, const EVP_MD *md, char *hex)
 {
 	unsigned char buf[65536], out[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
@@ -185,7 +185,7 @@ static void s3test_digest(const char *path, const EVP_MD *md, char *hex)
 /* A fresh plugin context, made with `env` ("NAME=VALUE" strings) set while
    it inits and until s3test_restore; NULL on failure. */
 static char *s3test_saved[16];
-static void *s3test_ctx(const char *const *env)
+static inline void *s3test_ctx(const char *const *env)
 {
 	for (size_t i = 0; env && env[i] && i < 16; i++) {
 		char *name = petal_xstrdup(env[i]);
@@ -202,7 +202,7 @@ static void *s3test_ctx(const char *const *env)
 	return c;
 }
 
-static void s3test_restore(void)
+static inline void s3test_restore(void)
 {
 	for (size_t i = 0; i < 16 && s3test_saved[i]; i++) {
 		char *eq = strchr(s3test_saved[i], '=');
@@ -216,7 +216,7 @@ static void s3test_restore(void)
 	}
 }
 
-static void s3test_env_line(const char *line)
+static inline void s3test_env_line(const char *line)
 {
 	static const char *const keys[] = { "MOTO_URL=", "AWS_ACCESS_KEY_ID=",
 		                            "AWS_SECRET_ACCESS_KEY=" };
@@ -227,8 +227,9 @@ static void s3test_env_line(const char *line)
 			         line + strlen(keys[i]));
 }
 
-/* Start moto, point the AWS settings at it, load the plugin. */
-static int s3test_setup(const char *name)
+/* Start moto (and a second one without signature checks when `noauth`),
+   point the AWS settings at the first, load the plugin. */
+static inline int s3test_setup(const char *name, int noauth)
 {
 	snprintf(T.dir, sizeof(T.dir), "%s/petal-%s.XXXXXX",
 	         getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", name);
@@ -252,21 +253,24 @@ static int s3test_setup(const char *name)
 	if (!T.url[0] || !T.key_id[0] || !T.secret[0])
 		return -1;
 	snprintf(T.noauth_dir, sizeof(T.noauth_dir), "%s/moto-noauth", T.dir);
-	if (s3test_sh("sh '%s/tests/aws/moto.sh' start '%s' noauth", s3test_srcdir(),
+	if (!noauth)
+		T.noauth_dir[0] = '\0';
+	else if (s3test_sh("sh '%s/tests/aws/moto.sh' start '%s' noauth", s3test_srcdir(),
 	              T.noauth_dir) != 0) {
 		fprintf(stderr, "cannot start a second moto_server (tests/aws/moto.sh)\n");
 		return -1;
 	}
 	envf = petal_xasprintf("%s/moto.env", T.noauth_dir);
-	f = fopen(envf, "r");
+	f = noauth ? fopen(envf, "r") : NULL;
 	free(envf);
-	if (!f)
+	if (noauth && !f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
+	while (f && fgets(line, sizeof(line), f))
 		if (strncmp(line, "MOTO_URL=", 9) == 0)
 			snprintf(T.noauth_url, sizeof(T.noauth_url), "%.*s",
 			         (int)strcspn(line + 9, "\n"), line + 9);
-	fclose(f);
+	if (f)
+		fclose(f);
 
 	static const char *const clear[] = {
 		"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL_S3",
@@ -307,7 +311,7 @@ static int s3test_setup(const char *name)
 	return 0;
 }
 
-static int s3test_teardown(void)
+static inline int s3test_teardown(void)
 {
 	petal_registry_release(&T.reg);
 	s3test_sh("sh '%s/tests/aws/moto.sh' stop '%s'", s3test_srcdir(), T.moto_dir);
