@@ -551,6 +551,7 @@ int aws_request(struct aws_ctx *c, const struct aws_call *call, struct aws_respo
 			goto out_target;
 		b.in_path = call->body_path;
 		b.p = NULL;
+		b.len = 0;
 	} else if (call->body_path) {
 		rc = read_range(call->body_path, call->body_offset, call->body_len, &file_body,
 		                err);
