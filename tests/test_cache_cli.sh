@@ -142,6 +142,31 @@ expect_py "v3 holds petal-hello 1.0, gcc-runtime 12.2.0, compiler-wrapper 1.1.0"
 	"[(r['name'], r['hit'], r.get('version')) for r in j['requested']] == [('petal-hello', True, '1.0'), ('gcc-runtime', True, '12.2.0'), ('compiler-wrapper', True, '1.1.0'), ('glibc', False, None)]"
 expect_py "v3: 3 hits of 4 (glibc is an external: listed, not cached)" "j['hits'] == 3 and j['misses'] == 1 and abs(j['hit_ratio'] - 0.75) < 1e-9"
 
+# --- progress: on a terminal only, and not with -q
+run cache status --url "file://$tmp/v3"
+expect_empty "$tmp/err" "no progress when stderr is not a terminal"
+cat >"$tmp/on_tty.py" <<'PY'
+import os, pty, select, subprocess, sys
+m, s = pty.openpty()
+p = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=s)
+os.close(s)
+out = b''
+while select.select([m], [], [], 0.5)[0]:
+    try:
+        d = os.read(m, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+shown = b' objects, ' in out and b'/s' in out
+sys.exit(0 if p.returncode == 0 and shown == (sys.argv[1] == 'shown') else 1)
+PY
+python3 "$tmp/on_tty.py" shown "$PETAL_BIN" cache status --url "file://$tmp/v3" && ok ||
+	not_ok "progress on a terminal: objects, bytes, rate"
+python3 "$tmp/on_tty.py" hidden "$PETAL_BIN" -q cache status --url "file://$tmp/v3" && ok ||
+	not_ok "no progress with -q"
+
 # --- status with a seed: hits, misses, history -------------------------------
 run cache status -t "$tmp/seed.yaml" --url "file://$tmp/v3"
 expect_status 0 "status v3 with a seed"

@@ -235,7 +235,8 @@ static void key_set(struct walk *w, size_t at, const char *name, int slash)
 		while (cap < need)
 			cap *= 2;
 		char *k = w->h->alloc(cap);
-		memcpy(k, w->key, at);
+		if (at)
+			memcpy(k, w->key, at);
 		w->h->free(w->key);
 		w->key = k;
 		w->key_cap = cap;
