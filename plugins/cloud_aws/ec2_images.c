@@ -334,7 +334,7 @@ int aws_image_delete(void *ctx, const char *image_id, struct petal_error *err)
 	ec2_form_clear(&f);
 	if (rc == 0)
 		xml_free(doc);
-	else if (rc == PETAL_ENOENT)
+	else if (rc == PETAL_ENOENT || strcmp(ec2.code, "InvalidAMIID.Unavailable") == 0)
 		rc = 0; /* deregistered meanwhile (or by our retried request) */
 	if (rc != 0) {
 		ec2_err_append(err, " [deregistering %s in %s]", image_id, ec2.region);

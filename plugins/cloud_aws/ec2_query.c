@@ -69,22 +69,34 @@ void ec2_form_init(struct ec2_form *f, const char *action)
 	ec2_form_add(f, "Version", EC2_API_VERSION);
 }
 
+/* application/x-www-form-urlencoded, as the SDKs write it: unreserved
+   bytes as they are, space as '+', the rest %XX.  (A %20 would do for EC2
+   too, but moto checks signatures over the form re-encoded this way.) */
+static void form_escaped(struct ec2_form *f, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+			form_raw(f, (const char *)p, 1);
+		} else if (*p == ' ') {
+			form_raw(f, "+", 1);
+		} else {
+			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+			form_raw(f, esc, 3);
+		}
+	}
+}
+
 void ec2_form_add(struct ec2_form *f, const char *name, const char *value)
 {
 	if (!value || f->oom)
 		return;
-	char *n = aws_query_escape(name), *v = aws_query_escape(value);
-	if (!n || !v) {
-		f->oom = 1;
-	} else {
-		if (f->len)
-			form_raw(f, "&", 1);
-		form_raw(f, n, strlen(n));
-		form_raw(f, "=", 1);
-		form_raw(f, v, strlen(v));
-	}
-	free(n);
-	free(v);
+	if (f->len)
+		form_raw(f, "&", 1);
+	form_escaped(f, name);
+	form_raw(f, "=", 1);
+	form_escaped(f, value);
 }
 
 void ec2_form_addf(struct ec2_form *f, const char *value, const char *name_fmt, ...)
