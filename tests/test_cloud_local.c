@@ -305,10 +305,11 @@ static void test_list(void)
 	free(t);
 	/* byte order: '-' < '/' < '0' < 'b', so a directory "a" sorts as "a/" */
 	list_is("ls/", "a-c=6;a/b=6;a/c/d=8;a0=5;ab=5;b=4;");
-	/* a string prefix, as in S3: keys keep what follows it */
-	list_is("ls/a", "-c=6;/b=6;/c/d=8;0=5;b=5;");
+	/* a prefix names a directory, with or without its '/' (as in the aws
+	   cloud): "ls/a" is not "ls/a-c" nor "ls/ab" */
+	list_is("ls/a", "b=6;c/d=8;");
 	list_is("ls/a/", "b=6;c/d=8;");
-	list_is("ls/a/c/d", "=8;");
+	list_is("ls/a/c/d", "");
 	list_is("ls/nothing/", "");
 	list_is("nothing-at-all", "");
 

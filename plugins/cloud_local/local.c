@@ -4,8 +4,8 @@
  *
  * Objects behave as S3's do: a put replaces the whole object atomically
  * (readers see the old bytes or the new, never a part, even after a crash),
- * a listing is by string prefix in byte order, a delete of a missing object
- * succeeds.  Files named .petal-tmp-* and .petal-probe-* are petal's own
+ * a listing walks a prefix as a directory, in S3's byte order, and a delete
+ * of a missing object succeeds.  Files named .petal-tmp-* and .petal-probe-* are petal's own
  * work in progress and are never listed. */
 #include <dirent.h>
 #include <errno.h>
@@ -255,10 +255,8 @@ static void free_dents(const struct petal_host *h, struct dent *v, size_t n)
 	h->free(v);
 }
 
-/* Read a directory's entries, keeping those whose names start with `first`
-   (the prefix's last part; "" for all), sorted. */
-static int read_dir(struct walk *w, const char *dir, const char *first, struct dent **out,
-                    size_t *n_out)
+/* Read a directory's entries, sorted. */
+static int read_dir(struct walk *w, const char *dir, struct dent **out, size_t *n_out)
 {
 	const struct petal_host *h = w->h;
 	*out = NULL;
@@ -273,11 +271,9 @@ static int read_dir(struct walk *w, const char *dir, const char *first, struct d
 	struct dent *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	size_t first_len = strlen(first);
 	while ((de = readdir(d)) != NULL) {
 		const char *name = de->d_name;
-		if (!strcmp(name, ".") || !strcmp(name, "..") || local_is_tmp_name(name) ||
-		    strncmp(name, first, first_len) != 0)
+		if (!strcmp(name, ".") || !strcmp(name, "..") || local_is_tmp_name(name))
 			continue;
 		struct stat st;
 		/* a symlink counts as the file it names; directories are walked only
@@ -311,25 +307,22 @@ static int read_dir(struct walk *w, const char *dir, const char *first, struct d
 	return 0;
 }
 
-/* Walk `dir`, whose entries' keys start at key offset `at`.  `skip` chars
-   of each key are the prefix's tail (the part of the first name that the
-   prefix already spelled) and are left out of the key. */
-static int walk_dir(struct walk *w, const char *dir, size_t at, const char *first)
+/* Walk `dir`, whose entries' keys start at key offset `at`. */
+static int walk_dir(struct walk *w, const char *dir, size_t at)
 {
 	struct dent *v;
 	size_t n;
-	int rc = read_dir(w, dir, first, &v, &n);
+	int rc = read_dir(w, dir, &v, &n);
 	if (rc)
 		return rc;
-	size_t skip = strlen(first);
 	for (size_t i = 0; i < n && !rc; i++) {
 		size_t plen = strlen(dir) + strlen(v[i].name) + 2;
 		char *path = w->h->alloc(plen);
 		snprintf(path, plen, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
 		         v[i].name);
-		key_set(w, at, v[i].name + skip, v[i].is_dir);
+		key_set(w, at, v[i].name, v[i].is_dir);
 		if (v[i].is_dir) {
-			rc = walk_dir(w, path, w->key_len, "");
+			rc = walk_dir(w, path, w->key_len);
 		} else {
 			struct petal_object_info info = {
 				.size = sizeof(info), .key = w->key, .bytes = v[i].bytes,
@@ -343,9 +336,9 @@ static int walk_dir(struct walk *w, const char *dir, size_t at, const char *firs
 	return rc;
 }
 
-/* Every object whose URL starts with url_prefix, keys relative to it, in
-   byte order.  "file:///m/" lists the directory /m; "file:///m/ab" lists
-   /m/ab*, as S3 would. */
+/* Every object under the directory url_prefix names, with or without a
+   trailing '/' (as the aws cloud lists "s3://b/dir"), keys relative to it,
+   in byte order.  A prefix that is missing or names a file lists nothing. */
 static int object_list(void *ctx, const char *url_prefix, petal_object_cb cb, void *arg,
                        struct petal_error *err)
 {
@@ -360,15 +353,7 @@ static int object_list(void *ctx, const char *url_prefix, petal_object_cb cb, vo
 		               url_prefix);
 	}
 	struct walk w = { .h = h, .url = url_prefix, .cb = cb, .arg = arg, .err = err };
-	size_t len = strlen(p);
-	if (p[len - 1] == '/') {
-		rc = walk_dir(&w, p, 0, "");
-	} else {
-		char *slash = strrchr(p, '/');
-		char *dir = local_dirname(h, p);
-		rc = walk_dir(&w, dir, 0, slash + 1);
-		h->free(dir);
-	}
+	rc = walk_dir(&w, p, 0);
 	h->free(w.key);
 	h->free(p);
 	return rc;
