@@ -1,7 +1,8 @@
 /* core/render and the tiers' render ops: every example seed rendered into the
  * five files, each checked by something that did not write it (a strict
  * ParallelCluster checker, shellcheck, a YAML parser, the scripts run in a
- * sandbox), plus quoting, a missing subnet, and hostile seeds. */
+ * sandbox, as the head node and as compute nodes), plus quoting, a missing
+ * subnet, hostile seeds, and the shared volume (tests/render/layout.c). */
 #define _GNU_SOURCE /* nftw */
 #include "config.h"
 
@@ -179,6 +180,7 @@ static void test_examples(void)
 			CU_ASSERT_EQUAL(shellcheck(dir, "node-bootstrap.sh"), 0);
 			check_contents(seed, dir);
 			check_scripts_run(seed, dir);
+			check_layout(seed, dir);
 		}
 		free(dir);
 		petal_seed_free(seed);
@@ -303,6 +305,7 @@ static void test_hostile(void)
 	CU_ASSERT_EQUAL(shellcheck(dir, "build-instance.sh"), 0);
 	CU_ASSERT_EQUAL(shellcheck(dir, "node-bootstrap.sh"), 0);
 	check_scripts_run(seed, dir);
+	check_layout(seed, dir); /* compute nodes too */
 
 	mirror = petal_xasprintf("s3://my-bucket/%s", seed->cache_prefix);
 	box = sandbox(dir, "build-instance.sh", "all", &rc);
@@ -529,6 +532,11 @@ int main(void)
 		{ "fragments the core cannot place", test_fragments_refused },
 		{ "claims of a tier not loaded", test_unloaded_tier },
 		{ "ECR images: read policy and login", test_ecr_login },
+		{ "shared volume sized from the installs; EBS and CloudFormation limits",
+		  test_shared_size },
+		{ "nothing installed at creation: no volume, no waiting", test_nothing_at_creation },
+		{ "Spack in the image: used, its tree an upstream", test_image_upstream },
+		{ "shared size fragments checked", test_shared_fragment },
 	};
 	char tmpl[] = "/tmp/petal-test-render.XXXXXX";
 	CU_pSuite suite;

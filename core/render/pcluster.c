@@ -138,6 +138,44 @@ static void emit_custom_actions(struct yout *y, const struct petal_renderer *r)
 	free(url);
 }
 
+/* The volume the head node installs into and NFS-exports to every node
+   (SharedStorageSchema, EbsSettingsSchema); only when a tier installs at
+   creation. */
+static void emit_shared_storage(struct yout *y, const struct petal_renderer *r)
+{
+	yout_str(y, "SharedStorage");
+	yout_seq(y);
+	yout_map(y);
+	yout_kstr(y, "MountDir", RENDER_SHARED_MOUNT);
+	yout_kstr(y, "Name", RENDER_SHARED_NAME);
+	yout_kstr(y, "StorageType", "Ebs");
+	yout_str(y, "EbsSettings");
+	yout_map(y);
+	yout_kstr(y, "VolumeType", "gp3");
+	yout_kint(y, "Size", r->shared_gib);
+	/* what it holds, the seed rebuilds: nothing to keep paying for */
+	yout_kstr(y, "DeletionPolicy", "Delete");
+	yout_map_end(y);
+	yout_map_end(y);
+	yout_seq_end(y);
+}
+
+/* Past ParallelCluster's 30 minutes the head node's OnNodeConfigured would be
+   cut short, and compute nodes could not wait for it (TimeoutsSchema). */
+static void emit_dev_settings(struct yout *y, const struct petal_renderer *r)
+{
+	if (r->boot_timeout_s <= RENDER_PCLUSTER_BOOT_S)
+		return;
+	yout_str(y, "DevSettings");
+	yout_map(y);
+	yout_str(y, "Timeouts");
+	yout_map(y);
+	yout_kint(y, "HeadNodeBootstrapTimeout", r->boot_timeout_s);
+	yout_kint(y, "ComputeNodeBootstrapTimeout", r->boot_timeout_s);
+	yout_map_end(y);
+	yout_map_end(y);
+}
+
 /* Compute resource names: "c5.18xlarge" -> "c5-18xlarge"; "cr<i>" when that
    is not a valid name or repeats an earlier one of the queue. */
 static char **resource_names(const struct petal_queue *q)
@@ -247,6 +285,21 @@ static char *header(const struct petal_renderer *r, const char *ami_name)
 	}
 	petal_strbuf_puts(&h, "# Each queue has one compute resource per instance type; max_count "
 	                      "applies to each.\n");
+	if (r->shared)
+		petal_strbuf_printf(&h, "# SharedStorage " RENDER_SHARED_NAME ": %ld GiB of gp3 at "
+		                    RENDER_SHARED_MOUNT ", exported by the head node to every node:\n"
+		                    "#   the head node installs the %.0f MB that the tiers deliver at "
+		                    "creation\n#   into " RENDER_SHARED_TREE " once (twice that, plus "
+		                    "20 GiB, at least 40 GiB).\n", r->shared_gib, r->shared_mb);
+	if (r->boot_timeout_s > RENDER_PCLUSTER_BOOT_S)
+		petal_strbuf_printf(&h, "# DevSettings.Timeouts: the plan needs about %.0f min to be "
+		                    "ready; the nodes may take %ld s\n#   to bootstrap "
+		                    "(ParallelCluster's default is %ld s).\n",
+		                    r->plan->ready_minutes, r->boot_timeout_s, RENDER_PCLUSTER_BOOT_S);
+	if (r->boot_capped)
+		petal_strbuf_puts(&h, "#   That is CloudFormation's 12-hour limit, less than the plan "
+		                      "may need: move slow builds\n#   to the AMI or the binary "
+		                      "cache.\n");
 	return petal_strbuf_detach(&h);
 }
 
@@ -315,6 +368,9 @@ int render_cluster_config(const struct petal_renderer *r, char **out, struct pet
 		emit_queue(&y, r, &seed->queues[i]);
 	yout_seq_end(&y);
 	yout_map_end(&y);
+	if (r->shared)
+		emit_shared_storage(&y, r);
+	emit_dev_settings(&y, r);
 	yout_map_end(&y);
 
 	head = header(r, ami_name);

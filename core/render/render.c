@@ -2,6 +2,7 @@
  * through the host table, then the core assembles and writes the five files. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,23 @@ const struct render_frag *render_find(const struct petal_renderer *r,
 	return NULL;
 }
 
+/* Larger than any EBS volume: a number past it is a mistake, not a plan. */
+#define SHARED_MB_MAX (16384.0 * 1024.0)
+
+static int check_megabytes(const char *tier, const char *text, struct petal_error *err)
+{
+	char *end;
+	double mb = strtod(text, &end);
+
+	/* digits first: strtod alone would take " 1", "-0", "inf" and "nan" */
+	if (!(*text >= '0' && *text <= '9') || *end != '\0' || !isfinite(mb) ||
+	    mb > SHARED_MB_MAX)
+		return petal_fail(err, PETAL_EINVAL,
+		                  "render: tier %s: shared install size '%s' is not a number of "
+		                  "megabytes from 0 to %.0f", tier, text, SHARED_MB_MAX);
+	return 0;
+}
+
 /* Refuse at once what could not be placed, so the tier sees its mistake. */
 static int check_fragment(const struct petal_renderer *r, enum petal_fragment kind,
                           const char *key, const char *text, struct petal_error *err)
@@ -36,11 +54,13 @@ static int check_fragment(const struct petal_renderer *r, enum petal_fragment ki
 	const struct render_frag *prev;
 	int known = 0;
 
-	if (kind < PETAL_FRAG_BUILD_SCRIPT || kind > PETAL_FRAG_MODULE)
+	if (kind < PETAL_FRAG_BUILD_SCRIPT || kind > PETAL_FRAG_SHARED_MB)
 		return petal_fail(err, PETAL_EINVAL, "render: tier %s: unknown fragment kind %d",
 		                  tier, (int)kind);
 	if (text == NULL)
 		return petal_fail(err, PETAL_EINVAL, "render: tier %s: fragment without text", tier);
+	if (kind == PETAL_FRAG_SHARED_MB)
+		return check_megabytes(tier, text, err);
 	if (kind != PETAL_FRAG_PCLUSTER && kind != PETAL_FRAG_SPACK_MIRROR &&
 	    kind != PETAL_FRAG_MODULE)
 		return 0;
@@ -119,6 +139,55 @@ char *petal_render_artifacts_url(const struct petal_seed_info *info)
 		;
 	return petal_xasprintf("s3://%s/%.*s%spetal/%s", info->cache_bucket, (int)n, prefix,
 	                       n > 0 ? "/" : "", info->hash != NULL ? info->hash : "");
+}
+
+/* The shared volume (gp3): at least ParallelCluster's default EBS size, and
+   twice what the tiers install (users' later installs, relocated binaries)
+   plus room for Spack itself and its caches; gp3 stops at 16 TiB. */
+#define SHARED_MIN_GIB 40L
+#define SHARED_HEADROOM 2.0
+#define SHARED_EXTRA_GIB 20.0
+#define SHARED_MAX_GIB 16384.0
+/* The nodes' bootstrap budget: ParallelCluster's own steps, then petal's
+   script with twice the plan's time to ready (estimates are estimates); never
+   below ParallelCluster's default nor above the 12 hours CloudFormation
+   allows the head node's wait condition. */
+#define PCLUSTER_OWN_MIN 15.0
+#define BOOT_MAX_S 43200.0
+/* Of a compute node's budget, what ParallelCluster's own steps keep. */
+#define COMPUTE_OWN_S 600L
+
+int render_layout(struct petal_renderer *r, struct petal_error *err)
+{
+	double ready = r->plan->ready_minutes, gib, budget;
+
+	r->shared = 0;
+	r->shared_mb = 0;
+	for (size_t i = 0; i < r->n_frags; i++) {
+		if (r->frags[i].kind != PETAL_FRAG_SHARED_MB)
+			continue;
+		r->shared = 1;
+		r->shared_mb += strtod(r->frags[i].text, NULL); /* checked when added */
+	}
+	gib = ceil(r->shared_mb / 1024.0 * SHARED_HEADROOM + SHARED_EXTRA_GIB);
+	if (r->shared && gib > SHARED_MAX_GIB)
+		return petal_fail(err, PETAL_EINVAL,
+		                  "render: the tiers install %.0f MB at cluster creation; with "
+		                  "headroom the shared volume would need %.0f GiB, more than the "
+		                  "%.0f GiB of an EBS gp3 volume: bake the largest packages into "
+		                  "the AMI (software.in_ami) instead", r->shared_mb, gib,
+		                  SHARED_MAX_GIB);
+	r->shared_gib = gib < SHARED_MIN_GIB ? SHARED_MIN_GIB : (long)gib;
+
+	if (!(ready >= 0))
+		ready = 0; /* NaN or negative: no estimate, ParallelCluster's default */
+	budget = ceil(PCLUSTER_OWN_MIN + ready * 2) * 60;
+	r->boot_capped = budget > BOOT_MAX_S;
+	if (budget > BOOT_MAX_S)
+		budget = BOOT_MAX_S;
+	r->boot_timeout_s = budget < RENDER_PCLUSTER_BOOT_S ? RENDER_PCLUSTER_BOOT_S : (long)budget;
+	r->wait_s = r->boot_timeout_s - COMPUTE_OWN_S;
+	return 0;
 }
 
 /* Ask one tier for the fragments of the packages it claimed. */
@@ -251,6 +320,8 @@ int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
 	rc = check_claims(plan, tiers, n_tiers, err);
 	for (size_t t = 0; rc == 0 && t < n_tiers; t++)
 		rc = render_tier(&r, reg, tiers[t], err);
+	if (rc == 0)
+		rc = render_layout(&r, err);
 	if (rc == 0)
 		rc = write_files(&r, opts->dir, err);
 	free(tiers);

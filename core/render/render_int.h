@@ -28,7 +28,31 @@ struct petal_renderer {
 	const char *key_name;     /* or NULL */
 	char *artifacts_bucket;
 	char *artifacts_url;      /* s3://bucket/[prefix/]petal/<hash>, no trailing '/' */
+
+	/* render_layout: the shared volume and the bootstrap budget */
+	int shared;               /* a tier installs into the shared tree at creation */
+	double shared_mb;         /* the sum of their PETAL_FRAG_SHARED_MB */
+	long shared_gib;          /* the volume's size */
+	long boot_timeout_s;      /* ParallelCluster's node bootstrap timeout to ask for */
+	int boot_capped;          /* the plan wants more than CloudFormation allows */
+	long wait_s;              /* how long a compute node waits for the head's installs */
 };
+
+/* ---- the layout on the nodes (doc/render.md) ------------------------------ */
+
+#define RENDER_SHARED_NAME "petal-shared"        /* SharedStorage Name */
+#define RENDER_SHARED_MOUNT "/shared"            /* its MountDir */
+#define RENDER_SHARED_TREE "/shared/spack/opt"   /* Spack's install tree on it */
+#define RENDER_SHARED_SPACK "/shared/spack/spack" /* Spack itself, when the image has none */
+#define RENDER_SHARED_READY "/shared/petal/ready-" /* + seed hash: the head node is done */
+#define RENDER_IMAGE_SPACK "/opt/spack"          /* Spack in an image petal bakes */
+#define RENDER_IMAGE_TREE "/opt/spack/opt/spack" /* ... and its install tree */
+/* ParallelCluster's own HeadNode and ComputeNode bootstrap timeout */
+#define RENDER_PCLUSTER_BOOT_S 1800L
+
+/* Sizes the shared volume and the bootstrap budget from the fragments and the
+   plan's estimates; PETAL_EINVAL when the volume would exceed EBS's limit. */
+int render_layout(struct petal_renderer *r, struct petal_error *err);
 
 /* ---- YAML through libyaml's emitter (emit.c) ----------------------------- */
 

@@ -9,7 +9,6 @@
 
 #include "render_int.h"
 
-#define SPACK_ROOT "/opt/spack"
 
 /* Single quotes, with ' $ and ` written outside them, backslashed: the same
    word to the shell, and shellcheck is not left wondering whether a quoted
@@ -71,13 +70,93 @@ static const char helpers[] =
 	"\texport PATH=\"$PETAL_SPACK_ROOT/bin:$PATH\"\n"
 	"}\n";
 
+/* Login shells on every node get Spack's commands (spack load, spack find). */
+static const char profile_helper[] =
+	"\n"
+	"# Spack's shell support for login shells (spack load, spack find).\n"
+	"petal_spack_profile() {\n"
+	"\tprintf '%s\\n' \"if [ -r $PETAL_SPACK_ROOT/share/spack/setup-env.sh ]; then\" \\\n"
+	"\t\t\"\t. $PETAL_SPACK_ROOT/share/spack/setup-env.sh\" 'fi' \\\n"
+	"\t\t>/etc/profile.d/z02-petal-spack.sh\n"
+	"}\n";
+
+/* The node script's helpers when a tier installs at creation (doc/render.md):
+   the head node installs once into the shared tree and says so; compute
+   nodes wait for that, then only set up their environment. */
+static const char shared_helpers[] =
+	"\n"
+	"# Spack's system scope, on every node: installs go to the shared tree, and the\n"
+	"# image's own tree, when it has one, is an upstream Spack reads from.\n"
+	"petal_spack_config() {\n"
+	"\tmkdir -p /etc/spack\n"
+	"\tprintf '%s\\n' 'config:' '  install_tree:' \"    root: $PETAL_SHARED_TREE\" \\\n"
+	"\t\t>/etc/spack/config.yaml\n"
+	"\tif [ \"$PETAL_SPACK_ROOT\" = " RENDER_IMAGE_SPACK " ] && [ -d " RENDER_IMAGE_TREE
+	"/.spack-db ]; then\n"
+	"\t\tprintf '%s\\n' 'upstreams:' '  petal-image:' '    install_tree: "
+	RENDER_IMAGE_TREE "' \\\n"
+	"\t\t\t>/etc/spack/upstreams.yaml\n"
+	"\telse\n"
+	"\t\trm -f /etc/spack/upstreams.yaml\n"
+	"\tfi\n"
+	"}\n"
+	"\n"
+	"# Compute nodes: a static node may boot while the head node still installs.\n"
+	"petal_wait_for_head() {\n"
+	"\tlocal waited=0\n"
+	"\tcase \"$PETAL_WAIT_S\" in\n"
+	"\t'' | *[!0-9]*)\n"
+	"\t\techo \"petal: PETAL_WAIT_S='$PETAL_WAIT_S' is not a number of seconds\" >&2\n"
+	"\t\treturn 2\n"
+	"\t\t;;\n"
+	"\tesac\n"
+	"\techo \"petal: waiting for the head node's installs ($PETAL_READY)\"\n"
+	"\tuntil [ -e \"$PETAL_READY\" ]; do\n"
+	"\t\tif [ \"$waited\" -ge \"$PETAL_WAIT_S\" ]; then\n"
+	"\t\t\techo \"petal: no $PETAL_READY after ${PETAL_WAIT_S}s: the head node has not\" \\\n"
+	"\t\t\t\t\"finished its installs (see /var/log/petal-bootstrap.log there)\" >&2\n"
+	"\t\t\treturn 1\n"
+	"\t\tfi\n"
+	"\t\tsleep 10\n"
+	"\t\twaited=$((waited + 10))\n"
+	"\tdone\n"
+	"\tif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ]; then\n"
+	"\t\techo \"petal: no Spack in $PETAL_SPACK_ROOT\" >&2\n"
+	"\t\treturn 1\n"
+	"\tfi\n"
+	"\texport PATH=\"$PETAL_SPACK_ROOT/bin:$PATH\"\n"
+	"}\n"
+	"\n"
+	"# The head node's last step: what compute nodes wait for.\n"
+	"petal_mark_ready() {\n"
+	"\tmkdir -p \"$(dirname \"$PETAL_READY\")\"\n"
+	"\tprintf '%s\\n' \"$PETAL_SEED_HASH\" >\"$PETAL_READY.tmp\"\n"
+	"\tmv -f \"$PETAL_READY.tmp\" \"$PETAL_READY\"\n"
+	"}\n";
+
 static int has_kind(const struct petal_renderer *r, enum petal_fragment kind)
 {
 	return render_find(r, kind, NULL) != NULL;
 }
 
+/* Where Spack is: the image's, or (node script, shared layout) the copy the
+   head node clones onto the shared volume when the image has none. */
+static void spack_root(struct petal_strbuf *sb, int shared)
+{
+	if (!shared) {
+		petal_strbuf_puts(sb, "readonly PETAL_SPACK_ROOT=" RENDER_IMAGE_SPACK "\n");
+		return;
+	}
+	petal_strbuf_puts(sb, "if [ -x " RENDER_IMAGE_SPACK "/bin/spack ]; then\n"
+	                      "\treadonly PETAL_SPACK_ROOT=" RENDER_IMAGE_SPACK "\n"
+	                      "else\n"
+	                      "\treadonly PETAL_SPACK_ROOT=" RENDER_SHARED_SPACK "\n"
+	                      "fi\n");
+}
+
 static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
-                     const char *file, const char *what, const char *log, int jobs)
+                     const char *file, const char *what, const char *log, int jobs,
+                     int shared)
 {
 	const struct petal_seed_info *info = &r->plan->info;
 
@@ -92,7 +171,15 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	render_shquote(sb, info->hash != NULL ? info->hash : "");
 	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_VERSION=");
 	render_shquote(sb, info->spack_version != NULL ? info->spack_version : "develop");
-	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_ROOT=" SPACK_ROOT "\n");
+	petal_strbuf_putc(sb, '\n');
+	spack_root(sb, shared);
+	if (shared)
+		petal_strbuf_printf(sb, "# The head node installs into the shared tree once, then "
+		                    "writes PETAL_READY;\n# compute nodes wait for it at most "
+		                    "PETAL_WAIT_S seconds (doc/render.md).\n"
+		                    "readonly PETAL_SHARED_TREE=" RENDER_SHARED_TREE "\n"
+		                    "readonly PETAL_READY=\"" RENDER_SHARED_READY "$PETAL_SEED_HASH\"\n"
+		                    "readonly PETAL_WAIT_S=${PETAL_WAIT_S:-%ld}\n", r->wait_s);
 	if (jobs > 0)
 		petal_strbuf_printf(sb, "PETAL_JOBS=%d\n", jobs);
 	else
@@ -101,27 +188,32 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	petal_strbuf_puts(sb, helpers);
 }
 
-/* Spack, and the mirrors the tiers named, for the lines that follow. */
-static void spack_setup(struct petal_strbuf *sb, const struct petal_renderer *r)
+/* Spack, and the mirrors the tiers named, for the lines that follow; each
+   line starts with `indent`.  The mirrors are binary caches pushed unsigned
+   (doc/render.md, "Keys"): Spack must neither verify them nor look in them
+   for sources. */
+static void spack_setup(struct petal_strbuf *sb, const struct petal_renderer *r,
+                        const char *indent)
 {
 	int s3 = 0;
 
-	petal_strbuf_puts(sb, "\tpetal_spack_setup\n");
+	petal_strbuf_printf(sb, "%spetal_spack_setup\n", indent);
 	for (size_t i = 0; i < r->n_frags; i++)
 		s3 |= r->frags[i].kind == PETAL_FRAG_SPACK_MIRROR &&
 		      strncmp(r->frags[i].text, "s3://", 5) == 0;
 	/* Spack reaches s3:// mirrors through boto3 */
 	if (s3)
-		petal_strbuf_puts(sb, "\tpython3 -c 'import boto3' >/dev/null 2>&1 || "
-		                      "petal_os_install python3-boto3\n");
+		petal_strbuf_printf(sb, "%spython3 -c 'import boto3' >/dev/null 2>&1 || "
+		                    "petal_os_install python3-boto3\n", indent);
 	for (size_t i = 0; i < r->n_frags; i++) {
 		const struct render_frag *f = &r->frags[i];
 
 		if (f->kind != PETAL_FRAG_SPACK_MIRROR)
 			continue;
-		petal_strbuf_puts(sb, "\tspack mirror remove --scope site ");
+		petal_strbuf_printf(sb, "%sspack mirror remove --scope site ", indent);
 		render_shquote(sb, f->key);
-		petal_strbuf_puts(sb, " >/dev/null 2>&1 || true\n\tspack mirror add --scope site ");
+		petal_strbuf_printf(sb, " >/dev/null 2>&1 || true\n%sspack mirror add --scope site "
+		                    "--type binary --unsigned ", indent);
 		render_shquote(sb, f->key);
 		petal_strbuf_putc(sb, ' ');
 		render_shquote(sb, f->text);
@@ -202,7 +294,7 @@ char *render_build_script(const struct petal_renderer *r)
 	         "what the build instance runs (root, at boot): the AMI bake and the\n"
 	         "# binary-cache fill.  Usage: build-instance.sh [all | TIER...]; each\n"
 	         "# tier's part can run alone, on its own instance.",
-	         "/var/log/petal-build.log", r->plan->info.build_parallel);
+	         "/var/log/petal-build.log", r->plan->info.build_parallel, 0);
 	tier_functions(&sb, r, PETAL_FRAG_BUILD_SCRIPT, tiers, n);
 
 	/* every part is checked before anything is installed */
@@ -220,7 +312,7 @@ char *render_build_script(const struct petal_renderer *r)
 		tier_word(&sb, tiers[t], '-');
 	}
 	petal_strbuf_puts(&sb, ")\" >&2\n\t\t\texit 2\n\t\t\t;;\n\t\tesac\n\tdone\n");
-	spack_setup(&sb, r);
+	spack_setup(&sb, r, "\t");
 	petal_strbuf_puts(&sb, "\tfor part in \"$@\"; do\n\t\tcase \"$part\" in\n\t\tall)");
 	for (size_t t = 0; t < n; t++) {
 		petal_strbuf_puts(&sb, "\n\t\t\t");
@@ -246,26 +338,41 @@ char *render_node_script(const struct petal_renderer *r)
 	struct petal_strbuf sb = PETAL_STRBUF_INIT;
 	const char **tiers;
 	size_t n = tiers_of(r, PETAL_FRAG_NODE_SCRIPT, &tiers);
+	/* a stack of containers alone needs no Spack on the nodes */
+	int spack = has_kind(r, PETAL_FRAG_SPACK_SPEC) || has_kind(r, PETAL_FRAG_SPACK_MIRROR);
 
 	preamble(&sb, r, "node-bootstrap.sh",
 	         "ParallelCluster's OnNodeConfigured script, on the head node and\n"
 	         "# on every compute node (root).",
-	         "/var/log/petal-bootstrap.log", 0);
+	         "/var/log/petal-bootstrap.log", 0, r->shared);
 	petal_strbuf_puts(&sb, "\n# ParallelCluster writes the node's role here.\n"
 	                       "petal_is_head_node() {\n"
 	                       "\tgrep -qs '^cfn_node_type=HeadNode' /etc/parallelcluster/cfnconfig\n"
 	                       "}\n");
+	if (spack || r->shared)
+		petal_strbuf_puts(&sb, profile_helper);
+	if (r->shared)
+		petal_strbuf_puts(&sb, shared_helpers);
 	tier_functions(&sb, r, PETAL_FRAG_NODE_SCRIPT, tiers, n);
 
 	petal_strbuf_puts(&sb, "\npetal_main() {\n");
-	/* a stack of containers alone needs no Spack on the nodes */
-	if (has_kind(r, PETAL_FRAG_SPACK_SPEC) || has_kind(r, PETAL_FRAG_SPACK_MIRROR))
-		spack_setup(&sb, r);
+	if (r->shared) {
+		/* only the head node downloads: Spack, OS packages, the mirrors */
+		petal_strbuf_puts(&sb, "\tif petal_is_head_node; then\n");
+		spack_setup(&sb, r, "\t\t");
+		petal_strbuf_puts(&sb, "\telse\n\t\tpetal_wait_for_head\n\tfi\n"
+		                       "\tpetal_spack_config\n\tpetal_spack_profile\n");
+	} else if (spack) {
+		spack_setup(&sb, r, "\t");
+		petal_strbuf_puts(&sb, "\tpetal_spack_profile\n");
+	}
 	for (size_t t = 0; t < n; t++) {
 		petal_strbuf_putc(&sb, '\t');
 		function_name(&sb, tiers[t]);
 		petal_strbuf_putc(&sb, '\n');
 	}
+	if (r->shared)
+		petal_strbuf_puts(&sb, "\tif petal_is_head_node; then\n\t\tpetal_mark_ready\n\tfi\n");
 	petal_strbuf_puts(&sb, "\techo \"petal: node ready for seed $PETAL_SEED_HASH\"\n}\n\n"
 	                       "petal_main \"$@\"\n");
 	free(tiers);

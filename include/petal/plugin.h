@@ -178,8 +178,13 @@ enum petal_fragment {
 	PETAL_FRAG_NODE_SCRIPT = 2,  /* text: shell lines for the node bootstrap */
 	PETAL_FRAG_PCLUSTER = 3,     /* key: dotted path ("Image.CustomAmi"), text: value */
 	PETAL_FRAG_SPACK_SPEC = 4,   /* text: a spec for spack.yaml */
-	PETAL_FRAG_SPACK_MIRROR = 5, /* key: mirror name, text: its URL */
+	PETAL_FRAG_SPACK_MIRROR = 5, /* key: mirror name, text: its URL; an unsigned binary
+	                                cache (added --type binary --unsigned) */
 	PETAL_FRAG_MODULE = 6,       /* key: module name ("samtools/1.17"), text: image */
+	PETAL_FRAG_SHARED_MB = 7,    /* text: megabytes (decimal) the tier's node lines install
+	                                at cluster creation, on the head node, into the tree
+	                                every node shares; the core then adds the shared
+	                                volume, sized from the sum (doc/render.md) */
 };
 
 /* ---- tier plugins ------------------------------------------------------------ */

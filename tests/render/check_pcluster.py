@@ -33,6 +33,32 @@ CAPACITY_TYPES = ["ONDEMAND", "SPOT", "CAPACITY_BLOCK"]
 MAX_QUEUES = 50
 MAX_COMPUTE_RESOURCES = 50  # per queue and per cluster
 
+# SharedStorage (SharedStorageSchema, EbsSettingsSchema and their validators)
+FILE_PATH = r"^\/?[^\/.\\][^\/\\]*(\/[^\/.\\][^\/]*)*$"
+TAG_VALUE = r"^([\w\+\-\=\.\_\:\@/]{0,256})$"
+SHARED_NAME_MAX = 30
+STORAGE_TYPES = ["Ebs", "FsxLustre", "FsxOpenZfs", "FsxOntap", "Efs", "FileCache"]
+SETTINGS_FOR = {"EbsSettings": "Ebs", "EfsSettings": "Efs", "FsxLustreSettings": "FsxLustre",
+                "FsxOpenZfsSettings": "FsxOpenZfs", "FsxOntapSettings": "FsxOntap",
+                "FileCacheSettings": "FileCache"}
+VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "st1", "sc1", "gp3"]
+VOLUME_SIZE_GIB = {"standard": (1, 1024), "io1": (4, 16 * 1024), "io2": (4, 64 * 1024),
+                   "gp2": (1, 16 * 1024), "gp3": (1, 16 * 1024), "st1": (500, 16 * 1024),
+                   "sc1": (500, 16 * 1024)}
+VOLUME_IOPS = {"io1": (100, 64000), "io2": (100, 256000), "gp3": (3000, 16000)}
+IOPS_PER_GIB = {"io1": 50, "io2": 1000, "gp3": 500}
+DELETION_POLICIES = ["Delete", "Retain", "Snapshot"]
+RESERVED_MOUNT_DIRS = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/media", "/mnt",
+                       "/opt", "/opt/parallelcluster", "/opt/parallelcluster/shared",
+                       "/opt/parallelcluster/shared_login_nodes", "/opt/slurm", "/opt/intel",
+                       "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr",
+                       "/var"]
+MAX_EBS = 5   # MAX_EBS_COUNT, volumes without Raid
+MAX_RAID = 1
+# HeadNodeBootstrapTimeout is the head node's CloudFormation wait condition,
+# which takes at most 12 hours
+WAIT_CONDITION_MAX_S = 43200
+
 
 class Loader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys (PyYAML keeps the last silently)."""
@@ -235,12 +261,119 @@ class Checker:
                 self.fail(path, "%d compute resources; ParallelCluster allows %d per cluster"
                           % (total, MAX_COMPUTE_RESOURCES))
 
+    def ebs_settings(self, path, v):
+        def raid(p, x):
+            self.mapping(p, x, {
+                "Type": lambda q, y: self.integer(q, y) and y not in (0, 1) and self.fail(
+                    q, "%r is not a RAID type (0 or 1)" % (y,)),
+                "NumberOfVolumes": lambda q, y: self.integer(q, y, 2) and y > 5 and self.fail(
+                    q, "at most 5 volumes"),
+            }, required=["Type"])
+
+        ok = self.mapping(path, v, {
+            "VolumeType": lambda p, x: self.string(p, x, choices=VOLUME_TYPES),
+            "Iops": lambda p, x: self.integer(p, x),
+            "Size": lambda p, x: self.integer(p, x),
+            "KmsKeyId": lambda p, x: self.string(p, x),
+            "Throughput": lambda p, x: self.integer(p, x),
+            "Encrypted": self.boolean,
+            "SnapshotId": lambda p, x: self.string(p, x, r"^snap-[0-9a-z]{8}$|^snap-[0-9a-z]{17}$"),
+            "VolumeId": lambda p, x: self.string(p, x, r"^vol-[0-9a-z]{8}$|^vol-[0-9a-z]{17}$"),
+            "Raid": raid,
+            "DeletionPolicy": lambda p, x: self.string(p, x, choices=DELETION_POLICIES),
+        })
+        if not ok:
+            return
+        # the validators, on ParallelCluster's defaults (gp3, 40 GiB, 3000 IOPS, 125 MB/s)
+        vtype = v.get("VolumeType", "gp3")
+        size = v.get("Size", 40)
+        iops = v.get("Iops")
+        if isinstance(size, int) and vtype in VOLUME_SIZE_GIB:
+            lo, hi = VOLUME_SIZE_GIB[vtype]
+            if not lo <= size <= hi:
+                self.fail(path + ".Size", "%s volumes take %d to %d GiB, not %d"
+                          % (vtype, lo, hi, size))
+        if iops is not None and vtype not in VOLUME_IOPS:
+            self.fail(path + ".Iops", "Iops is not supported for %s volumes" % vtype)
+        elif isinstance(iops, int) and vtype in VOLUME_IOPS:
+            lo, hi = VOLUME_IOPS[vtype]
+            if not lo <= iops <= hi:
+                self.fail(path + ".Iops", "%s volumes take %d to %d IOPS" % (vtype, lo, hi))
+            elif isinstance(size, int) and iops > size * IOPS_PER_GIB[vtype]:
+                self.fail(path + ".Iops", "at most %d IOPS per GiB" % IOPS_PER_GIB[vtype])
+        if vtype == "gp3" and isinstance(v.get("Throughput", 125), int):
+            throughput = v.get("Throughput", 125)
+            if not 125 <= throughput <= 1000:
+                self.fail(path + ".Throughput", "gp3 takes 125 to 1000 MB/s")
+            elif throughput > (iops if isinstance(iops, int) else 3000) * 0.25:
+                self.fail(path + ".Throughput", "at most 0.25 MB/s per IOPS")
+        if v.get("KmsKeyId") and not v.get("Encrypted", True):
+            self.fail(path + ".KmsKeyId", "a KMS key needs Encrypted: true")
+
+    def shared_storage(self, path, v):
+        members = {
+            "MountDir": lambda p, x: self.string(p, x, FILE_PATH) and (
+                ("/" + x.lstrip("/")) in RESERVED_MOUNT_DIRS
+                and self.fail(p, "%r is a directory ParallelCluster reserves" % x)),
+            "Name": lambda p, x: self.string(p, x, TAG_VALUE, max_len=SHARED_NAME_MAX) and (
+                x == "default" and self.fail(p, "'default' is a reserved name")),
+            "StorageType": lambda p, x: self.string(p, x, choices=STORAGE_TYPES),
+            "EbsSettings": self.ebs_settings,
+        }
+        for key in SETTINGS_FOR:
+            # ParallelCluster knows them; petal creates EBS volumes only
+            members.setdefault(key, lambda p, x: self.fail(
+                p, "petal writes EBS shared storage only"))
+        if not self.mapping(path, v, members, required=["MountDir", "Name", "StorageType"]):
+            return
+        settings = [k for k in SETTINGS_FOR if k in v]
+        if len(settings) > 1:
+            self.fail(path, "several *Settings sections: %s" % ", ".join(settings))
+        for k in settings:
+            if SETTINGS_FOR[k] != v.get("StorageType"):
+                self.fail(path + "." + k, "does not go with StorageType %r" % v.get("StorageType"))
+
+    def shared_storages(self, path, v):
+        if not self.sequence(path, v, self.shared_storage):
+            return
+        items = [x for x in v if isinstance(x, dict)]
+        names = [x.get("Name") for x in items]
+        dirs = ["/" + x["MountDir"].strip("/") for x in items if isinstance(x.get("MountDir"), str)]
+        if len(names) != len(set(names)):
+            self.fail(path, "duplicate shared storage names")
+        if len(dirs) != len(set(dirs)):
+            self.fail(path, "duplicate mount directories")
+        for a in dirs:
+            for b in dirs:
+                if a != b and a.startswith(b + "/"):
+                    self.fail(path, "mount directories %s and %s overlap" % (b, a))
+        ebs = [x for x in items if x.get("StorageType") == "Ebs"]
+        raid = [x for x in ebs if isinstance(x.get("EbsSettings"), dict) and "Raid" in x["EbsSettings"]]
+        if len(ebs) - len(raid) > MAX_EBS or len(raid) > MAX_RAID:
+            self.fail(path, "at most %d EBS volumes and %d RAID" % (MAX_EBS, MAX_RAID))
+
+    def dev_settings(self, path, v):
+        # of DevSettings, petal writes the bootstrap timeouts only (TimeoutsSchema)
+        def head_timeout(p, x):
+            if self.integer(p, x, 1) and x > WAIT_CONDITION_MAX_S:
+                self.fail(p, "%d s is past CloudFormation's %d s for a wait condition"
+                          % (x, WAIT_CONDITION_MAX_S))
+
+        self.mapping(path, v, {
+            "Timeouts": lambda p, x: self.mapping(p, x, {
+                "HeadNodeBootstrapTimeout": head_timeout,
+                "ComputeNodeBootstrapTimeout": lambda q, y: self.integer(q, y, 1),
+            }),
+        })
+
     def cluster(self, v):
         self.mapping("", v, {
             "Region": lambda p, x: self.string(p, x, r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"),
             "Image": self.image,
             "HeadNode": self.head_node,
             "Scheduling": self.scheduling,
+            "SharedStorage": self.shared_storages,
+            "DevSettings": self.dev_settings,
         }, required=["Image", "HeadNode", "Scheduling"])
 
 

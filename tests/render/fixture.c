@@ -141,9 +141,15 @@ int shellcheck(const char *dir, const char *file)
 /* Run a rendered script in tests/render/sandbox.sh; the box directory. */
 char *sandbox(const char *dir, const char *file, const char *args, int *rc)
 {
+	return sandbox_env("", dir, file, args, rc);
+}
+
+char *sandbox_env(const char *env, const char *dir, const char *file, const char *args,
+                  int *rc)
+{
 	char *box = new_dir();
-	char *cmd = petal_xasprintf("sh '%s/tests/render/sandbox.sh' '%s/%s' '%s' %s",
-	                            top_srcdir, dir, file, box, args);
+	char *cmd = petal_xasprintf("%s sh '%s/tests/render/sandbox.sh' '%s/%s' '%s' %s",
+	                            env, top_srcdir, dir, file, box, args);
 
 	*rc = run(cmd);
 	if (*rc != 0) {

@@ -35,10 +35,20 @@ int check_config(const char *dir);               /* tests/render/check_pcluster.
 int shellcheck(const char *dir, const char *file);
 /* Run a rendered script in tests/render/sandbox.sh; the box directory. */
 char *sandbox(const char *dir, const char *file, const char *args, int *rc);
+/* The same with `env` (VAR=value words, see sandbox.sh) before the command. */
+char *sandbox_env(const char *env, const char *dir, const char *file, const char *args,
+                  int *rc);
 int got_arg(const char *box, const char *arg);   /* a stub got arg, whole */
 int exists_in(const char *dir, const char *file);
 int mode_of(const char *dir, const char *file);
 struct petal_node *parse_yaml(const char *dir, const char *file);
 int list_has(const struct petal_node *root, const char *path, const char *text);
+
+/* tests/render/layout.c: the shared volume and the head/compute split. */
+void check_layout(const struct petal_seed *seed, const char *dir);
+void test_shared_size(void);
+void test_nothing_at_creation(void);
+void test_image_upstream(void);
+void test_shared_fragment(void);
 
 #endif
