@@ -481,6 +481,9 @@ static void test_image_create_find(void)
 	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, base_name, &f, &err), PETAL_ENOENT);
 	CU_ASSERT_EQUAL(OPS->image_find(west, "petal:seed-hash", seed_hash, NULL, &f, &err),
 	                PETAL_ENOENT);
+	/* AWS's own tags may be searched, though not set */
+	CU_ASSERT_EQUAL(OPS->image_find(east, "aws:cloudformation:stack-name", "x", NULL, &f, &err),
+	                PETAL_ENOENT);
 	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, NULL, &f, &err), PETAL_EINVAL);
 	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, "bad,name", &f, &err), PETAL_EINVAL);
 

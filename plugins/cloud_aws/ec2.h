@@ -33,8 +33,10 @@ struct aws_ctx;
    the instance profile by name, the root volume (gp3, deleted with the
    instance) sized req->root_volume_gb on the image's root device, subnet,
    key pair, and with req->spot a one-time spot request that terminates on
-   interruption.  A client token makes the call safe to retry.  out: the
-   instance as launched (state "pending" on real AWS). */
+   interruption.  The instance metadata service answers IMDSv2 only, with
+   a hop limit of 2 so that containers on the instance reach it.  A client
+   token makes the call safe to retry.  out: the instance as launched
+   (state "pending" on real AWS). */
 EC2_HIDDEN int aws_instance_launch(void *ctx, const struct petal_instance_request *req,
                                    struct petal_instance *out, struct petal_error *err);
 
@@ -82,7 +84,10 @@ EC2_HIDDEN int aws_image_list(void *ctx, const char *tag_key,
 
 /* CopyImage, sent to dst_region with SourceRegion src_region (either NULL:
    the context's region); the copy gets the source's name and its tags
-   (CreateTags in dst_region).  out: the copy, in dst_region. */
+   (CreateTags in dst_region).  out: the copy, in dst_region, usually
+   pending: image_wait for it there.  Names are unique per account and
+   region, so look for an earlier copy first (image_find in dst_region):
+   EC2 refuses a second one (InvalidAMIName.Duplicate). */
 EC2_HIDDEN int aws_image_copy(void *ctx, const char *image_id, const char *src_region,
                               const char *dst_region, struct petal_image *out,
                               struct petal_error *err);

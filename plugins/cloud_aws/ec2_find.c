@@ -180,9 +180,10 @@ int aws_image_find(void *ctx, const char *tag_key, const char *tag_value, const 
 		return ec2_fail(err, PETAL_EINVAL, "EC2 image find: give a tag, a name or both");
 	if (name && *name && (rc = name_check("EC2 image find", name, 1, err)) != 0)
 		return rc;
-	struct petal_tag t = { tag_key, tag_value };
-	if (tag_key && *tag_key && (rc = ec2_tags_check(&t, 1, err)) != 0)
-		return rc;
+	/* reading by AWS's own tags (aws:...) is allowed, unlike setting them */
+	if (tag_key && (strlen(tag_key) > 128 || (tag_value && strlen(tag_value) > 256)))
+		return ec2_fail(err, PETAL_EINVAL, "EC2 image find: a tag key has at most 128 "
+		                "characters, a value at most 256");
 
 	char tag_filter[160];
 	const char *filters[6] = { NULL };
