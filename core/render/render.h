@@ -25,6 +25,19 @@ struct petal_render_opts {
  * invalid in the cluster config; PETAL_EPLUGIN when a claiming tier is not
  * loaded.
  *
+ * When a tier adds PETAL_FRAG_SHARED_MB (it installs on the head node at
+ * creation), the config gains SharedStorage: an EBS gp3 volume at /shared
+ * of max(40, 2 x the sum / 1024 + 20) GiB (PETAL_EINVAL past 16 TiB), and
+ * node-bootstrap.sh splits: the head node points Spack's install tree at
+ * /shared/spack/opt (system scope, /etc/spack; the image's tree an upstream),
+ * runs the tiers' lines, then writes /shared/petal/ready-<hash>; compute
+ * nodes wait for that file, then only set up Spack's scope and login shells
+ * before the tiers' lines (which install nothing there: a tier that installs
+ * guards its lines with petal_is_head_node).  When 15 min plus twice the
+ * plan's ready_minutes exceed ParallelCluster's 30-minute bootstrap timeout,
+ * DevSettings.Timeouts raises both (at most CloudFormation's 12 hours).
+ * doc/render.md says who runs what, when, and where.
+ *
  * PETAL_FRAG_PCLUSTER keys placed (any other is refused to the tier):
  *   Image.CustomAmi            the image the nodes boot (one per cluster)
  *   Iam.S3Access               a bucket the nodes read (head node and queues)
@@ -39,10 +52,14 @@ struct petal_render_opts {
  *
  * What tiers' script lines may use (both scripts, bash, set -euo pipefail):
  *   spack              on PATH, Spack at PETAL_SPACK_VERSION in PETAL_SPACK_ROOT,
- *                      with every PETAL_FRAG_SPACK_MIRROR added (site scope)
+ *                      with every PETAL_FRAG_SPACK_MIRROR added (site scope,
+ *                      --type binary --unsigned; on compute nodes of a
+ *                      shared layout, no mirror: they install nothing)
  *   "$PETAL_JOBS"      parallel build jobs (software.build_parallel, else nproc)
  *   petal_os_install   install OS packages (dnf, yum or apt-get)
  *   petal_is_head_node true on the head node (node-bootstrap.sh only)
+ *   PETAL_SHARED_TREE  Spack's install tree on the shared volume (node-bootstrap.sh,
+ *                      shared layout only; `spack install` already goes there)
  * A tier's lines run in a function of their own; build-instance.sh takes the
  * parts to run as arguments ("all", the default, or tier names), so the AMI
  * bake and the cache fill can run on two instances.  It logs to

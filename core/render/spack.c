@@ -22,6 +22,10 @@ int render_spack_yaml(const struct petal_renderer *r, char **out, struct petal_e
 	petal_strbuf_puts(&head, "\n# Every Spack package of the plan, whatever tier delivers it, "
 	                         "and the\n# binary-cache mirror: `spack env create petal "
 	                         "spack.yaml` reproduces the\n# software stack anywhere.\n");
+	if (render_find(r, PETAL_FRAG_SPACK_MIRROR, NULL) != NULL)
+		petal_strbuf_puts(&head, "# The mirrors hold unsigned binaries: `spack mirror set "
+		                         "--unsigned NAME` (the\n# nodes add them so) before "
+		                         "installing from them.\n");
 	yout_init(&y);
 	yout_map(&y);
 	yout_str(&y, "spack");
