@@ -6,7 +6,8 @@
    ignores MaxResults there).  What petal did is checked with the aws CLI,
    an independent client talking to moto directly.  aws_resolve_ami and the
    base64 and id helpers are no ops: they are compiled in from the plugin's
-   sources and run on a context of their own. */
+   sources and run on a context of their own.  The image tests are in
+   tests/aws/ec2_image_tests.c. */
 #define _GNU_SOURCE /* vasprintf, setenv */
 #include "config.h"
 
@@ -16,23 +17,16 @@
 #include <time.h>
 
 #include "aws/s3test.h"
+#include "aws/ec2test.h"
 #include "../plugins/cloud_aws/aws_ctx.h"
 #include "../plugins/cloud_aws/ec2.h"
 #include "../plugins/cloud_aws/ec2_query.h"
 
-#define OPS T.ops
-
-static void *east, *west;          /* plugin contexts */
-static struct aws_ctx *r_east, *r_west; /* for aws_resolve_ami */
+struct ec2test E;
 static pid_t pager_pid;
 static char pager_url[128];
 
-/* what the tests share, in the order they run */
-static char seed_hash[65], base_id[64], base_name[256], instance_id[64];
-static char image_id[64], image_name[128], newer_id[64], copy_id[64];
-static char snapshots[256];
-
-static double now_s(void)
+double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -41,10 +35,7 @@ static double now_s(void)
 
 /* ---- the aws CLI, talking to moto directly ------------------------------------ */
 
-/* `aws --output text ARGS` against moto; its output (and with with_stderr
-   its errors), trimmed, into out.  Returns the exit status. */
-__attribute__((format(printf, 4, 5)))
-static int cli(char *out, size_t len, int with_stderr, const char *fmt, ...)
+int cli(char *out, size_t len, int with_stderr, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -73,8 +64,7 @@ static int cli(char *out, size_t len, int with_stderr, const char *fmt, ...)
 	return rc;
 }
 
-/* Field i (0-based) of tab-separated text, into buf. */
-static const char *field(const char *text, int i, char *buf, size_t len)
+const char *field(const char *text, int i, char *buf, size_t len)
 {
 	const char *p = text;
 	for (; i > 0 && p; i--)
@@ -165,6 +155,8 @@ static int suite_init(void)
 {
 	if (s3test_setup("aws-ec2", 0) != 0 || pager_start() != 0)
 		return -1;
+	E.ops = T.ops;
+	snprintf(E.dir, sizeof(E.dir), "%s", T.dir);
 	/* petal's EC2 calls go through the pager, in pages of 5 images */
 	setenv("AWS_ENDPOINT_URL_EC2", pager_url, 1);
 	setenv("PETAL_AWS_EC2_MAX_RESULTS", "5", 1);
@@ -175,25 +167,25 @@ static int suite_init(void)
 		return -1;
 	}
 	struct petal_error err = { 0 };
-	if (!(east = plugin_ctx("us-east-1")) || !(west = plugin_ctx("us-west-2")) ||
-	    aws_ctx_new(T.reg.host, "us-east-1", &r_east, &err) != 0 ||
-	    aws_ctx_new(T.reg.host, "us-west-2", &r_west, &err) != 0)
+	if (!(E.east = plugin_ctx("us-east-1")) || !(E.west = plugin_ctx("us-west-2")) ||
+	    aws_ctx_new(T.reg.host, "us-east-1", &E.r_east, &err) != 0 ||
+	    aws_ctx_new(T.reg.host, "us-west-2", &E.r_west, &err) != 0)
 		return -1;
-	snprintf(seed_hash, sizeof(seed_hash), "%016lx%016lx%016lx%016lx", (long)getpid(),
+	snprintf(E.seed_hash, sizeof(E.seed_hash), "%016lx%016lx%016lx%016lx", (long)getpid(),
 	         (long)time(NULL), 0xfeedbeefL, 0x5eedL);
 	return 0;
 }
 
 static int suite_cleanup(void)
 {
-	if (east)
-		T.desc->fini(east);
-	if (west)
-		T.desc->fini(west);
-	east = west = NULL;
-	aws_ctx_free(r_east);
-	aws_ctx_free(r_west);
-	r_east = r_west = NULL;
+	if (E.east)
+		T.desc->fini(E.east);
+	if (E.west)
+		T.desc->fini(E.west);
+	E.east = E.west = NULL;
+	aws_ctx_free(E.r_east);
+	aws_ctx_free(E.r_west);
+	E.r_east = E.r_west = NULL;
 	pager_stop();
 	return s3test_teardown();
 }
@@ -275,35 +267,35 @@ static void test_launch(void)
 	                          "--owners amazon --filters Name=name,Values='amzn2-ami-hvm-*' "
 	                          "--query 'sort_by(Images[?Architecture==`x86_64`], &Name)[0]."
 	                          "[ImageId,Name]'"), 0);
-	snprintf(base_id, sizeof(base_id), "%s", field(out, 0, buf, sizeof(buf)));
-	snprintf(base_name, sizeof(base_name), "%s", field(out, 1, buf, sizeof(buf)));
-	CU_ASSERT_FATAL(aws_ami_id_valid(base_id));
+	snprintf(E.base_id, sizeof(E.base_id), "%s", field(out, 0, buf, sizeof(buf)));
+	snprintf(E.base_name, sizeof(E.base_name), "%s", field(out, 1, buf, sizeof(buf)));
+	CU_ASSERT_FATAL(aws_ami_id_valid(E.base_id));
 	char subnet[64];
 	CU_ASSERT_EQUAL_FATAL(cli(subnet, sizeof(subnet), 0, "--region us-east-1 ec2 "
 	                          "describe-subnets --query 'Subnets[0].SubnetId'"), 0);
 	CU_ASSERT_EQUAL_FATAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 create-key-pair "
 	                          "--key-name petal-test --query KeyName"), 0);
 
-	struct petal_tag tags[] = { { "petal:seed-hash", seed_hash },
+	struct petal_tag tags[] = { { "petal:seed-hash", E.seed_hash },
 		                    { "Name", "petal build & test <1>" } };
 	struct petal_instance_request req = {
 		.size = sizeof(req), .instance_type = "c5.2xlarge", .spot = 1,
-		.image_id = base_name, .user_data = USER_DATA, .tags = tags, .n_tags = 2,
+		.image_id = E.base_name, .user_data = USER_DATA, .tags = tags, .n_tags = 2,
 		.instance_profile = "petal-build", .root_volume_gb = 40, .subnet_id = subnet,
 		.key_name = "petal-test",
 	};
 	struct petal_instance inst = { .size = sizeof(inst) };
 	struct petal_error err = { 0 };
-	int rc = OPS->instance_launch(east, &req, &inst, &err);
+	int rc = OPS->instance_launch(E.east, &req, &inst, &err);
 	if (rc)
 		fprintf(stderr, "\n  launch: %s\n", err.msg);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
 	CU_ASSERT_EQUAL(strncmp(inst.id, "i-", 2), 0);
-	CU_ASSERT_STRING_EQUAL(inst.image_id, base_id);
+	CU_ASSERT_STRING_EQUAL(inst.image_id, E.base_id);
 	CU_ASSERT_STRING_EQUAL(inst.type, "c5.2xlarge");
 	CU_ASSERT(strcmp(inst.state, "pending") == 0 || strcmp(inst.state, "running") == 0);
 	CU_ASSERT(inst.launched > time(NULL) - 3600 && inst.launched <= time(NULL) + 60);
-	snprintf(instance_id, sizeof(instance_id), "%s", inst.id);
+	snprintf(E.instance_id, sizeof(E.instance_id), "%s", inst.id);
 
 	/* what EC2 made of the request, read by another client */
 	CU_ASSERT_EQUAL_FATAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-instances "
@@ -318,8 +310,8 @@ static void test_launch(void)
 	CU_ASSERT_STRING_EQUAL(field(out, 2, buf, sizeof(buf)), subnet);
 	CU_ASSERT_STRING_EQUAL(field(out, 3, buf, sizeof(buf)), "petal-test");
 	CU_ASSERT_STRING_EQUAL(field(out, 4, buf, sizeof(buf)), "required");
-	CU_ASSERT_STRING_EQUAL(field(out, 5, buf, sizeof(buf)), base_id);
-	CU_ASSERT_STRING_EQUAL(field(out, 6, buf, sizeof(buf)), seed_hash);
+	CU_ASSERT_STRING_EQUAL(field(out, 5, buf, sizeof(buf)), E.base_id);
+	CU_ASSERT_STRING_EQUAL(field(out, 6, buf, sizeof(buf)), E.seed_hash);
 	CU_ASSERT_STRING_EQUAL(field(out, 7, buf, sizeof(buf)), "petal build & test <1>");
 	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-instance-attribute "
 	                    "--instance-id %s --attribute userData --query UserData.Value "
@@ -332,39 +324,39 @@ static void test_launch(void)
 	                    inst.id), 0);
 	CU_ASSERT_STRING_EQUAL(field(out, 0, buf, sizeof(buf)), "40");
 	CU_ASSERT_STRING_EQUAL(field(out, 1, buf, sizeof(buf)), "gp3");
-	CU_ASSERT_STRING_EQUAL(field(out, 2, buf, sizeof(buf)), seed_hash);
+	CU_ASSERT_STRING_EQUAL(field(out, 2, buf, sizeof(buf)), E.seed_hash);
 }
 
 static void test_describe(void)
 {
-	CU_ASSERT_FATAL(instance_id[0]);
+	CU_ASSERT_FATAL(E.instance_id[0]);
 	/* members past the caller's size are left alone */
 	struct petal_instance small;
 	memset(&small, 0x5a, sizeof(small));
 	small.size = offsetof(struct petal_instance, image_id);
 	struct petal_error err = { 0 };
-	CU_ASSERT_EQUAL_FATAL(OPS->instance_describe(east, instance_id, &small, &err), 0);
-	CU_ASSERT_STRING_EQUAL(small.id, instance_id);
+	CU_ASSERT_EQUAL_FATAL(OPS->instance_describe(E.east, E.instance_id, &small, &err), 0);
+	CU_ASSERT_STRING_EQUAL(small.id, E.instance_id);
 	CU_ASSERT_STRING_EQUAL(small.state, "running");
 	CU_ASSERT_EQUAL((unsigned char)small.image_id[0], 0x5a);
 
 	struct petal_instance inst = { .size = sizeof(inst) };
-	CU_ASSERT_EQUAL(OPS->instance_describe(east, "i-0123456789abcdef0", &inst, &err),
+	CU_ASSERT_EQUAL(OPS->instance_describe(E.east, "i-0123456789abcdef0", &inst, &err),
 	                PETAL_ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidInstanceID.NotFound"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "i-0123456789abcdef0"));
 	/* instances are regional */
-	CU_ASSERT_EQUAL(OPS->instance_describe(west, instance_id, &inst, &err), PETAL_ENOENT);
-	CU_ASSERT_EQUAL(OPS->instance_describe(east, "", &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_describe(E.west, E.instance_id, &inst, &err), PETAL_ENOENT);
+	CU_ASSERT_EQUAL(OPS->instance_describe(E.east, "", &inst, &err), PETAL_EINVAL);
 }
 
 static void test_wait_running(void)
 {
 	struct petal_error err = { 0 };
 	double t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->instance_wait(east, instance_id, "running", 60, &err), 0);
+	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "running", 60, &err), 0);
 	CU_ASSERT(now_s() - t0 < 10);
-	CU_ASSERT_EQUAL(OPS->instance_wait(east, instance_id, "sleeping", 60, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "sleeping", 60, &err), PETAL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "sleeping"));
 }
 
@@ -372,16 +364,16 @@ static void test_wait_timeout(void)
 {
 	struct petal_error err = { 0 };
 	double t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->instance_wait(east, instance_id, "stopped", 3, &err), PETAL_ETIMEOUT);
+	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "stopped", 3, &err), PETAL_ETIMEOUT);
 	double took = now_s() - t0;
 	CU_ASSERT(took >= 2.9 && took < 15);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "still running"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, instance_id));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, E.instance_id));
 	/* 0: one look, no waiting */
 	t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->instance_wait(east, instance_id, "stopped", 0, &err), PETAL_ETIMEOUT);
+	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "stopped", 0, &err), PETAL_ETIMEOUT);
 	CU_ASSERT(now_s() - t0 < 5);
-	CU_ASSERT_EQUAL(OPS->instance_wait(east, instance_id, "running", 0, &err), 0);
+	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "running", 0, &err), 0);
 }
 
 struct text {
@@ -407,368 +399,42 @@ static void test_logs(void)
 	static struct text t;
 	memset(&t, 0, sizeof(t));
 	struct petal_error err = { 0 };
-	CU_ASSERT_EQUAL_FATAL(OPS->instance_logs(east, instance_id, collect, &t, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(OPS->instance_logs(E.east, E.instance_id, collect, &t, &err), 0);
 	CU_ASSERT(t.len > 0);
 	static char cli_text[70000];
 	CU_ASSERT_EQUAL_FATAL(cli(cli_text, sizeof(cli_text), 0, "--region us-east-1 ec2 "
 	                          "get-console-output --instance-id %s --query Output",
-	                          instance_id), 0);
+	                          E.instance_id), 0);
 	while (t.len && (t.buf[t.len - 1] == '\n' || t.buf[t.len - 1] == ' '))
 		t.buf[--t.len] = '\0';
 	CU_ASSERT_STRING_EQUAL(t.buf, cli_text);
 	/* the callback's non-zero stops and comes back */
 	memset(&t, 0, sizeof(t));
 	t.stop_after = 1;
-	CU_ASSERT_EQUAL(OPS->instance_logs(east, instance_id, collect, &t, &err), 42);
+	CU_ASSERT_EQUAL(OPS->instance_logs(E.east, E.instance_id, collect, &t, &err), 42);
 	CU_ASSERT_EQUAL(t.calls, 1);
-	CU_ASSERT_NOT_EQUAL(OPS->instance_logs(east, "i-0123456789abcdef0", collect, &t, &err), 0);
+	CU_ASSERT_NOT_EQUAL(OPS->instance_logs(E.east, "i-0123456789abcdef0", collect, &t, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidInstanceID.NotFound"));
-}
-
-/* ---- images ------------------------------------------------------------------------ */
-
-static void test_image_create_find(void)
-{
-	CU_ASSERT_FATAL(instance_id[0]);
-	snprintf(image_name, sizeof(image_name), "petal-test-%s-a", seed_hash + 48);
-	struct petal_tag tags[] = { { "petal:seed-hash", seed_hash }, { "petal:stage", "ami" } };
-	struct petal_image img = { .size = sizeof(img) };
-	struct petal_error err = { 0 };
-	int rc = OPS->image_create(east, instance_id, image_name, tags, 2, &img, &err);
-	if (rc)
-		fprintf(stderr, "\n  create: %s\n", err.msg);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_FATAL(aws_ami_id_valid(img.id));
-	CU_ASSERT_STRING_EQUAL(img.name, image_name);
-	CU_ASSERT_STRING_EQUAL(img.region, "us-east-1");
-	CU_ASSERT_STRING_EQUAL(img.arch, "x86_64");
-	snprintf(image_id, sizeof(image_id), "%s", img.id);
-
-	char out[1024], buf[256];
-	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-images "
-	                    "--image-ids %s --query 'Images[0].[Name,SourceInstanceId,"
-	                    "Tags[?Key==`petal:seed-hash`]|[0].Value,"
-	                    "BlockDeviceMappings[0].Ebs.SnapshotId]'", image_id), 0);
-	CU_ASSERT_STRING_EQUAL(field(out, 0, buf, sizeof(buf)), image_name);
-	CU_ASSERT_STRING_EQUAL(field(out, 1, buf, sizeof(buf)), instance_id);
-	CU_ASSERT_STRING_EQUAL(field(out, 2, buf, sizeof(buf)), seed_hash);
-	CU_ASSERT_EQUAL(strncmp(field(out, 3, buf, sizeof(buf)), "snap-", 5), 0);
-
-	/* by tag, by name, by both, by a wildcard */
-	struct petal_image f = { .size = sizeof(f) };
-	CU_ASSERT_EQUAL(OPS->image_find(east, "petal:seed-hash", seed_hash, NULL, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, image_id);
-	memset(&f, 0, sizeof(f));
-	f.size = sizeof(f);
-	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, image_name, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, image_id);
-	CU_ASSERT_STRING_EQUAL(f.state, "available");
-	CU_ASSERT(f.created > 0);
-	CU_ASSERT_EQUAL(OPS->image_find(east, "petal:stage", NULL, image_name, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, image_id);
-	char pattern[160];
-	snprintf(pattern, sizeof(pattern), "petal-test-%.8s*", seed_hash + 48);
-	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, pattern, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, image_id);
-	/* none */
-	CU_ASSERT_EQUAL(OPS->image_find(east, "petal:seed-hash", "0000", NULL, &f, &err),
-	                PETAL_ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "us-east-1"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "petal:seed-hash=0000"));
-	CU_ASSERT_EQUAL(OPS->image_find(east, "petal:seed-hash", seed_hash, "other-name", &f, &err),
-	                PETAL_ENOENT);
-	/* Amazon's images are not this account's */
-	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, base_name, &f, &err), PETAL_ENOENT);
-	CU_ASSERT_EQUAL(OPS->image_find(west, "petal:seed-hash", seed_hash, NULL, &f, &err),
-	                PETAL_ENOENT);
-	/* AWS's own tags may be searched, though not set */
-	CU_ASSERT_EQUAL(OPS->image_find(east, "aws:cloudformation:stack-name", "x", NULL, &f, &err),
-	                PETAL_ENOENT);
-	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, NULL, &f, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, "bad,name", &f, &err), PETAL_EINVAL);
-
-	/* the newest wins: EC2 stamps creation to the second */
-	sleep(2);
-	char newer_name[160];
-	snprintf(newer_name, sizeof(newer_name), "petal-test-%s-b", seed_hash + 48);
-	CU_ASSERT_EQUAL_FATAL(OPS->image_create(east, instance_id, newer_name, tags, 1, &img, &err),
-	                      0);
-	snprintf(newer_id, sizeof(newer_id), "%s", img.id);
-	CU_ASSERT_EQUAL(OPS->image_find(east, "petal:seed-hash", seed_hash, NULL, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, newer_id);
-	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, pattern, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, newer_id);
-	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, image_name, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, image_id);
-	/* CreateImage of an unknown instance: EC2's refusal, the image named */
-	CU_ASSERT_EQUAL(OPS->image_create(east, "i-0123456789abcdef0", "petal-never", NULL, 0, &img,
-	                                 &err), PETAL_ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidInstanceID.NotFound"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "petal-never"));
-}
-
-struct seen {
-	char ids[64][64];
-	int count[64];
-	size_t n, total;
-};
-
-static int see(void *arg, const struct petal_image *img)
-{
-	struct seen *s = arg;
-	s->total++;
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->ids[i], img->id) == 0) {
-			s->count[i]++;
-			return 0;
-		}
-	if (s->n < 64) {
-		snprintf(s->ids[s->n], sizeof(s->ids[0]), "%s", img->id);
-		s->count[s->n++] = 1;
-	}
-	return 0;
-}
-
-static int stop_at_three(void *arg, const struct petal_image *img)
-{
-	(void)img;
-	return ++*(int *)arg == 3 ? 7 : 0;
-}
-
-static size_t pager_pages(const char *max)
-{
-	char path[PATH_MAX + 16], line[256];
-	snprintf(path, sizeof(path), "%s/pager.log", T.dir);
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, max) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
-static void test_image_list_pages(void)
-{
-	CU_ASSERT_FATAL(instance_id[0]);
-	enum { N = 13 };
-	char made[N][64];
-	char run[32];
-	snprintf(run, sizeof(run), "list-%ld", (long)getpid());
-	struct petal_tag tag = { "petal:list-test", run };
-	struct petal_error err = { 0 };
-	for (int i = 0; i < N; i++) {
-		char name[64];
-		snprintf(name, sizeof(name), "petal-list-%s-%02d", run, i);
-		struct petal_image img = { .size = sizeof(img) };
-		CU_ASSERT_EQUAL_FATAL(OPS->image_create(east, instance_id, name, &tag, 1, &img, &err),
-		                      0);
-		snprintf(made[i], sizeof(made[i]), "%s", img.id);
-	}
-	size_t pages_before = pager_pages("max=5 ");
-	static struct seen s;
-	memset(&s, 0, sizeof(s));
-	CU_ASSERT_EQUAL(OPS->image_list(east, "petal:list-test", see, &s, &err), 0);
-	CU_ASSERT_EQUAL(s.total, N);
-	CU_ASSERT_EQUAL(s.n, N);
-	for (int i = 0; i < N; i++) {
-		int found = 0;
-		for (size_t j = 0; j < s.n; j++)
-			if (strcmp(s.ids[j], made[i]) == 0)
-				found = s.count[j];
-		CU_ASSERT_EQUAL(found, 1);
-	}
-	/* 13 images in pages of 5: three pages */
-	CU_ASSERT_EQUAL(pager_pages("max=5 ") - pages_before, 3);
-	/* without a tag: every image of the account, these and the earlier ones */
-	memset(&s, 0, sizeof(s));
-	CU_ASSERT_EQUAL(OPS->image_list(east, NULL, see, &s, &err), 0);
-	CU_ASSERT_EQUAL(s.total, N + 2);
-	CU_ASSERT_EQUAL(s.n, N + 2);
-	int calls = 0;
-	CU_ASSERT_EQUAL(OPS->image_list(east, "petal:list-test", stop_at_three, &calls, &err), 7);
-	CU_ASSERT_EQUAL(calls, 3);
-	for (int i = 0; i < N; i++)
-		CU_ASSERT_EQUAL(OPS->image_delete(east, made[i], &err), 0);
-	memset(&s, 0, sizeof(s));
-	CU_ASSERT_EQUAL(OPS->image_list(east, "petal:list-test", see, &s, &err), 0);
-	CU_ASSERT_EQUAL(s.total, 0);
-}
-
-static void test_image_copy(void)
-{
-	CU_ASSERT_FATAL(newer_id[0]);
-	struct petal_image img = { .size = sizeof(img) };
-	struct petal_error err = { 0 };
-	/* from the context's region (NULL) to us-west-2 */
-	int rc = OPS->image_copy(east, newer_id, NULL, "us-west-2", &img, &err);
-	if (rc)
-		fprintf(stderr, "\n  copy: %s\n", err.msg);
-	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	CU_ASSERT_FATAL(aws_ami_id_valid(img.id));
-	CU_ASSERT_STRING_NOT_EQUAL(img.id, newer_id);
-	CU_ASSERT_STRING_EQUAL(img.region, "us-west-2");
-	CU_ASSERT_STRING_EQUAL(img.arch, "x86_64");
-	snprintf(copy_id, sizeof(copy_id), "%s", img.id);
-	CU_ASSERT_EQUAL(OPS->image_wait(west, copy_id, 60, &err), 0);
-
-	/* found there by the tag it carried over, not in the source region */
-	struct petal_image f = { .size = sizeof(f) };
-	CU_ASSERT_EQUAL(OPS->image_find(west, "petal:seed-hash", seed_hash, NULL, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, copy_id);
-	CU_ASSERT_STRING_EQUAL(f.region, "us-west-2");
-	CU_ASSERT_EQUAL(OPS->image_find(east, "petal:seed-hash", seed_hash, NULL, &f, &err), 0);
-	CU_ASSERT_STRING_EQUAL(f.id, newer_id);
-	char out[512], buf[256];
-	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-west-2 ec2 describe-images "
-	                    "--image-ids %s --query 'Images[0].[Name,"
-	                    "Tags[?Key==`petal:seed-hash`]|[0].Value]'", copy_id), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(field(out, 0, buf, sizeof(buf)), "-b"));
-	CU_ASSERT_STRING_EQUAL(field(out, 1, buf, sizeof(buf)), seed_hash);
-	CU_ASSERT_NOT_EQUAL(cli(out, sizeof(out), 1, "--region us-east-1 ec2 describe-images "
-	                        "--image-ids %s", copy_id), 0);
-
-	/* the same, called from the other side: west's context copying from east */
-	CU_ASSERT_EQUAL(OPS->image_copy(west, image_id, "us-east-1", "us-west-2", &img, &err), 0);
-	CU_ASSERT_STRING_EQUAL(img.region, "us-west-2");
-	CU_ASSERT_EQUAL(OPS->image_delete(west, img.id, &err), 0);
-	/* an image that is not in the source region */
-	CU_ASSERT_EQUAL(OPS->image_copy(east, copy_id, NULL, "us-west-2", &img, &err),
-	                PETAL_ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidAMIID.NotFound"));
-}
-
-static void test_resolve(void)
-{
-	CU_ASSERT_FATAL(image_id[0] && copy_id[0]);
-	struct petal_image img = { .size = sizeof(img) };
-	struct petal_error err = { 0 };
-	/* our own image by name, in each region */
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, image_name, &img, &err), 0);
-	CU_ASSERT_STRING_EQUAL(img.id, image_id);
-	CU_ASSERT_STRING_EQUAL(img.arch, "x86_64");
-	CU_ASSERT_STRING_EQUAL(img.region, "us-east-1");
-	char newer_name[160];
-	snprintf(newer_name, sizeof(newer_name), "petal-test-%s-b", seed_hash + 48);
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_west, newer_name, &img, &err), 0);
-	CU_ASSERT_STRING_EQUAL(img.id, copy_id);
-	CU_ASSERT_STRING_EQUAL(img.region, "us-west-2");
-	/* by id: itself */
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, image_id, &img, &err), 0);
-	CU_ASSERT_STRING_EQUAL(img.name, image_name);
-	/* Amazon's, by name, with the architecture the CLI reports */
-	char out[512], buf[256], arm_name[256];
-	CU_ASSERT_EQUAL_FATAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-images "
-	                          "--owners amazon --filters Name=name,Values='amzn2-ami-hvm-*' "
-	                          "--query 'sort_by(Images[?Architecture==`arm64`], &Name)[0]."
-	                          "[ImageId,Name,Architecture]'"), 0);
-	snprintf(arm_name, sizeof(arm_name), "%s", field(out, 1, buf, sizeof(buf)));
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, arm_name, &img, &err), 0);
-	CU_ASSERT_STRING_EQUAL(img.id, field(out, 0, buf, sizeof(buf)));
-	CU_ASSERT_STRING_EQUAL(img.arch, "arm64");
-	/* a wildcard matching several: the newest of them */
-	char pattern[160];
-	snprintf(pattern, sizeof(pattern), "petal-test-%s-?", seed_hash + 48);
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, pattern, &img, &err), 0);
-	CU_ASSERT_STRING_EQUAL(img.id, newer_id);
-	/* a name that looks like an id is a name */
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, "ami-base-bio-v2", &img, &err), PETAL_ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'ami-base-bio-v2'"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "us-east-1"));
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_west, image_name, &img, &err), PETAL_ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "us-west-2"));
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, "bad\"name", &img, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, "", &img, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, NULL, &img, &err), PETAL_EINVAL);
-}
-
-static void test_unknown_ids(void)
-{
-	const char *unknown = "ami-0123456789abcdef0";
-	struct petal_image img = { .size = sizeof(img) };
-	struct petal_error err = { 0 };
-	CU_ASSERT_EQUAL(aws_resolve_ami(r_east, unknown, &img, &err), PETAL_ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidAMIID.NotFound"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "request id "));
-	CU_ASSERT_PTR_NULL(strstr(err.msg, "request id none"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "us-east-1"));
-	CU_ASSERT_EQUAL(OPS->image_delete(east, unknown, &err), PETAL_ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidAMIID.NotFound"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "request id "));
-	/* a waiter that times out says so, with what EC2 last said */
-	double t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->image_wait(east, unknown, 2, &err), PETAL_ETIMEOUT);
-	CU_ASSERT(now_s() - t0 >= 1.9);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidAMIID.NotFound"));
-	/* malformed: EC2's own refusal, at once */
-	t0 = now_s();
-	CU_ASSERT_NOT_EQUAL(OPS->image_wait(east, "not-an-image", 30, &err), 0);
-	CU_ASSERT(now_s() - t0 < 10);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidAMIID.Malformed"));
-}
-
-static void test_image_wait_delete(void)
-{
-	CU_ASSERT_FATAL(image_id[0] && newer_id[0] && copy_id[0]);
-	struct petal_error err = { 0 };
-	CU_ASSERT_EQUAL(OPS->image_wait(east, image_id, 60, &err), 0);
-	char out[1024];
-	CU_ASSERT_EQUAL_FATAL(cli(snapshots, sizeof(snapshots), 0, "--region us-east-1 ec2 "
-	                          "describe-images --image-ids %s --query "
-	                          "'Images[0].BlockDeviceMappings[].Ebs.SnapshotId'",
-	                          image_id), 0);
-	CU_ASSERT_EQUAL_FATAL(strncmp(snapshots, "snap-", 5), 0);
-	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-snapshots "
-	                    "--snapshot-ids %s --query 'Snapshots[0].SnapshotId'", snapshots), 0);
-	CU_ASSERT_STRING_EQUAL(out, snapshots);
-
-	CU_ASSERT_EQUAL_FATAL(OPS->image_delete(east, image_id, &err), 0);
-	CU_ASSERT_NOT_EQUAL(cli(out, sizeof(out), 1, "--region us-east-1 ec2 describe-snapshots "
-	                        "--snapshot-ids %s", snapshots), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "InvalidSnapshot.NotFound"));
-	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-images "
-	                    "--owners self --query 'Images[].ImageId'"), 0);
-	CU_ASSERT_PTR_NULL(strstr(out, image_id));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, newer_id));
-	struct petal_image f = { .size = sizeof(f) };
-	CU_ASSERT_EQUAL(OPS->image_find(east, NULL, NULL, image_name, &f, &err), PETAL_ENOENT);
-	/* gone: waiting for it fails at once, deleting again is an error */
-	double t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->image_wait(east, image_id, 30, &err), PETAL_ENOENT);
-	CU_ASSERT(now_s() - t0 < 10);
-	CU_ASSERT_NOT_EQUAL(OPS->image_delete(east, image_id, &err), 0);
-
-	/* Amazon's images are not ours to delete */
-	CU_ASSERT_EQUAL(OPS->image_delete(east, base_id, &err), PETAL_EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "amazon"));
-	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-images "
-	                    "--image-ids %s --query 'Images[0].ImageId'", base_id), 0);
-	CU_ASSERT_STRING_EQUAL(out, base_id);
-
-	CU_ASSERT_EQUAL(OPS->image_delete(east, newer_id, &err), 0);
-	CU_ASSERT_EQUAL(OPS->image_delete(west, copy_id, &err), 0);
-	CU_ASSERT_EQUAL(OPS->image_find(west, "petal:seed-hash", seed_hash, NULL, &f, &err),
-	                PETAL_ENOENT);
 }
 
 static void test_terminate(void)
 {
-	CU_ASSERT_FATAL(instance_id[0]);
+	CU_ASSERT_FATAL(E.instance_id[0]);
 	struct petal_error err = { 0 };
-	CU_ASSERT_EQUAL_FATAL(OPS->instance_terminate(east, instance_id, &err), 0);
-	CU_ASSERT_EQUAL(OPS->instance_wait(east, instance_id, "terminated", 60, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(OPS->instance_terminate(E.east, E.instance_id, &err), 0);
+	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "terminated", 60, &err), 0);
 	struct petal_instance inst = { .size = sizeof(inst) };
-	CU_ASSERT_EQUAL(OPS->instance_describe(east, instance_id, &inst, &err), 0);
+	CU_ASSERT_EQUAL(OPS->instance_describe(E.east, E.instance_id, &inst, &err), 0);
 	CU_ASSERT_STRING_EQUAL(inst.state, "terminated");
 	/* terminated is final: waiting for running fails fast */
 	double t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->instance_wait(east, instance_id, "running", 60, &err), PETAL_ECLOUD);
+	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "running", 60, &err), PETAL_ECLOUD);
 	CU_ASSERT(now_s() - t0 < 5);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "terminated"));
-	CU_ASSERT_EQUAL(OPS->instance_wait(east, instance_id, "stopped", 60, &err), PETAL_ECLOUD);
+	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "stopped", 60, &err), PETAL_ECLOUD);
 	/* again: harmless */
-	CU_ASSERT_EQUAL(OPS->instance_terminate(east, instance_id, &err), 0);
-	CU_ASSERT_NOT_EQUAL(OPS->instance_terminate(east, "i-0123456789abcdef0", &err), 0);
+	CU_ASSERT_EQUAL(OPS->instance_terminate(E.east, E.instance_id, &err), 0);
+	CU_ASSERT_NOT_EQUAL(OPS->instance_terminate(E.east, "i-0123456789abcdef0", &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidInstanceID.NotFound"));
 }
 
@@ -784,54 +450,54 @@ static void test_bad_input(void)
 	static char big[16386];
 	memset(big, 'x', sizeof(big) - 1);
 	struct petal_instance_request ok = {
-		.size = sizeof(ok), .instance_type = "c5.large", .image_id = base_id,
+		.size = sizeof(ok), .instance_type = "c5.large", .image_id = E.base_id,
 	};
 	struct petal_instance_request r;
 	struct petal_instance inst = { .size = sizeof(inst) };
 	struct petal_error err = { 0 };
 	r = ok, r.instance_type = NULL;
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_EINVAL);
 	r = ok, r.image_id = "";
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_EINVAL);
 	r = ok, r.user_data = big;
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "16384"));
 	r = ok, r.tags = &aws_tag, r.n_tags = 1;
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "aws:"));
 	r = ok, r.tags = many, r.n_tags = 51;
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_EINVAL);
 	r = ok, r.tags = NULL, r.n_tags = 2;
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_EINVAL);
 	r = ok, r.root_volume_gb = -1;
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_EINVAL);
 	/* smaller than the image's snapshot (moto's are 15 GiB) */
 	r = ok, r.root_volume_gb = 8;
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "15 GiB"));
 	r = ok, r.image_id = "no-such-image-name";
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, &r, &inst, &err), PETAL_ENOENT);
-	CU_ASSERT_EQUAL(OPS->instance_launch(east, NULL, &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &r, &inst, &err), PETAL_ENOENT);
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, NULL, &inst, &err), PETAL_EINVAL);
 	/* a caller built against an older, shorter request: what lies past its
 	   size (bad tags, a too small root volume) is not read */
 	r = ok, r.size = offsetof(struct petal_instance_request, tags);
 	r.spot = 1, r.tags = &aws_tag, r.n_tags = 1, r.root_volume_gb = 8;
-	CU_ASSERT_EQUAL_FATAL(OPS->instance_launch(east, &r, &inst, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(OPS->instance_launch(E.east, &r, &inst, &err), 0);
 	char out[256], buf[64];
 	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-instances "
 	                    "--instance-ids %s --query 'Reservations[0].Instances[0]."
 	                    "[InstanceLifecycle,length(Tags || `[]`)]'", inst.id), 0);
 	CU_ASSERT_STRING_EQUAL(field(out, 0, buf, sizeof(buf)), "spot");
 	CU_ASSERT_STRING_EQUAL(field(out, 1, buf, sizeof(buf)), "0");
-	CU_ASSERT_EQUAL(OPS->instance_terminate(east, inst.id, &err), 0);
+	CU_ASSERT_EQUAL(OPS->instance_terminate(E.east, inst.id, &err), 0);
 
-	CU_ASSERT_EQUAL(OPS->image_create(east, instance_id, "x", NULL, 0, NULL, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(OPS->image_create(east, instance_id, "a*b-name", NULL, 0, NULL, &err),
+	CU_ASSERT_EQUAL(OPS->image_create(E.east, E.instance_id, "x", NULL, 0, NULL, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->image_create(E.east, E.instance_id, "a*b-name", NULL, 0, NULL, &err),
 	                PETAL_EINVAL);
-	CU_ASSERT_EQUAL(OPS->image_create(east, "", "good-name", NULL, 0, NULL, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(OPS->instance_logs(east, instance_id, NULL, NULL, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(OPS->image_list(east, NULL, NULL, NULL, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(OPS->instance_wait(NULL, instance_id, "running", 1, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->image_create(E.east, "", "good-name", NULL, 0, NULL, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_logs(E.east, E.instance_id, NULL, NULL, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->image_list(E.east, NULL, NULL, NULL, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_wait(NULL, E.instance_id, "running", 1, &err), PETAL_EINVAL);
 }
 
 /* moto checks signatures: a wrong secret is refused, and never shown */
@@ -843,7 +509,7 @@ static void test_wrong_secret(void)
 	CU_ASSERT_EQUAL_FATAL(T.desc->init(T.reg.host, &bad), 0);
 	struct petal_image f = { .size = sizeof(f) };
 	struct petal_error err = { 0 };
-	CU_ASSERT_EQUAL(OPS->image_find(bad, "petal:seed-hash", seed_hash, NULL, &f, &err),
+	CU_ASSERT_EQUAL(OPS->image_find(bad, "petal:seed-hash", E.seed_hash, NULL, &f, &err),
 	                PETAL_EAUTH);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "DescribeImages"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "401"));
