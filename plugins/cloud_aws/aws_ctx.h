@@ -138,6 +138,8 @@ struct aws_response {
 	size_t body_len;
 	char *headers;       /* raw header block */
 	char request_id[128]; /* x-amz-request-id / x-amzn-RequestId, or "" */
+	int attempts;        /* requests the host sent for it, retries included; more
+	                        than 1 means an earlier one may have taken effect */
 };
 
 /* Sign, send and check one call.  Returns 0 for a 2xx answer with *out

@@ -475,6 +475,7 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 			.headers = resp.headers,
 		};
 		snprintf(out->request_id, sizeof(out->request_id), "%s", rid);
+		out->attempts = PETAL_HAS(&resp, attempts) ? resp.attempts : 0;
 		resp.body = resp.headers = NULL;
 		goto out_response;
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -83,6 +84,13 @@ struct part {
 	int done;
 };
 
+/* The open uploads of exactly one key, with their Initiated times. */
+struct upload_ids {
+	char **id;
+	int64_t *initiated;
+	size_t n;
+};
+
 struct upload {
 	struct aws_ctx *c;
 	const struct s3_url *u;
@@ -92,6 +100,10 @@ struct upload {
 	char *eid;            /* upload_id query-escaped */
 	struct part *parts;
 	size_t n;
+	int create_attempts;  /* > 1: a lost answer may have left another upload */
+	struct upload_ids before; /* this key's uploads open before ours */
+	int have_before;
+	int64_t started;      /* server time before CreateMultipartUpload */
 	pthread_mutex_t lock; /* guards next, failed, first, sent */
 	size_t next;
 	int failed;
@@ -223,9 +235,13 @@ static int create_upload(struct upload *up, const struct s3_digest *whole,
 		.idempotent = 1,
 	};
 	struct aws_response r;
+	pthread_mutex_lock(&up->c->lock);
+	up->started = (int64_t)time(NULL) + up->c->skew_s;
+	pthread_mutex_unlock(&up->c->lock);
 	int rc = aws_request(up->c, &call, &r, err);
 	if (rc != 0)
 		return rc;
+	up->create_attempts = r.attempts;
 	struct xml_node *doc = NULL;
 	rc = xml_parse(r.body, r.body_len, &doc, err);
 	aws_response_clear(up->c, &r);
@@ -333,11 +349,118 @@ static int abort_upload(struct upload *up, struct petal_error *err)
 	};
 	struct aws_response r;
 	int rc = aws_request(up->c, &call, &r, err);
-	aws_response_clear(up->c, &r);
 	/* already gone (a repeated abort): nothing is left, which is the point */
 	if (rc != 0 && strcmp(r.error_code, "NoSuchUpload") == 0)
 		rc = 0;
+	aws_response_clear(up->c, &r);
 	return rc;
+}
+
+static void upload_ids_clear(struct upload_ids *ids)
+{
+	for (size_t i = 0; i < ids->n; i++)
+		free(ids->id[i]);
+	free(ids->id);
+	free(ids->initiated);
+	*ids = (struct upload_ids){ 0 };
+}
+
+static int list_uploads(struct aws_ctx *c, const struct s3_url *u, struct upload_ids *ids,
+                        struct petal_error *err)
+{
+	*ids = (struct upload_ids){ 0 };
+	char *ekey = aws_query_escape(u->key), *query = NULL;
+	if (!ekey || asprintf(&query, "uploads&prefix=%s", ekey) < 0) {
+		free(ekey);
+		return failf(err, PETAL_ENOMEM, "out of memory");
+	}
+	free(ekey);
+	struct aws_call call = {
+		.service = AWS_SVC_S3, .operation = "ListMultipartUploads", .method = "GET",
+		.bucket = u->bucket, .query = query, .idempotent = 1,
+	};
+	struct aws_response r;
+	struct xml_node *doc = NULL;
+	int rc = aws_request(c, &call, &r, err);
+	if (rc == 0)
+		rc = xml_parse(r.body, r.body_len, &doc, err);
+	aws_response_clear(c, &r);
+	free(query);
+	size_t cap = 0;
+	for (const struct xml_node *n = doc ? xml_child(doc, "Upload") : NULL; n && rc == 0;
+	     n = xml_next(n)) {
+		const char *key = xml_text(n, "Key"), *id = xml_text(n, "UploadId");
+		if (!key || !id || strcmp(key, u->key) != 0)
+			continue;
+		if (ids->n == cap) {
+			cap = cap ? 2 * cap : 8;
+			char **ni = realloc(ids->id, cap * sizeof(*ni));
+			if (ni)
+				ids->id = ni;
+			int64_t *nt = realloc(ids->initiated, cap * sizeof(*nt));
+			if (nt)
+				ids->initiated = nt;
+			if (!ni || !nt) {
+				rc = failf(err, PETAL_ENOMEM, "out of memory");
+				break;
+			}
+		}
+		if (!(ids->id[ids->n] = strdup(id))) {
+			rc = failf(err, PETAL_ENOMEM, "out of memory");
+			break;
+		}
+		ids->initiated[ids->n++] = aws_parse_time(xml_text(n, "Initiated"));
+	}
+	xml_free(doc);
+	if (rc != 0)
+		upload_ids_clear(ids);
+	return rc;
+}
+
+static int known(const struct upload_ids *ids, const char *id)
+{
+	for (size_t i = 0; i < ids->n; i++)
+		if (strcmp(ids->id[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* CreateMultipartUpload was sent more than once: an attempt whose answer was
+   lost may have opened an upload nobody will complete.  Abort this key's
+   uploads that were not open before ours was asked for (or, when that list
+   could not be had, that were opened since), other than ours; best effort. */
+static void sweep_orphans(struct upload *up)
+{
+	struct aws_ctx *c = up->c;
+	struct upload_ids now;
+	struct petal_error err = { 0 };
+	int rc = list_uploads(c, up->u, &now, &err);
+	size_t aborted = 0;
+	for (size_t i = 0; rc == 0 && i < now.n; i++) {
+		if (strcmp(now.id[i], up->upload_id) == 0 ||
+		    (up->have_before ? known(&up->before, now.id[i])
+		                     : now.initiated[i] < up->started - 60))
+			continue;
+		char *eid = aws_query_escape(now.id[i]);
+		struct upload other = { .c = c, .u = up->u, .url = up->url, .eid = eid };
+		struct petal_error aerr = { 0 };
+		if (eid && abort_upload(&other, &aerr) == 0) {
+			aborted++;
+		} else {
+			rc = aerr.code ? aerr.code : PETAL_ENOMEM;
+			err = aerr;
+		}
+		free(eid);
+	}
+	upload_ids_clear(&now);
+	if (rc != 0)
+		c->host->log(PETAL_LOG_WARN, "aws", "%s: CreateMultipartUpload was sent more than "
+		             "once and uploads it may have opened could not all be checked or "
+		             "aborted (%s): see `aws s3api list-multipart-uploads --bucket %s`",
+		             up->url, err.msg[0] ? err.msg : "abort failed", up->u->bucket);
+	else if (aborted)
+		c->host->log(PETAL_LOG_DEBUG, "aws", "%s: aborted %zu upload(s) left by lost "
+		             "answers", up->url, aborted);
 }
 
 static int put_multipart(struct aws_ctx *c, const struct s3_url *u, const char *url,
@@ -363,6 +486,10 @@ static int put_multipart(struct aws_ctx *c, const struct s3_url *u, const char *
 		up.parts[i].len = i + 1 < up.n ? psize : size - i * psize;
 	}
 	pthread_mutex_init(&up.lock, NULL);
+	/* what was open before, to tell an upload a lost answer opened from
+	   someone else's (a failure here only makes the sweep rely on times) */
+	struct petal_error lerr = { 0 };
+	up.have_before = list_uploads(c, u, &up.before, &lerr) == 0;
 	rc = create_upload(&up, &whole, err);
 	if (rc != 0)
 		goto out_parts;
@@ -397,7 +524,10 @@ static int put_multipart(struct aws_ctx *c, const struct s3_url *u, const char *
 			       "abort-multipart-upload --bucket %s --key %s --upload-id %s`", aerr.msg,
 			       u->bucket, u->key, up.upload_id);
 	}
+	if (up.create_attempts > 1)
+		sweep_orphans(&up);
 out_parts:
+	upload_ids_clear(&up.before);
 	pthread_mutex_destroy(&up.lock);
 	free(up.upload_id);
 	free(up.eid);
