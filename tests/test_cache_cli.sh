@@ -159,7 +159,7 @@ while select.select([m], [], [], 0.5)[0]:
     if not d:
         break
     out += d
-shown = b' objects, ' in out and b'/s' in out
+shown = b' object' in out and b'/s' in out
 sys.exit(0 if p.returncode == 0 and shown == (sys.argv[1] == 'shown') else 1)
 PY
 python3 "$tmp/on_tty.py" shown "$PETAL_BIN" cache status --url "file://$tmp/v3" && ok ||

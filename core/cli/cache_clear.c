@@ -22,7 +22,7 @@ static const char clear_usage[] =
 	"sees an index that names something already deleted.\n"
 	"\n"
 	"  --older-than AGE  90d, 12h, 1h30m, 45m, 30s\n"
-	"  --dry-run         list what would go; change nothing\n"
+	"  --dry-run         list what would go; change nothing (-v: every object too)\n"
 	"  -t, --seed SEED   the mirror of the seed's software.binary_cache\n"
 	"  --url URL         the mirror: s3://bucket/prefix or file:///abs/dir\n"
 	"  -o, --output F    text (default) or json\n"

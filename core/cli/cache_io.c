@@ -190,8 +190,8 @@ void petal_cli_cache_progress_show(void *arg, const char *stage, uint64_t done, 
 		fprintf(stderr, "\r\033[K%s: %llu/%llu objects, %s, %s/s", stage,
 		        (unsigned long long)done, (unsigned long long)total, b, r);
 	else
-		fprintf(stderr, "\r\033[K%s: %llu objects, %s, %s/s", stage,
-		        (unsigned long long)done, b, r);
+		fprintf(stderr, "\r\033[K%s: %llu object%s, %s, %s/s", stage,
+		        (unsigned long long)done, done == 1 ? "" : "s", b, r);
 	fflush(stderr);
 	p->printed = 1;
 }

@@ -291,8 +291,10 @@ static int cache_init(struct petal_cli *cli, int argc, char **argv)
 		printf("Mirror %s is ready (cloud '%s'%s%s): petal listed it, wrote into it and "
 		       "read that back.\n", url, m.cloud, region ? ", region " : "",
 		       region ? region : "");
-		printf("It %s.\n\n", objects ? "already holds objects: see 'petal cache status "
-		       "--url URL'" : "is empty: build instances fill it");
+		if (objects)
+			printf("It already holds objects: see 'petal cache status --url %s'.\n\n", url);
+		else
+			printf("It is empty: build instances fill it.\n\n");
 		printf("Tell Spack about it:\n  %s\n\n", petal_strbuf_str(&cmd));
 		printf("Or use the same mirror as configuration: %s\n  (copy it to "
 		       "~/.spack/mirrors.yaml, or include it in a spack.yaml)\n", yaml_path);
