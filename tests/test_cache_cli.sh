@@ -142,6 +142,15 @@ expect_py "v3 holds petal-hello 1.0, gcc-runtime 12.2.0, compiler-wrapper 1.1.0"
 	"[(r['name'], r['hit'], r.get('version')) for r in j['requested']] == [('petal-hello', True, '1.0'), ('gcc-runtime', True, '12.2.0'), ('compiler-wrapper', True, '1.1.0'), ('glibc', False, None)]"
 expect_py "v3: 3 hits of 4 (glibc is an external: listed, not cached)" "j['hits'] == 3 and j['misses'] == 1 and abs(j['hit_ratio'] - 0.75) < 1e-9"
 
+# a path that needs escapes in a URL: read through the plugin's decoding
+mirror "v3 with space" v3-mirror
+run cache status --url "$tmp/v3 with space" -o json
+expect_status 0 "status of a mirror whose path holds a space"
+expect_py "the space is escaped in the URL, the mirror read" \
+	"j['mirror'] == 'file://$tmp/v3%20with%20space' and j['specs'] == 3 and j['index']['verified']"
+run cache status --url "file://$tmp/v3%20with%20space" -o json
+expect_py "an escaped file:// URL reads the same mirror" "j['specs'] == 3 and j['objects'] == $n_objects"
+
 # --- progress: on a terminal only, and not with -q
 run cache status --url "file://$tmp/v3"
 expect_empty "$tmp/err" "no progress when stderr is not a terminal"

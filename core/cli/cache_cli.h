@@ -58,6 +58,9 @@ struct petal_cli_cache_mirror {
 	void *ctx;                      /* the cloud plugin's */
 	struct petal_cli_cache_progress *progress; /* may be NULL */
 	int encode;                     /* file://: percent-encode object names in URLs */
+	/* file:// without escapes: core/cache's own file io, only to read big
+	   objects (the index) in place instead of copying them first */
+	struct petal_mirror_io local;
 };
 
 /* Find the cloud plugin for url's scheme in reg, init it, and wire its

@@ -249,7 +249,7 @@ static int on_listed(void *arg, const struct petal_object_info *obj)
 	struct list_wrap *w = arg;
 	w->objects++;
 	w->bytes += obj->bytes;
-	if (w->m->progress && (w->objects & 255) == 0)
+	if (w->m->progress && (w->objects == 1 || (w->objects & 255) == 0))
 		petal_cli_cache_progress_show(w->m->progress, "listing", w->objects, 0, w->bytes);
 	return w->cb(w->arg, obj);
 }
@@ -293,6 +293,12 @@ static int io_del(void *arg, const char *const *rels, size_t n, struct petal_err
 	return rc;
 }
 
+static int io_local_path(void *arg, const char *rel, char **path, struct petal_error *err)
+{
+	struct petal_cli_cache_mirror *m = arg;
+	return m->local.local_path(m->local.arg, rel, path, err);
+}
+
 int petal_cli_cache_mirror_open(struct petal_registry *reg, const char *url,
                             struct petal_cli_cache_mirror *m, struct petal_error *err)
 {
@@ -329,6 +335,12 @@ int petal_cli_cache_mirror_open(struct petal_registry *reg, const char *url,
 		.del = io_del,
 		.local_path = NULL,
 	};
+	/* Reads of a local mirror may skip the copy (a 150 MB index is read in
+	   place); URLs with escapes are left to the plugin, which decodes them. */
+	struct petal_error ignored = { 0 };
+	if (m->encode && !strchr(url, '%') &&
+	    petal_mirror_file_open(url, &m->local, &ignored) == 0 && m->local.local_path)
+		m->io.local_path = io_local_path;
 	return 0;
 }
 
@@ -336,6 +348,7 @@ void petal_cli_cache_mirror_close(struct petal_cli_cache_mirror *m)
 {
 	if (!m)
 		return;
+	petal_mirror_file_close(&m->local);
 	free(m->url);
 	memset(m, 0, sizeof(*m));
 }
