@@ -104,7 +104,7 @@ static void test_roundtrip(void)
 	CU_ASSERT_EQUAL(rc, 0);
 	if (rc)
 		fprintf(stderr, "%s\n", err.msg);
-	/* sent with both checksums, which moto checks */
+	/* one request: a whole object below the multipart threshold */
 	CU_ASSERT_EQUAL(s3test_log_count("PUT /" BUCKET "/dir/small.bin", NULL), 1);
 
 	struct petal_object_info info = { .size = sizeof(info) };
