@@ -1,5 +1,5 @@
 /* petal plan: steps 1-4 of a creation (seed, plugins, plan, render) without
-   touching any cloud. */
+   touching any cloud, or with --probe asking it what the plan rests on. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,23 +10,33 @@
 
 #include "../plan/estimate.h"
 #include "../plan/plan.h"
+#include "../plan/probe.h"
 #include "../plugin/host.h"
 #include "../render/render.h"
 #include "../util/util.h"
+#include "cache_cli.h"
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: petal plan -t SEED [--output text|json]\n"
+	"usage: petal plan -t SEED [--output text|json] [--probe [--cache-url URL]]\n"
 	"                  [--clusters N --months M]\n"
 	"                  [--render DIR [--subnet-id ID] [--key-name KEY]]\n"
 	"\n"
 	"Compose the seed into one build plan: each package goes to the fastest tier\n"
 	"that can deliver it (ami, binary-cache, container, source, then third-party\n"
 	"tiers by rank), with time and cost estimated from petal's data files and the\n"
-	"seed's `estimates` overrides.  Nothing is asked of the cloud.\n"
+	"seed's `estimates` overrides.  Nothing is asked of the cloud, unless --probe.\n"
 	"\n"
 	"  -t, --seed SEED      the seed file (or give it as the only argument)\n"
 	"  -o, --output F       text (default) or json (keys: doc/plan-json.md)\n"
+	"      --probe          ask the cloud what the plan otherwise assumes: which\n"
+	"                         binary-cache packages the mirror holds (pulled, not\n"
+	"                         built), whether this seed hash's AMI exists (booted,\n"
+	"                         not baked), what custom_ami is (id, architecture);\n"
+	"                         the plan says which answers came from the cloud\n"
+	"      --cache-url URL  with --probe: read this mirror instead of the seed's\n"
+	"                         s3://s3_bucket/s3_prefix (s3://bucket/prefix, or\n"
+	"                         file:///dir for a local copy)\n"
 	"      --clusters N     with --months: compare what N clusters cost over M\n"
 	"      --months M         months built on the head node, from an AMI, or from\n"
 	"                         the binary cache; the cheapest is marked\n"
@@ -41,8 +51,11 @@ static const char usage_text[] =
 	"baseline is everything built from source on the head node.  Figures marked ~\n"
 	"are guesses for packages petal has no figures for.\n"
 	"\n"
-	"Example:  petal plan -t seeds/hybrid.yaml --clusters 10 --months 6\n"
-	"Exit status: 0 planned, 1 failure (files, data), 2 bad usage or invalid seed,\n"
+	"Examples: petal plan -t seeds/hybrid.yaml --clusters 10 --months 6\n"
+	"          petal plan -t seeds/hybrid.yaml --probe --output json\n"
+	"Exit status: 0 planned, 1 failure (files, data; with --probe the cloud or the\n"
+	"mirror could not be asked, or answered what the seed cannot use: no such\n"
+	"custom_ami, an image of another architecture), 2 bad usage or invalid seed,\n"
 	"3 no plugin could deliver a package or a plugin misbehaved.\n";
 
 struct plan_args {
@@ -50,6 +63,8 @@ struct plan_args {
 	const char *render_dir;
 	struct petal_render_opts render;
 	int clusters, months;
+	int probe;
+	const char *cache_url;
 };
 
 static int parse_count(const struct petal_cli *cli, const char *opt, const char *arg,
@@ -69,7 +84,8 @@ static int parse_count(const struct petal_cli *cli, const char *opt, const char 
 
 static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_args *a)
 {
-	enum { OPT_CLUSTERS = 256, OPT_MONTHS, OPT_RENDER, OPT_SUBNET, OPT_KEY };
+	enum { OPT_CLUSTERS = 256, OPT_MONTHS, OPT_RENDER, OPT_SUBNET, OPT_KEY, OPT_PROBE,
+	       OPT_CACHE_URL };
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 't' },
 		{ "clusters", required_argument, NULL, OPT_CLUSTERS },
@@ -77,6 +93,8 @@ static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_
 		{ "render", required_argument, NULL, OPT_RENDER },
 		{ "subnet-id", required_argument, NULL, OPT_SUBNET },
 		{ "key-name", required_argument, NULL, OPT_KEY },
+		{ "probe", no_argument, NULL, OPT_PROBE },
+		{ "cache-url", required_argument, NULL, OPT_CACHE_URL },
 		PETAL_CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -108,6 +126,12 @@ static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_
 		case OPT_KEY:
 			a->render.key_name = optarg;
 			break;
+		case OPT_PROBE:
+			a->probe = 1;
+			break;
+		case OPT_CACHE_URL:
+			a->cache_url = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
@@ -130,6 +154,10 @@ static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_
 		petal_cli_error(cli, "--clusters and --months go together: the comparison needs both");
 		return PETAL_EXIT_USAGE;
 	}
+	if (a->cache_url && !a->probe) {
+		petal_cli_error(cli, "--cache-url says which mirror --probe reads; add --probe");
+		return PETAL_EXIT_USAGE;
+	}
 	if (!a->render_dir && (a->render.subnet_id || a->render.key_name)) {
 		petal_cli_error(cli, "--subnet-id and --key-name apply to --render DIR");
 		return PETAL_EXIT_USAGE;
@@ -144,6 +172,49 @@ static int compose_exit(int rc)
 {
 	return rc == PETAL_EINVAL || rc == PETAL_EPLUGIN || rc == PETAL_ENOTSUP
 		? PETAL_EXIT_PLUGIN : PETAL_EXIT_FAILURE;
+}
+
+/* --probe: the mirror (--cache-url, else the seed's binary cache) through
+   the cloud plugin serving its scheme, as `petal cache` reads it, then the
+   plan composed with the cloud's answers.  0 or an exit status (the error
+   already printed). */
+static int compose_probed(struct petal_cli *cli, const struct plan_args *a,
+                          const struct petal_seed *seed, struct petal_registry *reg,
+                          struct petal_estimates *est, struct petal_plan **plan)
+{
+	struct petal_error err = { 0 };
+	struct petal_cli_cache_mirror m;
+	struct petal_probe_opts opts = { 0 };
+	char *url = NULL;
+	int status = 0, rc;
+
+	memset(&m, 0, sizeof(m));
+	if (a->cache_url && (rc = petal_cli_cache_url(a->cache_url, &url, &err))) {
+		petal_cli_error(cli, "--cache-url: %s", err.msg);
+		return PETAL_EXIT_USAGE;
+	}
+	if (!url && seed->cache_bucket)
+		url = petal_cli_cache_url_s3(seed->cache_bucket, seed->cache_prefix);
+	if (url) {
+		if ((rc = petal_cli_cache_mirror_open(reg, url, &m, &err))) {
+			petal_cli_error(cli, "--probe: %s", err.msg);
+			status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : PETAL_EXIT_PLUGIN;
+			goto out_url;
+		}
+		opts.cache = &m.io;
+		opts.cache_cloud = m.cloud;
+	}
+	rc = petal_plan_compose_probed(seed, reg, est, &opts, plan, &err);
+	if (rc) {
+		petal_cli_error(cli, "%s", err.msg);
+		status = !opts.failed ? compose_exit(rc)
+		       : rc == PETAL_EPLUGIN || rc == PETAL_ENOTSUP ? PETAL_EXIT_PLUGIN
+		       : PETAL_EXIT_FAILURE;
+	}
+	petal_cli_cache_mirror_close(&m);
+out_url:
+	free(url);
+	return status;
 }
 
 int cmd_plan(struct petal_cli *cli, int argc, char **argv)
@@ -174,12 +245,14 @@ int cmd_plan(struct petal_cli *cli, int argc, char **argv)
 	status = petal_cli_registry(cli, &reg);
 	if (status)
 		goto out_estimates;
-	rc = petal_plan_compose(seed, &reg, est, &plan, &err);
-	if (rc) {
+	if (a.probe)
+		status = compose_probed(cli, &a, seed, &reg, est, &plan);
+	else if ((rc = petal_plan_compose(seed, &reg, est, &plan, &err))) {
 		petal_cli_error(cli, "%s", err.msg);
 		status = compose_exit(rc);
-		goto out_registry;
 	}
+	if (status)
+		goto out_registry;
 
 	struct petal_cost_option costs[PETAL_COST_OPTIONS];
 	if (a.clusters)

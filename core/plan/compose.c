@@ -113,6 +113,7 @@ int petal_planner_add_step(struct petal_planner *pl, const struct petal_step *st
 		.est_cost_usd = s.est_cost_usd,
 		.one_time = s.one_time != 0,
 		.guess = s.guess != 0,
+		.from_cloud = s.from_cloud != 0,
 	};
 	return 0;
 }
@@ -411,6 +412,13 @@ int petal_plan_compose(const struct petal_seed *seed, struct petal_registry *reg
                        struct petal_estimates *est, struct petal_plan **out,
                        struct petal_error *err)
 {
+	return petal_plan_compose_hooked(seed, reg, est, NULL, out, err);
+}
+
+int petal_plan_compose_hooked(const struct petal_seed *seed, struct petal_registry *reg,
+                              struct petal_estimates *est, const struct petal_plan_hook *hook,
+                              struct petal_plan **out, struct petal_error *err)
+{
 	*out = NULL;
 	if (!seed || !reg || !est)
 		return petal_fail(err, PETAL_EINVAL, "plan: needs a seed, a registry and estimates");
@@ -452,6 +460,8 @@ int petal_plan_compose(const struct petal_seed *seed, struct petal_registry *reg
 
 	pkgs = plugin_packages(seed);
 	if ((rc = claim_all(plan, pkgs, tiers, n_tiers, reg, err)) ||
+	    (hook && hook->after_claims &&
+	     (rc = hook->after_claims(hook->arg, plan, pkgs, err))) ||
 	    (rc = plan_all(plan, tiers, n_tiers, err)) ||
 	    (rc = petal_plan_check_dependencies(plan, err)) ||
 	    (rc = petal_plan_totals(plan, est, err)))
@@ -485,8 +495,23 @@ void petal_plan_free(struct petal_plan *plan)
 			free(c->declines[d].reason);
 		}
 		free(c->declines);
+		free(c->cache_version);
+		free(c->cache_hash);
 	}
 	free(plan->claims);
+	struct petal_plan_probe *pr = &plan->probe;
+	for (size_t i = 0; i < pr->n_answers; i++) {
+		free(pr->answers[i].question);
+		free(pr->answers[i].answer);
+		free(pr->answers[i].source);
+	}
+	free(pr->answers);
+	free(pr->cloud);
+	free(pr->cache_url);
+	free(pr->seed_image_id);
+	free(pr->seed_image_arch);
+	free(pr->custom_ami_id);
+	free(pr->custom_ami_arch);
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		struct petal_plan_step *s = &plan->steps[i];
 		free(s->id);

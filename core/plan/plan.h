@@ -26,6 +26,7 @@ struct petal_plan_step {
 	double est_cost_usd;
 	int one_time;
 	int guess;
+	int from_cloud;    /* rests on the cloud's answers (petal plan --probe) */
 };
 
 /* A tier that was the seed's choice for a package but could not serve it. */
@@ -41,6 +42,28 @@ struct petal_plan_claim {
 	char *declined;    /* "ami: cloud 'local' cannot build images; ..." or NULL */
 	struct petal_plan_decline *declines; /* the same, one by one, in rank order */
 	size_t n_declines;
+	/* petal plan --probe: the binary cache's answer for this package */
+	int cache_probed, cache_hit;
+	char *cache_version, *cache_hash; /* on a hit */
+};
+
+/* One question `petal plan --probe` put, and what it learnt. */
+struct petal_plan_answer {
+	char *question;  /* "binary cache index", "custom_ami ami-base-bio-v2", ... */
+	char *answer;    /* "1 of 2 packages held: petal-hello@1.0", "ami-0123... (x86_64)" */
+	char *source;    /* where it was asked ("file:///m (cloud local)"), or NULL */
+	int from_cloud;  /* the cloud answered; 0: not asked, and why is the answer */
+};
+
+/* What the cloud answered, when the plan was probed (probe.c). */
+struct petal_plan_probe {
+	int done;                          /* the plan was composed with --probe */
+	char *cloud;                       /* the seed's cloud */
+	struct petal_plan_answer *answers;
+	size_t n_answers;
+	/* owned copies behind info.cache_url, seed_image_*, custom_ami_* */
+	char *cache_url, *seed_image_id, *seed_image_arch, *custom_ami_id, *custom_ami_arch;
+	size_t cache_hits, cache_asked;
 };
 
 struct petal_plan {
@@ -65,6 +88,7 @@ struct petal_plan {
 	char **tiers;                        /* the active tiers asked, rank order */
 	size_t n_tiers;
 	uint32_t cloud_caps;                 /* PETAL_CAP_* of the seed's cloud */
+	struct petal_plan_probe probe;       /* done == 0 for an offline plan */
 };
 
 /* Ask the active tiers in rank order to claim each package, then each tier
@@ -74,6 +98,21 @@ int petal_plan_compose(const struct petal_seed *seed, struct petal_registry *reg
                        struct petal_estimates *est, struct petal_plan **out,
                        struct petal_error *err);
 void petal_plan_free(struct petal_plan *plan);
+
+/* Run between claiming and planning: `after_claims` sees the claims
+   (plan->claims) and may fill plan->probe, plan->info's probed members and
+   the packages the tiers' plan ops will see (pkgs[i] is seed package i;
+   strings it sets must live as long as the plan).  A failure stops the
+   composition with its error.  petal plan --probe uses it (probe.h). */
+struct petal_plan_hook {
+	int (*after_claims)(void *arg, struct petal_plan *plan, struct petal_package *pkgs,
+	                    struct petal_error *err);
+	void *arg;
+};
+/* petal_plan_compose with a hook (NULL: the same as petal_plan_compose). */
+int petal_plan_compose_hooked(const struct petal_seed *seed, struct petal_registry *reg,
+                              struct petal_estimates *est, const struct petal_plan_hook *hook,
+                              struct petal_plan **out, struct petal_error *err);
 
 /* Seed package i as tiers see it (strings borrowed from the seed); the
    planner and the renderer hand tiers the same view. */

@@ -60,9 +60,9 @@ static json_t *tier_json(const struct petal_plan *plan, const char *tier)
 	                 "declined", declined);
 }
 
-static json_t *step_json(const struct petal_plan_step *s)
+static json_t *step_json(const struct petal_plan *plan, const struct petal_plan_step *s)
 {
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:b, s:b, s:o}",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:b, s:b, s:o}",
 	                 "id", s->id,
 	                 "tier", s->tier,
 	                 "stage", s->stage,
@@ -74,6 +74,48 @@ static json_t *step_json(const struct petal_plan_step *s)
 	                 "one_time", s->one_time,
 	                 "guess", s->guess,
 	                 "note", str_or_null(s->note));
+	/* probed plans only: an offline plan keeps its keys as they were */
+	if (plan->probe.done)
+		json_object_set_new(j, "from_cloud", json_boolean(s->from_cloud));
+	return j;
+}
+
+/* What --probe asked, what the cloud said, and per package the cache's
+   answer (doc/plan-json.md). */
+static json_t *probe_json(const struct petal_plan *plan)
+{
+	const struct petal_plan_probe *pr = &plan->probe;
+	json_t *answers = json_array(), *pkgs = json_array();
+	for (size_t i = 0; i < pr->n_answers; i++)
+		json_array_append_new(answers, json_pack("{s:s, s:s, s:o, s:b}",
+		                      "question", pr->answers[i].question,
+		                      "answer", pr->answers[i].answer,
+		                      "source", str_or_null(pr->answers[i].source),
+		                      "from_cloud", pr->answers[i].from_cloud));
+	for (size_t i = 0; i < plan->n_claims; i++) {
+		const struct petal_plan_claim *c = &plan->claims[i];
+		if (!c->cache_probed)
+			continue;
+		json_array_append_new(pkgs, json_pack("{s:s, s:o, s:s, s:o, s:o, s:b}",
+		                      "package", plan->seed->pkgs[c->pkg].text,
+		                      "tier", str_or_null(c->tier),
+		                      "cache", c->cache_hit ? "hit" : "miss",
+		                      "version", str_or_null(c->cache_version),
+		                      "hash", str_or_null(c->cache_hash),
+		                      "from_cloud", 1));
+	}
+	const struct petal_seed_info *in = &plan->info;
+	json_t *images = json_pack("{s:o, s:o, s:o, s:o}",
+	                           "seed_image_id", str_or_null(in->seed_image_id),
+	                           "seed_image_arch", str_or_null(in->seed_image_arch),
+	                           "custom_ami_id", str_or_null(in->custom_ami_id),
+	                           "custom_ami_arch", str_or_null(in->custom_ami_arch));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}",
+	                 "cloud", str_or_null(pr->cloud),
+	                 "cache_url", str_or_null(in->cache_url),
+	                 "images", images,
+	                 "answers", answers,
+	                 "packages", pkgs);
 }
 
 static json_t *totals_json(const struct petal_plan *plan)
@@ -97,17 +139,20 @@ json_t *petal_plan_to_json(const struct petal_plan *plan)
 	for (size_t t = 0; t < plan->n_tiers; t++)
 		json_array_append_new(tiers, tier_json(plan, plan->tiers[t]));
 	for (size_t i = 0; i < plan->n_steps; i++)
-		json_array_append_new(steps, step_json(&plan->steps[i]));
+		json_array_append_new(steps, step_json(plan, &plan->steps[i]));
 	json_t *build = json_pack("{s:o, s:o, s:b}",
 	                          "type", str_or_null(plan->build_instance),
 	                          "reason", str_or_null(plan->build_instance_reason),
 	                          "spot", plan->info.build_spot);
-	return json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
-	                 "petal_plan_version", PETAL_PLAN_VERSION,
-	                 "seed", seed_json(plan),
-	                 "build_instance", build,
-	                 "tiers", tiers,
-	                 "steps", steps,
-	                 "totals", totals_json(plan),
-	                 "guesses", string_array(plan->guess_names, plan->n_guess_names));
+	json_t *j = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                      "petal_plan_version", PETAL_PLAN_VERSION,
+	                      "seed", seed_json(plan),
+	                      "build_instance", build,
+	                      "tiers", tiers,
+	                      "steps", steps,
+	                      "totals", totals_json(plan),
+	                      "guesses", string_array(plan->guess_names, plan->n_guess_names));
+	if (plan->probe.done)
+		json_object_set_new(j, "probe", probe_json(plan));
+	return j;
 }

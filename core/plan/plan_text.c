@@ -124,7 +124,43 @@ static void header(struct out *o, const struct petal_plan *plan)
 		petal_strbuf_printf(&o->sb, ", recommended: %s\n", plan->build_instance_reason);
 	else
 		petal_strbuf_puts(&o->sb, ", as the seed says\n");
+	/* --probe: each question, and whether the cloud answered it */
+	for (size_t i = 0; i < plan->probe.n_answers; i++) {
+		const struct petal_plan_answer *a = &plan->probe.answers[i];
+		char *said = petal_xasprintf("%s %s: %s%s%s%s", a->from_cloud ? "from the cloud:"
+		                             : "not from the cloud:", a->question, a->answer,
+		                             a->source ? " [" : "", a->source ? a->source : "",
+		                             a->source ? "]" : "");
+		wrapped_text(o, said, "  ", a->from_cloud ? "36" : "33");
+		free(said);
+	}
 	petal_strbuf_putc(&o->sb, '\n');
+}
+
+/* --probe: what the binary cache said about this tier's packages. */
+static void cache_line(struct out *o, const struct petal_plan *plan, const char *tier)
+{
+	struct petal_strbuf held = PETAL_STRBUF_INIT, missing = PETAL_STRBUF_INIT;
+	for (size_t i = 0; i < plan->n_claims; i++) {
+		const struct petal_plan_claim *c = &plan->claims[i];
+		if (!c->cache_probed || !c->tier || strcmp(c->tier, tier) != 0)
+			continue;
+		const char *spec = plan->seed->pkgs[c->pkg].text;
+		if (c->cache_hit)
+			petal_strbuf_printf(&held, "%s%s (%s)", held.len ? ", " : "", spec,
+			                    c->cache_version ? c->cache_version : "?");
+		else
+			petal_strbuf_printf(&missing, "%s%s", missing.len ? ", " : "", spec);
+	}
+	if (held.len || missing.len) {
+		char *line = petal_xasprintf("from the cloud: the cache holds %s; not %s",
+		                             held.len ? petal_strbuf_str(&held) : "none",
+		                             missing.len ? petal_strbuf_str(&missing) : "none");
+		wrapped_text(o, line, "    ", "36");
+		free(line);
+	}
+	petal_strbuf_release(&held);
+	petal_strbuf_release(&missing);
 }
 
 static void step_line(struct out *o, const struct petal_plan_step *s)
@@ -153,6 +189,7 @@ static void tier_block(struct out *o, const struct petal_plan *plan, const char 
 	snprintf(lead, sizeof(lead), ": %zu package%s:", n, n == 1 ? "" : "s");
 	wrapped(o, strlen(tier), lead, specs, n, "    ");
 	free(specs);
+	cache_line(o, plan, tier);
 	for (size_t i = 0; i < plan->n_steps; i++)
 		if (strcmp(plan->steps[i].tier, tier) == 0)
 			step_line(o, &plan->steps[i]);

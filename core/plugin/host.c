@@ -21,11 +21,17 @@
 #endif
 
 static struct petal_estimates *bound;
+static const char *bound_region;
 static int verbosity = PETAL_LOG_WARN;
 
 void petal_host_bind_estimates(struct petal_estimates *est)
 {
 	bound = est;
+}
+
+void petal_host_bind_region(const char *region)
+{
+	bound_region = region;
 }
 
 void petal_host_set_verbosity(int level)
@@ -112,6 +118,8 @@ static const char *host_setting(const char *key)
 		return xdg_dir(state, sizeof(state), "XDG_STATE_HOME", ".local/state");
 	if (strcmp(key, "cache_dir") == 0)
 		return xdg_dir(cache, sizeof(cache), "XDG_CACHE_HOME", ".cache");
+	if (strcmp(key, "region") == 0)
+		return bound_region;
 	return NULL;
 }
 

@@ -10,6 +10,9 @@ struct petal_estimates;
 const struct petal_host *petal_host_get(void);
 /* Figures the estimate calls answer from (may be NULL: they fail). */
 void petal_host_bind_estimates(struct petal_estimates *est);
+/* The region host->setting("region") answers (the seed's, while a cloud is
+   asked on its behalf: `petal plan --probe`); NULL: none.  Borrowed. */
+void petal_host_bind_region(const char *region);
 /* Log verbosity: messages at or below level reach stderr. */
 void petal_host_set_verbosity(int level);
 

@@ -82,6 +82,14 @@ struct petal_package {
 	const char *container; /* section CONTAINER: the container's name */
 	const char *image;     /* section CONTAINER: the image reference */
 	int line, col;         /* where the seed lists it */
+	/* Appended: what `petal plan --probe` learnt from the cloud; read only
+	   when present (PETAL_HAS).  All 0 and NULL without --probe, and for a
+	   package the probe did not ask about (the core asks the binary cache
+	   about the packages the binary-cache tier claimed). */
+	int cache_probed;          /* the binary cache's index was read for it */
+	int cache_hit;             /* cache_probed: the cache holds a build of it */
+	const char *cache_version; /* cache_hit: the version held (the newest that fits) */
+	const char *cache_hash;    /* cache_hit: that build's DAG hash */
 };
 
 struct petal_seed_info {
@@ -104,7 +112,28 @@ struct petal_seed_info {
 	const char *cache_prefix;  /* never NULL when cache_bucket is set */
 	const char *spack_version;
 	const struct petal_node *root; /* the whole document */
+	/* Appended: the cloud's answers of `petal plan --probe`; read only when
+	   present (PETAL_HAS).  `probed` holds a PETAL_PROBED_* bit for each
+	   question the core asked; a member whose bit is clear was not asked and
+	   is NULL (the offline plan's assumptions hold for it). */
+	uint32_t probed;
+	const char *cache_url;       /* PETAL_PROBED_CACHE: the mirror whose index was read */
+	const char *seed_image_id;   /* PETAL_PROBED_SEED_IMAGE: the image tagged
+	                                petal:seed-hash=<hash> (already baked), or
+	                                NULL: the cloud has none */
+	const char *seed_image_arch; /* its architecture, "x86_64" or "arm64" */
+	const char *custom_ami_id;   /* PETAL_PROBED_CUSTOM_AMI: custom_ami's image id
+	                                (a name resolved in the seed's region, or the
+	                                id the seed gives) */
+	const char *custom_ami_arch; /* its architecture; NULL when the cloud could
+	                                not say (an id that is not among the account's
+	                                own images: shared or public) */
 };
+
+/* Questions `petal plan --probe` asked the cloud (petal_seed_info.probed). */
+#define PETAL_PROBED_CACHE (1u << 0)      /* the binary cache's index */
+#define PETAL_PROBED_SEED_IMAGE (1u << 1) /* an image tagged with the seed hash */
+#define PETAL_PROBED_CUSTOM_AMI (1u << 2) /* compute.custom_ami */
 
 /* ---- planning --------------------------------------------------------------- */
 
@@ -147,6 +176,10 @@ struct petal_step {
 	int one_time; /* prepared once, reused while the seed hash is unchanged */
 	int guess;    /* rests on default figures for an unknown package */
 	const char *note; /* one line for the reader: why this, what it assumes */
+	/* Appended; read only when present (PETAL_HAS). */
+	int from_cloud; /* the step's shape or figures rest on answers the cloud
+	                   gave `petal plan --probe` (petal_seed_info.probed,
+	                   petal_package.cache_probed), not on assumptions */
 };
 
 /* Estimate for building a set of packages on an instance type. */
@@ -399,7 +432,9 @@ struct petal_host {
 	/* Fills err and returns code, so `return host->fail(err, PETAL_EINVAL, ...)`. */
 	int (*fail)(struct petal_error *err, int code, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
-	/* Settings: "state_dir", "data_dir", "cache_dir"; NULL when unknown. */
+	/* Settings: "state_dir", "data_dir", "cache_dir"; "region": the seed's,
+	   while the core asks a cloud on a seed's behalf (petal plan --probe);
+	   NULL when unknown. */
 	const char *(*setting)(const char *key);
 	void *(*alloc)(size_t n);   /* never returns NULL */
 	void (*free)(void *p);

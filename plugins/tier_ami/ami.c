@@ -3,8 +3,13 @@
  *
  * Claims: software.in_ami; and software.spack_packages when use_custom_ami is
  * set and the seed lists nothing under in_ami (the whole stack is the image).
- * Needs a cloud that can launch build instances and make images. */
+ * Needs a cloud that can launch build instances and make images.
+ *
+ * After `petal plan --probe` the core says whether an image tagged with the
+ * seed hash exists (then nodes boot it and nothing is baked) and what
+ * custom_ami resolved to (petal_seed_info.seed_image_id, custom_ami_id). */
 #include <stdio.h>
+#include <string.h>
 
 #include <petal/plugin.h>
 
@@ -45,6 +50,29 @@ static double figure(const struct petal_host *host, const char *name)
 	return v > 0 ? v : 0;
 }
 
+/* Which questions `petal plan --probe` asked the cloud (0: an offline plan,
+   or an older petal). */
+static uint32_t asked(const struct petal_seed_info *seed)
+{
+	return PETAL_HAS(seed, custom_ami_arch) ? seed->probed : 0;
+}
+
+/* The image the seed names, as the notes show it: "ami-base-bio-v2
+   (ami-0123..., x86_64)" once the cloud resolved it. */
+static void image_label(char *buf, size_t len, const struct petal_seed_info *seed)
+{
+	if (!seed->custom_ami)
+		snprintf(buf, len, "named after the seed hash");
+	else if ((asked(seed) & PETAL_PROBED_CUSTOM_AMI) && seed->custom_ami_id &&
+	         strcmp(seed->custom_ami_id, seed->custom_ami) != 0)
+		snprintf(buf, len, "%s (%s, %s)", seed->custom_ami, seed->custom_ami_id,
+		         seed->custom_ami_arch ? seed->custom_ami_arch : "architecture unknown");
+	else if ((asked(seed) & PETAL_PROBED_CUSTOM_AMI) && seed->custom_ami_arch)
+		snprintf(buf, len, "%s (%s)", seed->custom_ami, seed->custom_ami_arch);
+	else
+		snprintf(buf, len, "%s", seed->custom_ami);
+}
+
 static int ami_plan(void *ctx, struct petal_planner *pl,
                     const struct petal_package *const *pkgs, size_t n,
                     struct petal_error *err)
@@ -54,7 +82,7 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 	struct petal_instance_type build = { .size = sizeof(build) };
 	struct petal_instance_type head = { .size = sizeof(head) };
 	struct petal_build_estimate est = { .size = sizeof(est) };
-	char runs_on[160], head_on[160], note[512];
+	char runs_on[160], head_on[160], note[768], boot_note[512], label[320];
 	int rc;
 
 	if (n == 0)
@@ -63,15 +91,30 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 	    host->instance_type(seed->head_node, &head) != 0)
 		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s' or '%s'",
 		                  seed->build_instance, seed->head_node);
-	rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
-	if (rc != 0)
-		return host->fail(err, rc, "cannot estimate the image build on %s",
-		                  seed->build_instance);
 
 	const char **specs = host->alloc(n * sizeof(*specs));
 	for (size_t i = 0; i < n; i++)
 		specs[i] = pkgs[i]->spec;
+	image_label(label, sizeof(label), seed);
+	int probed_image = (asked(seed) & PETAL_PROBED_SEED_IMAGE) != 0;
+	int probed_any = (asked(seed) & (PETAL_PROBED_SEED_IMAGE | PETAL_PROBED_CUSTOM_AMI)) != 0;
 
+	/* The cloud has the image this seed hash bakes: nothing to build. */
+	if (probed_image && seed->seed_image_id) {
+		snprintf(boot_note, sizeof(boot_note), "nodes boot %s, baked before for this seed "
+		         "hash (from the cloud: tagged petal:seed-hash=%.12s, %s); nothing to "
+		         "install", seed->seed_image_id, seed->hash,
+		         seed->seed_image_arch ? seed->seed_image_arch : "architecture unknown");
+		rc = 0;
+		goto boot;
+	}
+
+	rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
+	if (rc != 0) {
+		rc = host->fail(err, rc, "cannot estimate the image build on %s",
+		                seed->build_instance);
+		goto out_specs;
+	}
 	/* Launch, build everything, then snapshot the volume into an image. */
 	double launch = figure(host, "build_instance_boot_minutes");
 	double snapshot = figure(host, "ami_snapshot_minutes");
@@ -84,9 +127,9 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 	snprintf(runs_on, sizeof(runs_on), "build instance %s (%s)", seed->build_instance,
 	         seed->build_spot ? "spot" : "on demand");
 	snprintf(note, sizeof(note), "image %s: launch %.0f min, spack install -j %d %.0f min, "
-	         "snapshot %.0f min; cost includes a month of AMI storage (%.1f GB, $%.2f)",
-	         seed->custom_ami ? seed->custom_ami : "named after the seed hash", launch,
-	         jobs, est.minutes, snapshot, image_gb, storage);
+	         "snapshot %.0f min; cost includes a month of AMI storage (%.1f GB, $%.2f)%s",
+	         label, launch, jobs, est.minutes, snapshot, image_gb, storage,
+	         probed_image ? "; from the cloud: no image for this seed hash yet" : "");
 	struct petal_step image = {
 		.size = sizeof(image),
 		.id = "ami.image-build",
@@ -99,12 +142,20 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 		.one_time = 1,
 		.guess = est.guesses > 0,
 		.note = note,
+		.from_cloud = probed_any,
 	};
 	rc = host->plan_add_step(pl, &image, err);
 	if (rc != 0)
 		goto out_specs;
+	/* offline the note stays as it always read; probed it names the image */
+	snprintf(boot_note, sizeof(boot_note), "nodes boot the custom image%s%s with these "
+	         "packages installed; nothing to install",
+	         probed_any && seed->custom_ami ? " " : "",
+	         probed_any && seed->custom_ami ? label : "");
 
+boot:;
 	static const char *const after_image[] = { "ami.image-build" };
+	int baked = probed_image && seed->seed_image_id;
 	double boot = figure(host, "boot_minutes");
 	snprintf(head_on, sizeof(head_on), "head node %s", seed->head_node);
 	struct petal_step nodes = {
@@ -114,12 +165,12 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 		.runs_on = head_on,
 		.packages = specs,
 		.n_packages = n,
-		.depends_on = after_image,
-		.n_depends_on = 1,
+		.depends_on = baked ? NULL : after_image,
+		.n_depends_on = baked ? 0 : 1,
 		.est_minutes = boot,
 		.est_cost_usd = boot / 60.0 * head.ondemand_usd_hour,
-		.note = "nodes boot the custom image with these packages installed; "
-		        "nothing to install",
+		.note = boot_note,
+		.from_cloud = probed_any,
 	};
 	rc = host->plan_add_step(pl, &nodes, err);
 

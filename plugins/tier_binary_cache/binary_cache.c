@@ -5,7 +5,12 @@
  * Claims: software.spack_packages when the seed has a binary_cache bucket;
  * and software.in_ami packages that reach it (the ami tier declined them,
  * or is absent), since a cache serves them too.  Needs a cloud that stores
- * objects and launches build instances. */
+ * objects and launches build instances.
+ *
+ * Offline every package is assumed missing from the cache.  After `petal
+ * plan --probe` the core says which ones the cache holds
+ * (petal_package.cache_hit): only the others are built and pushed, and the
+ * pull installs them all. */
 #include <stdio.h>
 
 #include <petal/plugin.h>
@@ -46,47 +51,76 @@ static double figure(const struct petal_host *host, const char *name)
 	return v > 0 ? v : 0;
 }
 
-static int cache_plan(void *ctx, struct petal_planner *pl,
-                      const struct petal_package *const *pkgs, size_t n,
-                      struct petal_error *err)
+/* What `petal plan --probe` found in the cache for a package; 0 when the
+   core did not ask (an offline plan, or an older petal). */
+static int probed(const struct petal_package *p)
 {
-	const struct petal_host *host = ((const struct tier_ctx *)ctx)->host;
-	const struct petal_seed_info *seed = host->planner_seed(pl);
-	struct petal_instance_type build = { .size = sizeof(build) };
-	struct petal_instance_type head = { .size = sizeof(head) };
-	struct petal_build_estimate est = { .size = sizeof(est) };
-	char runs_on[160], head_on[160], fill_note[512], pull_note[512];
-	int rc;
+	return PETAL_HAS(p, cache_probed) && p->cache_probed;
+}
 
-	if (n == 0)
-		return 0;
-	if (host->instance_type(seed->build_instance, &build) != 0 ||
-	    host->instance_type(seed->head_node, &head) != 0)
-		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s' or '%s'",
-		                  seed->build_instance, seed->head_node);
-	rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
+static int hit(const struct petal_package *p)
+{
+	return probed(p) && PETAL_HAS(p, cache_hit) && p->cache_hit;
+}
+
+/* Append to a note, cut short rather than overflowing. */
+static void note_add(char *buf, size_t len, size_t *at, const char *a, const char *b)
+{
+	if (*at + 1 >= len)
+		return;
+	int w = snprintf(buf + *at, len - *at, "%s%s", a, b);
+	*at = w > 0 && (size_t)w < len - *at ? *at + (size_t)w : len - 1;
+}
+
+/* "; from the cloud: <mirror> holds a, b; not c" for the notes. */
+static void cloud_words(char *buf, size_t len, const struct petal_seed_info *seed,
+                        const struct petal_package *const *pkgs, size_t n)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	note_add(buf, len, &at, "; from the cloud: ",
+	         PETAL_HAS(seed, cache_url) && seed->cache_url ? seed->cache_url : "the cache");
+	for (int want_hit = 1; want_hit >= 0; want_hit--) {
+		size_t k = 0;
+		note_add(buf, len, &at, want_hit ? " holds " : "; not ", "");
+		for (size_t i = 0; i < n; i++)
+			if (hit(pkgs[i]) == want_hit)
+				note_add(buf, len, &at, k++ ? ", " : "", pkgs[i]->spec);
+		if (!k)
+			note_add(buf, len, &at, "none", "");
+	}
+}
+
+/* Fill: launch, build, push the tarballs; a month of S3 storage.  Only the
+   packages the cache does not hold (all of them, unprobed). */
+static int plan_fill(const struct petal_host *host, struct petal_planner *pl,
+                     const struct petal_package *const *pkgs, size_t n,
+                     const struct petal_instance_type *build, const char *from_cloud,
+                     struct petal_error *err)
+{
+	const struct petal_seed_info *seed = host->planner_seed(pl);
+	struct petal_build_estimate est = { .size = sizeof(est) };
+	char runs_on[160], note[1024];
+	int rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
 	if (rc != 0)
 		return host->fail(err, rc, "cannot estimate the cache build on %s",
 		                  seed->build_instance);
-
 	const char **specs = host->alloc(n * sizeof(*specs));
 	for (size_t i = 0; i < n; i++)
 		specs[i] = pkgs[i]->spec;
-
-	/* Fill: launch, build, push the tarballs; a month of S3 storage. */
 	double size_gb = est.size_mb / 1024.0;
 	double launch = figure(host, "build_instance_boot_minutes");
 	double push_rate = figure(host, "cache_push_mb_s");
 	double push = push_rate > 0 ? est.size_mb / push_rate / 60.0 : 0;
 	double fill = launch + est.minutes + push;
-	double usd_hour = seed->build_spot ? build.spot_usd_hour : build.ondemand_usd_hour;
+	double usd_hour = seed->build_spot ? build->spot_usd_hour : build->ondemand_usd_hour;
 	double storage = size_gb * figure(host, "s3_gb_month");
 	snprintf(runs_on, sizeof(runs_on), "build instance %s (%s)", seed->build_instance,
 	         seed->build_spot ? "spot" : "on demand");
-	snprintf(fill_note, sizeof(fill_note), "s3://%s/%s: launch %.0f min, build %.0f min, "
-	         "push %.1f GB %.0f min; cost includes a month of S3 storage ($%.2f)",
+	snprintf(note, sizeof(note), "s3://%s/%s: launch %.0f min, build %.0f min, "
+	         "push %.1f GB %.0f min; cost includes a month of S3 storage ($%.2f)%s",
 	         seed->cache_bucket, seed->cache_prefix ? seed->cache_prefix : "", launch,
-	         est.minutes, size_gb, push, storage);
+	         est.minutes, size_gb, push, storage, from_cloud ? from_cloud : "");
 	struct petal_step fill_step = {
 		.size = sizeof(fill_step),
 		.id = "binary-cache.cache-build",
@@ -98,23 +132,42 @@ static int cache_plan(void *ctx, struct petal_planner *pl,
 		.est_cost_usd = fill / 60.0 * usd_hour + storage,
 		.one_time = 1,
 		.guess = est.guesses > 0,
-		.note = fill_note,
+		.note = note,
+		.from_cloud = from_cloud != NULL,
 	};
 	rc = host->plan_add_step(pl, &fill_step, err);
-	if (rc != 0)
-		goto out_specs;
+	host->free(specs);
+	return rc;
+}
 
-	/* Pull: per package (index, signature, relocation) plus the bytes.  It
-	   follows the node's boot from a custom image when the plan has one. */
-	static const char *const after[] = { "binary-cache.cache-build", "?ami.boot" };
+/* Pull: per package (index, signature, relocation) plus the bytes, for every
+   package: what the cache holds and what the fill adds to it.  It follows
+   the node's boot from a custom image when the plan has one. */
+static int plan_pull(const struct petal_host *host, struct petal_planner *pl,
+                     const struct petal_package *const *pkgs, size_t n, int after_fill,
+                     const struct petal_instance_type *head, const char *from_cloud,
+                     struct petal_error *err)
+{
+	const struct petal_seed_info *seed = host->planner_seed(pl);
+	struct petal_build_estimate est = { .size = sizeof(est) };
+	char head_on[160], note[1024];
+	int rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
+	if (rc != 0)
+		return host->fail(err, rc, "cannot estimate the cache's sizes");
+	const char **specs = host->alloc(n * sizeof(*specs));
+	for (size_t i = 0; i < n; i++)
+		specs[i] = pkgs[i]->spec;
+	static const char *const after_fill_boot[] = { "binary-cache.cache-build", "?ami.boot" };
+	static const char *const after_boot[] = { "?ami.boot" };
+	double size_gb = est.size_mb / 1024.0;
 	double pull_rate = figure(host, "cache_pull_mb_s");
 	double pull = (double)n * figure(host, "cache_pkg_overhead_minutes") +
 		(pull_rate > 0 ? est.size_mb / pull_rate / 60.0 : 0);
 	double transfer = size_gb * figure(host, "transfer_gb");
 	snprintf(head_on, sizeof(head_on), "head node %s", seed->head_node);
-	snprintf(pull_note, sizeof(pull_note), "spack buildcache install of %zu package%s "
-	         "(%.1f GB); cost includes transfer ($%.2f)", n, n == 1 ? "" : "s", size_gb,
-	         transfer);
+	snprintf(note, sizeof(note), "spack buildcache install of %zu package%s "
+	         "(%.1f GB); cost includes transfer ($%.2f)%s", n, n == 1 ? "" : "s", size_gb,
+	         transfer, from_cloud ? from_cloud : "");
 	struct petal_step pull_step = {
 		.size = sizeof(pull_step),
 		.id = "binary-cache.pull",
@@ -122,17 +175,57 @@ static int cache_plan(void *ctx, struct petal_planner *pl,
 		.runs_on = head_on,
 		.packages = specs,
 		.n_packages = n,
-		.depends_on = after,
-		.n_depends_on = 2,
+		.depends_on = after_fill ? after_fill_boot : after_boot,
+		.n_depends_on = after_fill ? 2 : 1,
 		.est_minutes = pull,
-		.est_cost_usd = pull / 60.0 * head.ondemand_usd_hour + transfer,
+		.est_cost_usd = pull / 60.0 * head->ondemand_usd_hour + transfer,
 		.guess = est.guesses > 0,
-		.note = pull_note,
+		.note = note,
+		.from_cloud = from_cloud != NULL,
 	};
 	rc = host->plan_add_step(pl, &pull_step, err);
-
-out_specs:
 	host->free(specs);
+	return rc;
+}
+
+static int cache_plan(void *ctx, struct petal_planner *pl,
+                      const struct petal_package *const *pkgs, size_t n,
+                      struct petal_error *err)
+{
+	const struct petal_host *host = ((const struct tier_ctx *)ctx)->host;
+	const struct petal_seed_info *seed = host->planner_seed(pl);
+	struct petal_instance_type build = { .size = sizeof(build) };
+	struct petal_instance_type head = { .size = sizeof(head) };
+	char words[768];
+	const char *from_cloud = NULL;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (host->instance_type(seed->build_instance, &build) != 0 ||
+	    host->instance_type(seed->head_node, &head) != 0)
+		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s' or '%s'",
+		                  seed->build_instance, seed->head_node);
+
+	/* Offline, every package is assumed missing; probed, only the misses are
+	   built and pushed, and a cache that holds them all needs no build. */
+	const struct petal_package **misses = host->alloc(n * sizeof(*misses));
+	size_t n_misses = 0, n_probed = 0;
+	for (size_t i = 0; i < n; i++) {
+		n_probed += probed(pkgs[i]) != 0;
+		if (!hit(pkgs[i]))
+			misses[n_misses++] = pkgs[i];
+	}
+	if (n_probed) {
+		cloud_words(words, sizeof(words), seed, pkgs, n);
+		from_cloud = words;
+	}
+	rc = 0;
+	if (n_misses)
+		rc = plan_fill(host, pl, misses, n_misses, &build, from_cloud, err);
+	if (rc == 0)
+		rc = plan_pull(host, pl, pkgs, n, n_misses > 0, &head, from_cloud, err);
+	host->free(misses);
 	return rc;
 }
 
