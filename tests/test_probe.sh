@@ -247,6 +247,14 @@ expect_status 0 "probe, custom_ami by id"
 expect_py "by id: found, with its architecture" \
 	"j['probe']['images']['custom_ami_id'] == '$custom_id' and j['probe']['images']['custom_ami_arch'] == 'x86_64'"
 
+# an id that is not the account's own (shared, public, or wrong): not an
+# error, but not checked either, and the answer says so
+sed "s/custom_ami: petal-base-probe/custom_ami: ami-0123456789abcdef0/" "$tmp/hybrid.yaml" >"$tmp/foreign.yaml"
+run plan -t "$tmp/foreign.yaml" --probe -o json
+expect_status 0 "probe, custom_ami an id of no image of this account"
+expect_py "foreign id: kept, architecture unknown, said so" \
+	"j['probe']['images']['custom_ami_id'] == 'ami-0123456789abcdef0' and j['probe']['images']['custom_ami_arch'] is None and 'not among this account' in j['probe']['answers'][2]['answer']"
+
 # a name the cloud does not know
 sed "s/custom_ami: petal-base-probe/custom_ami: petal-no-such-image/" "$tmp/hybrid.yaml" >"$tmp/unknown.yaml"
 run plan -t "$tmp/unknown.yaml" --probe
