@@ -2,6 +2,8 @@
    hands the rest to one command (git's builtin/ style). */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +67,7 @@ static int want_color(int fd)
 	return isatty(fd);
 }
 
-int main(int argc, char **argv)
+static int petal_main(int argc, char **argv)
 {
 	struct petal_cli cli = {
 		.argv0 = "petal",
@@ -148,4 +150,58 @@ int main(int argc, char **argv)
 	else
 		petal_cli_error(&cli, "'%s' is not a petal command; see 'petal --help'", name);
 	return PETAL_EXIT_USAGE;
+}
+
+/* A standard descriptor closed at start gets /dev/null opened the wrong way
+   round (gnulib's stdopen): no file petal opens can land on it by accident,
+   and a write to a closed stdout still fails, as it should. */
+static int guard_std_fds(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int null = open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
+		if (null < 0)
+			return -1;
+		if (null != fd) {
+			if (dup2(null, fd) < 0)
+				return -1;
+			close(null);
+		}
+	}
+	return 0;
+}
+
+/* Output that did not reach its file is a failure (gnulib's close_stdout):
+   a full disk, /dev/full, a closed stdout.  The reason is known when the
+   last flush is what failed; an earlier failure of stdio lost it. */
+static int close_stdout(int status)
+{
+	int failed = ferror(stdout);
+	errno = 0;
+	if (fflush(stdout) != 0)
+		failed = 1;
+	int e = errno;
+	if (fclose(stdout) != 0 && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	if (failed) {
+		if (e)
+			fprintf(stderr, "petal: error writing standard output: %s\n", strerror(e));
+		else
+			fprintf(stderr, "petal: error writing standard output\n");
+		if (status == PETAL_EXIT_OK)
+			status = PETAL_EXIT_FAILURE;
+	}
+	if ((ferror(stderr) || fflush(stderr) != 0) && status == PETAL_EXIT_OK)
+		status = PETAL_EXIT_FAILURE;
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (guard_std_fds() != 0)
+		return PETAL_EXIT_FAILURE;
+	return close_stdout(petal_main(argc, argv));
 }

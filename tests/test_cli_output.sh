@@ -1,0 +1,92 @@
+#!/bin/sh
+# Output, files and processes: output that cannot be written is an error,
+# temporary files are exclusive, --render is all or nothing, and text from
+# outside reaches the terminal with its control characters escaped.
+. "${top_srcdir:?}/tests/lib.sh"
+seeds="$top_srcdir/seeds"
+subnet=subnet-0123456789abcdef0
+
+# the real Spack mirrors: $PETAL_SHARED_TESTDATA, else shared/testdata above
+# the source tree, else /work/shared/testdata (as in test_cache_cli.sh)
+data=${PETAL_SHARED_TESTDATA:-}
+if [ -z "$data" ]; then
+	d=$(cd "$top_srcdir" && pwd)
+	while [ -n "$d" ]; do
+		if [ -d "$d/shared/testdata/spack-buildcache" ]; then data=$d/shared/testdata; break; fi
+		[ "$d" = / ] && break
+		d=$(dirname "$d")
+	done
+	[ -z "$data" ] && [ -d /work/shared/testdata ] && data=/work/shared/testdata
+fi
+if [ -z "$data" ] || [ ! -d "$data/spack-buildcache/v3-mirror" ]; then
+	echo "FAIL: the real mirrors (shared/testdata/spack-buildcache) are not found:" \
+		"set PETAL_SHARED_TESTDATA" >&2
+	exit 1
+fi
+cp -R "$data/spack-buildcache/v3-mirror" "$tmp/v3"
+chmod -R u+w "$tmp/v3"
+XDG_STATE_HOME=$tmp/state
+export XDG_STATE_HOME
+
+# run_to TARGET ARGS...: like run, but stdout goes to TARGET (/dev/full)
+run_to() {
+	target=$1
+	shift
+	status=0
+	"$PETAL_BIN" "$@" >"$target" 2>"$tmp/err" || status=$?
+}
+# run_closed ARGS...: like run, with stdout closed
+run_closed() {
+	status=0
+	"$PETAL_BIN" "$@" >&- 2>"$tmp/err" || status=$?
+}
+
+# --- output that cannot be written ------------------------------------------
+mkdir "$tmp/mirror"
+for args in "plan -t $seeds/hybrid.yaml" "--output json plan -t $seeds/hybrid.yaml" \
+	"plan -t $seeds/source.yaml" "plugins list" "plugins list --all" "--help" \
+	"--version" "plan --help" "cache status --url file://$tmp/v3" \
+	"cache init --url file://$tmp/mirror --output-dir $tmp"; do
+	# shellcheck disable=SC2086
+	run $args
+	expect_status 0 "$args: a normal run exits 0"
+	[ -s "$tmp/out" ] && ok || not_ok "$args: prints something (else this test proves nothing)"
+	# shellcheck disable=SC2086
+	run_to /dev/full $args
+	expect_status 1 "$args > /dev/full"
+	expect_in "$tmp/err" "petal: error writing standard output: No space left on device" \
+		"$args > /dev/full says so"
+	# shellcheck disable=SC2086
+	run_closed $args
+	expect_status 1 "$args >&-"
+	expect_in "$tmp/err" "petal: error writing standard output: Bad file descriptor" \
+		"$args >&- says so"
+done
+
+# a command that fails keeps its own status when its output fails too
+run_to /dev/full plan -t "$tmp/does-not-exist.yaml"
+expect_status 2 "a failing plan > /dev/full keeps exit 2"
+
+# nothing to print, nothing lost: validate is silent, so a closed stdout is no error
+run_closed validate -t "$seeds/hybrid.yaml"
+expect_status 0 "validate >&- (prints nothing)"
+expect_empty "$tmp/err" "validate >&- says nothing"
+
+# stdout closed at start: no file petal opens lands on descriptor 1
+rm -f "$tmp/mirrors.yaml"
+run_closed cache init --url "file://$tmp/mirror" --output-dir "$tmp"
+expect_status 1 "cache init >&-"
+expect_in "$tmp/mirrors.yaml" "mirrors:" "cache init >&- still wrote mirrors.yaml"
+expect_not_in "$tmp/mirrors.yaml" "is ready" "mirrors.yaml holds none of the output meant for stdout"
+rm -rf "$tmp/state"
+run_closed cache status -t "$seeds/hybrid.yaml" --url "file://$tmp/v3"
+expect_status 1 "cache status >&-"
+if python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)
+" "$tmp/state/petal/cache-history.jsonl" 2>"$tmp/pyerr"; then ok; else
+	not_ok "cache status >&-: the history holds only JSON lines: $(cat "$tmp/pyerr")"
+fi
+
+finish
