@@ -89,4 +89,33 @@ for line in open(sys.argv[1]):
 	not_ok "cache status >&-: the history holds only JSON lines: $(cat "$tmp/pyerr")"
 fi
 
+# --- temporary files: exclusive, never through a symlink ----------------------
+# The old name was <file>.tmp.<pid>: plant a symlink there (the shell's pid
+# is petal's after exec) and at the file's own name in another run.
+mkdir "$tmp/shared"
+printf 'precious\n' >"$tmp/victim"
+status=0
+sh -c 'ln -s "$1" "$2/mirrors.yaml.tmp.$$" && exec "$3" cache init --url "file://$4" --output-dir "$2"' \
+	sh "$tmp/victim" "$tmp/shared" "$PETAL_BIN" "$tmp/mirror" >"$tmp/out" 2>"$tmp/err" || status=$?
+expect_status 0 "cache init beside a planted symlink"
+links=$(find "$tmp/shared" -type l -name 'mirrors.yaml.tmp.*' | wc -l)
+[ "$links" -eq 1 ] && ok || not_ok "the planted symlink is still there ($links)"
+if [ "$(cat "$tmp/victim")" = precious ]; then ok; else not_ok "the symlink's target was written through"; fi
+expect_in "$tmp/shared/mirrors.yaml" "mirrors:" "mirrors.yaml written"
+[ ! -L "$tmp/shared/mirrors.yaml" ] && ok || not_ok "mirrors.yaml is a file, not a link"
+leftover=$(find "$tmp/shared" -name '*.tmp.*' ! -type l | wc -l)
+[ "$leftover" -eq 0 ] && ok || not_ok "no temporary file left beside mirrors.yaml ($leftover)"
+
+# on error (the target is a directory: the rename fails) no temporary file stays
+mkdir -p "$tmp/busy/mirrors.yaml"
+run cache init --url "file://$tmp/mirror" --output-dir "$tmp/busy"
+expect_status 1 "cache init onto a directory named mirrors.yaml"
+expect_in "$tmp/err" "mirrors.yaml" "the failure names the file"
+leftover=$(find "$tmp/busy" -mindepth 1 ! -path "$tmp/busy/mirrors.yaml" | wc -l)
+[ "$leftover" -eq 0 ] && ok || not_ok "no temporary file left after the error: $(ls -A "$tmp/busy")"
+
+# a mirror's objects (cloud local: put, and its write probe) leave no temporary files
+find "$tmp/mirror" -name '.petal-*' >"$tmp/left"
+expect_empty "$tmp/left" "no .petal-* temporary files left in the mirror"
+
 finish

@@ -187,7 +187,7 @@ static int file_put(void *arg, const char *rel, const char *local_path, struct p
 	char *dst = full_path(fm, rel);
 	char *dir = petal_xstrdup(dst);
 	*strrchr(dir, '/') = '\0';
-	char *tmp = petal_xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
+	struct petal_tmpfile t;
 	int rc = petal_mkdirs(dir, 0755, err);
 	if (rc)
 		goto out_free;
@@ -196,27 +196,20 @@ static int file_put(void *arg, const char *rel, const char *local_path, struct p
 		rc = petal_fail(err, PETAL_EIO, "%s: cannot open: %s", local_path, strerror(errno));
 		goto out_free;
 	}
-	int out = mkstemp(tmp);
-	if (out < 0) {
-		rc = petal_fail(err, PETAL_EIO, "file://%s: cannot create: %s", tmp, strerror(errno));
-		goto out_in;
-	}
-	rc = copy_fd(in, out, local_path, err);
-	if (!rc && fchmod(out, 0644) != 0)
-		rc = petal_fail(err, PETAL_EIO, "file://%s: chmod: %s", tmp, strerror(errno));
-	if (!rc && fsync(out) != 0)
-		rc = petal_fail(err, PETAL_EIO, "file://%s: fsync: %s", tmp, strerror(errno));
-	if (close(out) != 0 && !rc)
-		rc = petal_fail(err, PETAL_EIO, "file://%s: close: %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, dst) != 0)
-		rc = petal_fail(err, PETAL_EIO, "file://%s: cannot rename into place: %s", dst,
-		                strerror(errno));
+	rc = petal_tmpfile_open(&t, dst, TMP_PREFIX, 0644, err);
 	if (rc)
-		unlink(tmp);
+		goto out_in;
+	rc = copy_fd(in, t.fd, local_path, err);
+	/* objects are for reading by others (Spack on the nodes), whatever the umask */
+	if (!rc && fchmod(t.fd, 0644) != 0)
+		rc = petal_fail(err, PETAL_EIO, "file://%s: chmod: %s", t.path, strerror(errno));
+	if (rc)
+		petal_tmpfile_discard(&t);
+	else
+		rc = petal_tmpfile_commit(&t, err);
 out_in:
 	close(in);
 out_free:
-	free(tmp);
 	free(dir);
 	free(dst);
 	return rc;

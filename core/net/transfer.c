@@ -115,8 +115,7 @@ struct xfer {
 	FILE *up_file;
 	/* download to out_path */
 	int decided;          /* first body byte seen: file or memory chosen */
-	int fd;
-	char *tmp;
+	struct petal_tmpfile file; /* fd -1: none (yet) */
 	int local_errno;      /* writing the file failed */
 	int aborted;          /* the progress callback said stop */
 };
@@ -142,13 +141,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 static int open_temp(struct xfer *x)
 {
-	x->tmp = petal_xasprintf("%s.petal-XXXXXX", x->req->out_path);
-	x->fd = mkostemp(x->tmp, O_CLOEXEC);
-	if (x->fd < 0) {
+	if (petal_tmpfile_open(&x->file, x->req->out_path, NULL, 0644, NULL) != 0) {
 		x->local_errno = errno;
 		return -1;
 	}
-	fchmod(x->fd, 0644);
 	return 0;
 }
 
@@ -165,12 +161,12 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 		if (x->req->out_path && st >= 200 && st < 300 && open_temp(x) != 0)
 			return 0;
 	}
-	if (x->fd < 0) {
+	if (x->file.fd < 0) {
 		petal_strbuf_add(&x->a->body, p, len);
 		return len;
 	}
 	for (size_t done = 0; done < len;) {
-		ssize_t w = write(x->fd, p + done, len - done);
+		ssize_t w = write(x->file.fd, p + done, len - done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -409,24 +405,13 @@ static int set_method(CURL *c, struct xfer *x, struct petal_error *err)
 static int finish_file(struct xfer *x, struct petal_error *err)
 {
 	const char *path = x->req->out_path;
-	if (x->fd < 0 && open_temp(x) != 0) /* an empty object */
+	if (x->file.fd < 0 && open_temp(x) != 0) /* an empty object */
 		return petal_fail(err, PETAL_EIO, "http %s: cannot create a file beside %s: %s",
 		                  x->req->method, path, strerror(x->local_errno));
-	int rc = fsync(x->fd);
-	int e = errno;
-	if (close(x->fd) != 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	x->fd = -1;
-	if (rc != 0 || rename(x->tmp, path) != 0) {
-		if (rc == 0)
-			e = errno;
-		return petal_fail(err, PETAL_EIO, "http %s: cannot put the download in place at "
-		                  "%s: %s", x->req->method, path, strerror(e));
-	}
-	free(x->tmp);
-	x->tmp = NULL;
+	struct petal_error e2 = { 0 };
+	if (petal_tmpfile_commit(&x->file, &e2) != 0)
+		return petal_fail(err, PETAL_EIO, "http %s: cannot put the download in place: %s",
+		                  x->req->method, e2.msg);
 	x->a->to_file = 1;
 	return 0;
 }
@@ -434,7 +419,7 @@ static int finish_file(struct xfer *x, struct petal_error *err)
 int net_transfer(const struct petal_http_request *req, struct net_attempt *a,
                  struct petal_error *err)
 {
-	struct xfer x = { .req = req, .a = a, .fd = -1 };
+	struct xfer x = { .req = req, .a = a, .file = { .fd = -1 } };
 	struct curl_slist *hdrs = NULL;
 	char *noproxy = NULL;
 	int rc, own = 0;
@@ -476,11 +461,7 @@ int net_transfer(const struct petal_http_request *req, struct net_attempt *a,
 		rc = finish_file(&x, err);
 
 out_file:
-	if (x.fd >= 0)
-		close(x.fd);
-	if (x.tmp)
-		unlink(x.tmp);
-	free(x.tmp);
+	petal_tmpfile_discard(&x.file);
 out_upload:
 	if (x.up_file)
 		fclose(x.up_file);

@@ -213,53 +213,6 @@ const char *petal_did_you_mean(const char *word, const char *const *candidates)
 	return best_d <= limit ? best : NULL;
 }
 
-int petal_write_file(const char *path, const char *data, size_t len, int mode,
-                     struct petal_error *err)
-{
-	char *tmp = petal_xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		petal_fail(err, PETAL_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-		goto out_free;
-	}
-	size_t done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, data + done, len - done);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			petal_fail(err, PETAL_EIO, "%s: write failed: %s", tmp, strerror(errno));
-			goto out_unlink;
-		}
-		done += (size_t)w;
-	}
-	if (fsync(fd) != 0) {
-		petal_fail(err, PETAL_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
-		goto out_unlink;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		petal_fail(err, PETAL_EIO, "%s: close failed: %s", tmp, strerror(errno));
-		goto out_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		petal_fail(err, PETAL_EIO, "%s: cannot rename into place: %s", path,
-		           strerror(errno));
-		goto out_unlink;
-	}
-	free(tmp);
-	return 0;
-
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-out_free:
-	free(tmp);
-	return err ? err->code : PETAL_EIO;
-}
-
 int petal_read_file(const char *path, size_t max_bytes, char **data, size_t *len,
                     struct petal_error *err)
 {

@@ -55,7 +55,8 @@ size_t petal_edit_distance(const char *a, const char *b);
    or NULL. */
 const char *petal_did_you_mean(const char *word, const char *const *candidates);
 
-/* Write `len` bytes to path atomically (temporary file, fsync, rename). */
+/* Write `len` bytes to path atomically (petal_tmpfile: exclusive, fsync,
+   rename, fsync of the directory); no temporary file is left on error. */
 int petal_write_file(const char *path, const char *data, size_t len, int mode,
                      struct petal_error *err);
 /* Read a whole file, refusing files larger than max_bytes. */
@@ -63,5 +64,30 @@ int petal_read_file(const char *path, size_t max_bytes, char **data, size_t *len
                     struct petal_error *err);
 /* mkdir -p */
 int petal_mkdirs(const char *path, int mode, struct petal_error *err);
+
+/* A file written beside its target and renamed over it when complete.  Its
+   name is `<prefix><12 random letters>` in the target's directory (prefix
+   NULL: ".<target's name>.tmp."), created with O_CREAT | O_EXCL | O_NOFOLLOW |
+   O_CLOEXEC and `mode` (less the umask), retried when the name is taken: a
+   planted file or symlink is never opened. */
+struct petal_tmpfile {
+	int fd;       /* write here */
+	char *path;   /* the temporary name */
+	char *target;
+};
+int petal_tmpfile_open(struct petal_tmpfile *t, const char *target, const char *prefix,
+                       int mode, struct petal_error *err);
+/* fsync, close, rename over the target, fsync the directory.  Whatever the
+   outcome, the temporary file is gone and t is released. */
+int petal_tmpfile_commit(struct petal_tmpfile *t, struct petal_error *err);
+/* Close and remove the temporary file; release t.  A released t is a no-op. */
+void petal_tmpfile_discard(struct petal_tmpfile *t);
+/* write() all of data, through EINTR; -1 with errno on failure. */
+int petal_write_fd(int fd, const char *data, size_t len);
+/* fsync a directory, so a rename in it survives a crash. */
+int petal_fsync_dir(const char *dir, struct petal_error *err);
+/* A fresh directory beside target, ".<target's name>.tmp.XXXXXX" (mkdtemp):
+   the caller frees the path. */
+char *petal_tmpdir_beside(const char *target, struct petal_error *err);
 
 #endif

@@ -40,17 +40,13 @@ static int probe(const struct petal_host *h, const char *dir, const char *url,
                  struct petal_error *err)
 {
 	static const char text[] = "petal write probe\n";
-	size_t n = strlen(dir) + sizeof("/" LOCAL_PROBE_PREFIX "XXXXXX");
-	char *p = h->alloc(n);
-	snprintf(p, n, "%s/" LOCAL_PROBE_PREFIX "XXXXXX", dir);
+	char *p = NULL;
 	int rc = 0;
-	int fd = mkstemp(p);
-	if (fd < 0) {
-		rc = h->fail(err, local_errno_code(errno) == PETAL_EAUTH ? PETAL_EAUTH : PETAL_EIO,
-		             "cloud '" CLOUD "': %s: cannot write into %s: %s; choose a directory "
-		             "you can write to, or fix its permissions", url, dir, strerror(errno));
-		goto out_p;
-	}
+	int fd = local_tmp_open(h, dir, LOCAL_PROBE_PREFIX, &p);
+	if (fd < 0)
+		return h->fail(err, local_errno_code(errno) == PETAL_EAUTH ? PETAL_EAUTH : PETAL_EIO,
+		               "cloud '" CLOUD "': %s: cannot write into %s: %s; choose a directory "
+		               "you can write to, or fix its permissions", url, dir, strerror(errno));
 	char back[sizeof(text)] = { 0 };
 	if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1) || fsync(fd) != 0 ||
 	    pread(fd, back, sizeof(back) - 1, 0) != (ssize_t)(sizeof(text) - 1) ||
@@ -61,7 +57,6 @@ static int probe(const struct petal_host *h, const char *dir, const char *url,
 	if (unlink(p) != 0 && !rc)
 		rc = h->fail(err, PETAL_EIO, "cloud '" CLOUD "': %s: cannot remove the probe file "
 		             "%s: %s", url, p, strerror(errno));
-out_p:
 	h->free(p);
 	return rc;
 }

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "local_path.h"
@@ -209,22 +211,57 @@ out_buf:
 	return rc;
 }
 
+int local_tmp_open(const struct petal_host *h, const char *dir, const char *prefix,
+                   char **path)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	enum { RANDOM_CHARS = 12, ATTEMPTS = 100 };
+	size_t n = strlen(dir) + 1 + strlen(prefix) + RANDOM_CHARS + 1;
+	char *p = h->alloc(n);
+	int e = EEXIST;
+	for (int i = 0; i < ATTEMPTS && e == EEXIST; i++) {
+		unsigned char bytes[RANDOM_CHARS];
+		if (getrandom(bytes, sizeof(bytes), GRND_NONBLOCK) != (ssize_t)sizeof(bytes)) {
+			/* no entropy yet: the clock; O_EXCL still refuses a planted name */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			unsigned long long x = (unsigned long long)ts.tv_nsec ^
+			                       ((unsigned long long)getpid() << 32) ^ (unsigned)i;
+			for (size_t k = 0; k < sizeof(bytes); k++) {
+				x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+				bytes[k] = (unsigned char)(x >> 56);
+			}
+		}
+		char rnd[RANDOM_CHARS + 1];
+		for (size_t k = 0; k < RANDOM_CHARS; k++)
+			rnd[k] = alphabet[bytes[k] % (sizeof(alphabet) - 1)];
+		rnd[RANDOM_CHARS] = '\0';
+		snprintf(p, n, "%s/%s%s", dir, prefix, rnd);
+		int fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*path = p;
+			return fd;
+		}
+		e = errno;
+	}
+	h->free(p);
+	errno = e;
+	return -1;
+}
+
 int local_copy_atomic(const struct petal_host *h, int src, const char *src_name,
                       const char *dir, const char *dst, int fsync_dir, struct petal_error *err)
 {
-	size_t n = strlen(dir) + sizeof("/" LOCAL_TMP_PREFIX "XXXXXX");
-	char *tmp = h->alloc(n);
-	snprintf(tmp, n, "%s/" LOCAL_TMP_PREFIX "XXXXXX", dir);
+	char *tmp = NULL;
 	int rc = 0;
-	int out = mkstemp(tmp);
-	if (out < 0) {
-		rc = h->fail(err, local_errno_code(errno) == PETAL_EAUTH ? PETAL_EAUTH : PETAL_EIO,
-		             "cloud '" CLOUD "': cannot create a temporary file in %s: %s", dir,
-		             strerror(errno));
-		goto out_tmp;
-	}
+	int out = local_tmp_open(h, dir, LOCAL_TMP_PREFIX, &tmp);
+	if (out < 0)
+		return h->fail(err, local_errno_code(errno) == PETAL_EAUTH ? PETAL_EAUTH : PETAL_EIO,
+		               "cloud '" CLOUD "': cannot create a temporary file in %s: %s", dir,
+		               strerror(errno));
 	rc = copy_fd(h, src, src_name, out, dst, err);
-	/* objects are for reading by others (Spack on the nodes): not mkstemp's 0600 */
+	/* objects are for reading by others (Spack on the nodes): not the temporary 0600 */
 	if (!rc && fchmod(out, 0644) != 0)
 		rc = h->fail(err, PETAL_EIO, "cloud '" CLOUD "': chmod %s: %s", tmp, strerror(errno));
 	if (!rc && fsync(out) != 0)

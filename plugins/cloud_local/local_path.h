@@ -44,6 +44,14 @@ LOCAL_HIDDEN int local_copy_atomic(const struct petal_host *h, int src, const ch
                                    const char *dir, const char *dst, int fsync_dir,
                                    struct petal_error *err);
 
+/* Create `<dir>/<prefix><12 random letters>` exclusively (O_CREAT | O_EXCL |
+   O_NOFOLLOW | O_CLOEXEC, mode 0600), retried when the name is taken, so a
+   planted file or symlink is never opened.  The fd, or -1 with errno; *path
+   is host->alloc'ed on success.  The same rule as core/util's petal_tmpfile,
+   kept here because a plugin links nothing of petal's core. */
+LOCAL_HIDDEN int local_tmp_open(const struct petal_host *h, const char *dir,
+                                const char *prefix, char **path);
+
 /* The code for an errno: PETAL_ENOENT, PETAL_EAUTH (permission) or PETAL_EIO. */
 LOCAL_HIDDEN int local_errno_code(int e);
 
