@@ -118,4 +118,87 @@ leftover=$(find "$tmp/busy" -mindepth 1 ! -path "$tmp/busy/mirrors.yaml" | wc -l
 find "$tmp/mirror" -name '.petal-*' >"$tmp/left"
 expect_empty "$tmp/left" "no .petal-* temporary files left in the mirror"
 
+# --- plan --render DIR: all or nothing -----------------------------------------
+render() { run plan -t "$seeds/hybrid.yaml" --subnet-id "$subnet" --render "$@"; }
+tree() { (cd "$1" && find . -print | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort); }
+no_stage_left() { # no_stage_left PARENT DESCRIPTION
+	find "$1" -maxdepth 1 -name '.*.tmp.*' >"$tmp/stages"
+	expect_empty "$tmp/stages" "$2: no temporary directory left"
+}
+mkdir "$tmp/rp"
+render "$tmp/rp/new/"
+expect_status 0 "render into a new directory"
+for f in cluster-config.yaml build-instance.sh node-bootstrap.sh spack.yaml modules.yaml; do
+	[ -s "$tmp/rp/new/$f" ] && ok || not_ok "render wrote $f"
+done
+[ "$(stat -c %a "$tmp/rp/new")" = "$(umask 0022; mkdir "$tmp/rp/probe-mode"; stat -c %a "$tmp/rp/probe-mode")" ] &&
+	ok || not_ok "the rendered directory has the usual mode, not mkdtemp's 0700"
+rmdir "$tmp/rp/probe-mode"
+no_stage_left "$tmp/rp" "render into a new directory"
+render "$tmp/rp/new" --key-name other-key
+expect_status 0 "render again over a former render"
+expect_in "$tmp/rp/new/cluster-config.yaml" "other-key" "the former render is replaced"
+no_stage_left "$tmp/rp" "render over a former render"
+
+# a directory with files petal does not render is refused and left as it was
+mkdir "$tmp/rp/mine"
+echo notes >"$tmp/rp/mine/NOTES"
+tree "$tmp/rp/mine" >"$tmp/before"
+render "$tmp/rp/mine"
+expect_status 2 "render into a directory of someone else's files"
+expect_in "$tmp/err" "NOTES" "the refusal names the file"
+tree "$tmp/rp/mine" >"$tmp/after"
+cmp -s "$tmp/before" "$tmp/after" && ok || not_ok "the directory is unchanged"
+no_stage_left "$tmp/rp" "refused render"
+# so is a render target that is a directory where a file goes
+mkdir -p "$tmp/rp/odd/spack.yaml"
+render "$tmp/rp/odd"
+expect_status 2 "render where spack.yaml is a directory"
+[ -d "$tmp/rp/odd/spack.yaml" ] && [ "$(ls -A "$tmp/rp/odd")" = spack.yaml ] &&
+	ok || not_ok "that directory is unchanged"
+echo text >"$tmp/rp/file"
+render "$tmp/rp/file"
+expect_status 2 "render onto a file"
+expect_in "$tmp/rp/file" "text" "the file is unchanged"
+
+# a render that fails halfway (the disk fills up after two files): a small
+# tmpfs in a private mount namespace; skipped where that cannot be made
+small=$tmp/small
+mkdir "$small"
+if unshare -m sh -c 'mount -t tmpfs -o size=64k petal-test "$1"' sh "$small" 2>/dev/null; then
+	unshare -m sh -c '
+		small=$1 tmp=$2 seed=$3 subnet=$4
+		mount -t tmpfs -o size=64k petal-test "$small" || exit 1
+		step() { # step NAME ARGS...: petal, its status and stderr kept in $tmp
+			n=$1; shift
+			st=0; "$PETAL_BIN" plan -t "$seed" --subnet-id "$subnet" "$@" >/dev/null 2>"$tmp/full-err-$n" || st=$?
+			echo "$st" >"$tmp/full-status-$n"
+		}
+		tree() { (cd "$1" && find . -print | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort); }
+		step first --render "$small/r"
+		tree "$small/r" >"$tmp/full-before"
+		head -c 1048576 /dev/zero >"$small/fill" 2>/dev/null
+		truncate -s -8K "$small/fill"
+		step over --key-name other-key --render "$small/r"
+		tree "$small/r" >"$tmp/full-after"
+		step new --render "$small/r2"
+		ls -A "$small" >"$tmp/full-ls"
+		rm -f "$small/fill"
+		step fits --render "$small/r3"
+		ls -A "$small" >"$tmp/full-ls-fits"
+	' sh "$small" "$tmp" "$seeds/hybrid.yaml" "$subnet"
+	[ "$(cat "$tmp/full-status-first")" = 0 ] && ok || not_ok "tmpfs: the first render: $(cat "$tmp/full-err-first")"
+	[ "$(cat "$tmp/full-status-over")" = 1 ] && ok || not_ok "tmpfs: a render over a former one on a full disk fails"
+	expect_in "$tmp/full-err-over" "No space left on device" "tmpfs: the failure says why"
+	cmp -s "$tmp/full-before" "$tmp/full-after" && ok || not_ok "tmpfs: the former render is unchanged"
+	[ "$(cat "$tmp/full-status-new")" = 1 ] && ok || not_ok "tmpfs: a new render on a full disk fails"
+	expect_in "$tmp/full-err-new" "No space left on device" "tmpfs: the new render's failure says why"
+	[ "$(cat "$tmp/full-ls")" = "$(printf 'fill\nr')" ] && ok ||
+		not_ok "tmpfs: no partial render, no temporary directory: $(cat "$tmp/full-ls")"
+	[ "$(cat "$tmp/full-status-fits")" = 0 ] && [ "$(cat "$tmp/full-ls-fits")" = "$(printf 'r\nr3')" ] && ok ||
+		not_ok "tmpfs: with room again, a render succeeds: $(cat "$tmp/full-ls-fits")"
+else
+	echo "SKIP: a full-disk render (unshare -m and a tmpfs mount are not available here)"
+fi
+
 finish

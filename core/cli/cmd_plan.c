@@ -43,6 +43,7 @@ static const char usage_text[] =
 	"      --render DIR     also write what the plan implies into DIR:\n"
 	"                         cluster-config.yaml (ParallelCluster 3), build-instance.sh,\n"
 	"                         node-bootstrap.sh, spack.yaml, modules.yaml\n"
+	"                         (all or nothing; DIR new, empty, or a former render)\n"
 	"      --subnet-id ID   subnet for the rendered config (else network.subnet_id)\n"
 	"      --key-name KEY   SSH key pair for the rendered config (else network.key_name)\n"
 	"\n"

@@ -274,14 +274,10 @@ static int write_files(const struct petal_renderer *r, const char *dir,
 		goto out_text;
 	text[1] = render_build_script(r);
 	text[2] = render_node_script(r);
-	rc = petal_mkdirs(dir, 0755, err);
-	for (size_t i = 0; rc == 0 && i < PETAL_ARRAY_SIZE(names); i++) {
-		char *path = petal_xasprintf("%s/%s", dir, names[i]);
-		int mode = strstr(names[i], ".sh") != NULL ? 0755 : 0644;
-
-		rc = petal_write_file(path, text[i], strlen(text[i]), mode, err);
-		free(path);
-	}
+	int modes[PETAL_ARRAY_SIZE(names)];
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(names); i++)
+		modes[i] = strstr(names[i], ".sh") != NULL ? 0755 : 0644;
+	rc = render_write_dir(dir, names, text, modes, PETAL_ARRAY_SIZE(names), err);
 
 out_text:
 	for (size_t i = 0; i < PETAL_ARRAY_SIZE(names); i++)

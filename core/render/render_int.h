@@ -102,6 +102,10 @@ int render_modules_yaml(const struct petal_renderer *r, char **out,
                         struct petal_error *err);        /* spack.c */
 
 /* Checks petal_render makes before anything is written (pcluster.c). */
+/* Write the files into a fresh directory beside dir, then put it in dir's
+   place as a set (write_dir.c): dir is new, or holds only a former render. */
+int render_write_dir(const char *dir, const char *const *names, char *const *texts,
+                     const int *modes, size_t n, struct petal_error *err);
 int render_check_subnet(const char *subnet_id, struct petal_error *err);
 int render_check_bucket(const char *bucket, struct petal_error *err);
 
