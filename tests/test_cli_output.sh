@@ -201,4 +201,70 @@ else
 	echo "SKIP: a full-disk render (unshare -m and a tmpfs mount are not available here)"
 fi
 
+# --- text from outside reaches the terminal escaped -----------------------------
+# raw_controls FILE: the C0 controls but \n, DEL and C1 (U+0080..U+009F) in FILE
+raw_controls() {
+	python3 -c "
+import re, sys
+d = open(sys.argv[1], 'rb').read().decode('utf-8', 'replace')
+print(len(re.findall(r'[\x00-\x09\x0b-\x1f\x7f\x80-\x9f]', d)))
+" "$1"
+}
+# a mirror's index whose spec version and target carry a title, a clear
+# screen, a C1 CSI and DEL
+cp -R "$data/spack-buildcache/v2-mirror" "$tmp/evil"
+chmod -R u+w "$tmp/evil"
+python3 - "$tmp/evil/build_cache/index.json" <<'PY'
+import hashlib, json, sys
+p = sys.argv[1]
+j = json.load(open(p))
+for v in j['database']['installs'].values():
+    if v['spec']['name'] == 'petal-hello':
+        v['spec']['version'] = '1.0\x1b]0;pwned\x07\x1b[2J\u009b\x7f'
+        v['spec']['arch']['target']['name'] = 'ice\x1b[31mlake'
+data = json.dumps(j).encode()
+open(p, 'wb').write(data)
+open(p + '.hash', 'w').write(hashlib.sha256(data).hexdigest())
+PY
+cat >"$tmp/evil.yaml" <<'YAML'
+cluster: {name: evil, region: eu-west-2}
+software:
+  spack_packages: [petal-hello]
+YAML
+run cache status -t "$tmp/evil.yaml" --url "file://$tmp/evil"
+expect_status 0 "cache status on a hostile index"
+expect_in "$tmp/out" "hit" "the hostile spec is still listed"
+[ "$(raw_controls "$tmp/out")" = 0 ] && ok || not_ok "cache status: no raw control characters on stdout"
+expect_in "$tmp/out" '1.0\x1b]0;pwned\x07\x1b[2J\u009b\x7f' "cache status shows the version escaped"
+expect_in "$tmp/out" 'ice\x1b[31mlake' "a colour from outside is escaped too (no terminal)"
+run --output json cache status -t "$tmp/evil.yaml" --url "file://$tmp/evil"
+expect_status 0 "cache status --output json on a hostile index"
+[ "$(raw_controls "$tmp/out")" = 0 ] && ok || not_ok "cache status json: no raw control characters"
+expect_py "json keeps the version exactly (escaped as JSON)" \
+	"any(m.get('version') == '1.0\x1b]0;pwned\x07\x1b[2J\u009b\x7f' for m in j['requested'])"
+
+# a seed's values in validate's messages, and a seed's file name in the plan
+cat >"$tmp/evil-seed.yaml" <<'YAML'
+cluster:
+  name: "x\e]0;pwned\a\e[2J"
+  region: us-east-1
+software:
+  spack_packages: ["samtools\e[2J"]
+YAML
+run validate -t "$tmp/evil-seed.yaml"
+expect_status 2 "validate a seed with control characters"
+[ "$(raw_controls "$tmp/err")" = 0 ] && ok || not_ok "validate: no raw control characters on stderr"
+expect_in "$tmp/err" "'x\x1b]0;pwned\x07\x1b[2J'" "validate shows the name escaped"
+run plan -t "$tmp/evil-seed.yaml"
+expect_status 2 "plan a seed with control characters"
+[ "$(raw_controls "$tmp/err")" = 0 ] && ok || not_ok "plan: no raw control characters on stderr"
+evil_name=$(printf '%s/seed-\033]0;pwned\007\033[2J.yaml' "$tmp")
+cp "$seeds/hybrid.yaml" "$evil_name"
+run plan -t "$evil_name"
+expect_status 0 "plan a seed whose file name has control characters"
+[ "$(raw_controls "$tmp/out")" = 0 ] && ok || not_ok "plan text: no raw control characters"
+expect_in "$tmp/out" 'seed-\x1b]0;pwned\x07\x1b[2J.yaml' "plan text shows the file name escaped"
+run validate -t "$evil_name.missing"
+[ "$(raw_controls "$tmp/err")" = 0 ] && ok || not_ok "an error naming the file: no raw control characters"
+
 finish

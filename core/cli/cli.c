@@ -14,12 +14,23 @@
 static void say(const struct petal_cli *cli, const char *color, const char *label,
                 const char *fmt, va_list ap)
 {
+	/* the message carries text from outside: it cannot drive the terminal */
+	struct petal_strbuf msg = PETAL_STRBUF_INIT;
+	petal_strbuf_vprintf(&msg, fmt, ap);
+	char *safe = petal_escape_text(petal_strbuf_str(&msg), PETAL_ESC_LINES);
+	petal_strbuf_release(&msg);
 	if (cli->color_err && color)
-		fprintf(stderr, "%spetal: %s\033[0m", color, label);
+		fprintf(stderr, "%spetal: %s\033[0m%s\n", color, label, safe);
 	else
-		fprintf(stderr, "petal: %s", label);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		fprintf(stderr, "petal: %s%s\n", label, safe);
+	free(safe);
+}
+
+void petal_cli_put_err(const char *text)
+{
+	char *safe = petal_escape_text(text, PETAL_ESC_LINES);
+	fputs(safe, stderr);
+	free(safe);
 }
 
 void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
@@ -111,7 +122,7 @@ int petal_cli_load_seed(const struct petal_cli *cli, const char *path,
 	size_t n = diags.n;
 	if (n > 0) {
 		char *text = petal_diags_format(&diags);
-		fputs(text, stderr);
+		petal_cli_put_err(text);
 		free(text);
 		petal_cli_error(cli, "%s: %zu problem%s; the seed was not used", path, n,
 		                n == 1 ? "" : "s");

@@ -51,10 +51,14 @@ void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void petal_cli_info(const struct petal_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Put lines of text from outside (diagnostics) on stderr, escaped. */
+void petal_cli_put_err(const char *text);
 /* Map a PETAL_E* code to an exit status. */
 int petal_cli_exit_for(int code);
 /* Parse --output's argument; -1 when neither text nor json. */
 int petal_cli_parse_output(const char *arg);
+/* Put the escaping filter over stdout (output.c); -1 when it cannot. */
+int petal_cli_filter_stdout(const struct petal_cli *cli);
 /* Print JSON to stdout, indented, with a newline. */
 void petal_cli_print_json(json_t *j);
 

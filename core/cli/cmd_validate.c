@@ -86,7 +86,7 @@ int cmd_validate(struct petal_cli *cli, int argc, char **argv)
 		json_decref(j);
 	} else if (rc != 0) {
 		char *text = petal_diags_format(&diags);
-		fputs(text, stderr);
+		petal_cli_put_err(text);
 		free(text);
 	} else if (cli->verbosity >= 2) {
 		printf("%s: valid, %zu package%s, seed hash %s\n", path, seed->n_pkgs,

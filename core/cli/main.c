@@ -67,15 +67,8 @@ static int want_color(int fd)
 	return isatty(fd);
 }
 
-static int petal_main(int argc, char **argv)
+static int petal_main(struct petal_cli *cli, int argc, char **argv)
 {
-	struct petal_cli cli = {
-		.argv0 = "petal",
-		.verbosity = 1,
-		.output = PETAL_OUTPUT_TEXT,
-		.color = want_color(STDOUT_FILENO),
-		.color_err = want_color(STDERR_FILENO),
-	};
 	static const struct option opts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -90,22 +83,22 @@ static int petal_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+vqo:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
-			cli.verbosity++;
+			cli->verbosity++;
 			break;
 		case 'q':
-			cli.verbosity = 0;
+			cli->verbosity = 0;
 			break;
 		case 'o': {
 			int o = petal_cli_parse_output(optarg);
 			if (o < 0) {
-				petal_cli_error(&cli, "--output takes 'text' or 'json', not '%s'", optarg);
+				petal_cli_error(cli, "--output takes 'text' or 'json', not '%s'", optarg);
 				return PETAL_EXIT_USAGE;
 			}
-			cli.output = o;
+			cli->output = o;
 			break;
 		}
 		case 'C':
-			cli.color = cli.color_err = 0;
+			cli->color = cli->color_err = 0;
 			break;
 		case 'h':
 			usage(stdout);
@@ -115,10 +108,10 @@ static int petal_main(int argc, char **argv)
 			return PETAL_EXIT_OK;
 		default:
 			if (optopt)
-				petal_cli_error(&cli, "unknown or incomplete option '-%c'; see 'petal --help'",
+				petal_cli_error(cli, "unknown or incomplete option '-%c'; see 'petal --help'",
 				                optopt);
 			else
-				petal_cli_error(&cli, "unknown option '%s'; see 'petal --help'",
+				petal_cli_error(cli, "unknown option '%s'; see 'petal --help'",
 				                argv[optind - 1]);
 			return PETAL_EXIT_USAGE;
 		}
@@ -127,9 +120,9 @@ static int petal_main(int argc, char **argv)
 		usage(stderr);
 		return PETAL_EXIT_USAGE;
 	}
-	petal_host_set_verbosity(cli.verbosity >= 3 ? PETAL_LOG_DEBUG
-	                         : cli.verbosity == 2 ? PETAL_LOG_INFO
-	                         : cli.verbosity == 1 ? PETAL_LOG_WARN
+	petal_host_set_verbosity(cli->verbosity >= 3 ? PETAL_LOG_DEBUG
+	                         : cli->verbosity == 2 ? PETAL_LOG_INFO
+	                         : cli->verbosity == 1 ? PETAL_LOG_WARN
 	                                              : PETAL_LOG_ERROR);
 
 	int at = optind;
@@ -140,15 +133,15 @@ static int petal_main(int argc, char **argv)
 		if (strcmp(name, commands[i].name) == 0) {
 			optind = 0; /* glibc: the command runs getopt afresh */
 			opterr = 1;
-			return commands[i].run(&cli, argc - at, argv + at);
+			return commands[i].run(cli, argc - at, argv + at);
 		}
 	}
 	names[PETAL_ARRAY_SIZE(commands)] = NULL;
 	const char *near = petal_did_you_mean(name, names);
 	if (near)
-		petal_cli_error(&cli, "'%s' is not a petal command; did you mean '%s'?", name, near);
+		petal_cli_error(cli, "'%s' is not a petal command; did you mean '%s'?", name, near);
 	else
-		petal_cli_error(&cli, "'%s' is not a petal command; see 'petal --help'", name);
+		petal_cli_error(cli, "'%s' is not a petal command; see 'petal --help'", name);
 	return PETAL_EXIT_USAGE;
 }
 
@@ -203,5 +196,16 @@ int main(int argc, char **argv)
 {
 	if (guard_std_fds() != 0)
 		return PETAL_EXIT_FAILURE;
-	return close_stdout(petal_main(argc, argv));
+	struct petal_cli cli = {
+		.argv0 = "petal",
+		.verbosity = 1,
+		.output = PETAL_OUTPUT_TEXT,
+		.color = want_color(STDOUT_FILENO),
+		.color_err = want_color(STDERR_FILENO),
+	};
+	if (petal_cli_filter_stdout(&cli) != 0) {
+		fprintf(stderr, "petal: cannot set up standard output: %s\n", strerror(errno));
+		return PETAL_EXIT_FAILURE;
+	}
+	return close_stdout(petal_main(&cli, argc, argv));
 }

@@ -59,6 +59,11 @@ static void host_log(int level, const char *plugin, const char *fmt, ...)
 	va_start(ap, fmt);
 	petal_strbuf_vprintf(&sb, fmt, ap);
 	va_end(ap);
+	/* a plugin's message may carry a cloud's text: no terminal control */
+	char *safe = petal_escape_text(petal_strbuf_str(&sb), PETAL_ESC_LINES);
+	petal_strbuf_release(&sb);
+	petal_strbuf_puts(&sb, safe);
+	free(safe);
 	petal_strbuf_putc(&sb, '\n');
 	fputs(petal_strbuf_str(&sb), stderr);
 	petal_strbuf_release(&sb);
@@ -69,11 +74,13 @@ static void host_progress(const char *what, uint64_t done, uint64_t total)
 {
 	if (verbosity < PETAL_LOG_WARN || !isatty(STDERR_FILENO))
 		return;
+	char *safe = petal_escape_text(what, 0);
 	if (total)
-		fprintf(stderr, "\r%s: %llu/%llu%s", what ? what : "", (unsigned long long)done,
+		fprintf(stderr, "\r%s: %llu/%llu%s", safe, (unsigned long long)done,
 		        (unsigned long long)total, done >= total ? "\n" : "");
 	else
-		fprintf(stderr, "\r%s: %llu", what ? what : "", (unsigned long long)done);
+		fprintf(stderr, "\r%s: %llu", safe, (unsigned long long)done);
+	free(safe);
 }
 
 static int host_fail(struct petal_error *err, int code, const char *fmt, ...)

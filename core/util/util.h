@@ -90,4 +90,25 @@ int petal_fsync_dir(const char *dir, struct petal_error *err);
    the caller frees the path. */
 char *petal_tmpdir_beside(const char *target, struct petal_error *err);
 
+/* Text from outside made safe for a terminal: C0 controls, DEL, ESC, C1
+   (U+0080..U+009F) as \xNN, \n, \t, \r, \u00NN; invalid UTF-8 bytes as
+   \xNN; valid printable UTF-8 kept.  Flags: */
+enum {
+	PETAL_ESC_LINES = 1, /* keep \n and \t (multi-line text, not one field) */
+	PETAL_ESC_SGR = 2,   /* let colour sequences (ESC [ digits m) through */
+	PETAL_ESC_JSON = 4,  /* jansson's output: only DEL and C1 escaped, as \u00NN */
+};
+/* One field or message: an allocated escaped copy ("" for NULL). */
+char *petal_escape_text(const char *s, int flags);
+/* A stream cut anywhere: a sequence cut at the end of one call waits for
+   the next; petal_escape_finish writes out what still waits. */
+struct petal_escaper {
+	int flags;
+	unsigned char pend[32];
+	size_t n_pend;
+};
+void petal_escape_feed(struct petal_escaper *e, struct petal_strbuf *out, const char *s,
+                       size_t n);
+void petal_escape_finish(struct petal_escaper *e, struct petal_strbuf *out);
+
 #endif
