@@ -157,4 +157,52 @@ if command -v script >/dev/null 2>&1; then
 	expect_not_in "$tmp/tty" "$(printf '\033[')" "no colour with NO_COLOR on a terminal"
 fi
 
+# --- instance types: what validates plans --------------------------------------
+cat >"$tmp/graviton.yaml" <<'YAML'
+cluster:
+  name: graviton
+  region: us-east-1
+compute:
+  head_node: m7g.large
+  queues:
+    - name: hpc
+      instance_types: [hpc7g.16xlarge]
+    - name: gpu
+      instance_types: [p5.48xlarge]
+software:
+  build:
+    instance_type: c7g.16xlarge
+  spack_packages: [samtools]
+YAML
+run validate -t "$tmp/graviton.yaml"
+expect_status 0 "validate m7g.large, hpc7g.16xlarge, p5.48xlarge"
+run plan -t "$tmp/graviton.yaml"
+expect_status 0 "a seed that validates plans (m7g.large head node)"
+expect_in "$tmp/out" "head node m7g.large" "the plan runs on the m7g.large"
+expect_in "$tmp/out" "spack install -j 2 " "m7g.large has 2 vCPUs"
+expect_not_in "$tmp/out" "a guess: instance type" "listed types are not guesses"
+run plan -t "$tmp/graviton.yaml" --output json
+expect_py "listed types: no instance guesses" "j['instance_guesses'] == []"
+
+sed 's/m7g.large/x9z.4xlarge/' "$tmp/graviton.yaml" >"$tmp/unknown-type.yaml"
+run validate -t "$tmp/unknown-type.yaml"
+expect_status 0 "a well-formed unknown type validates"
+run plan -t "$tmp/unknown-type.yaml"
+expect_status 0 "a well-formed unknown type plans"
+expect_in "$tmp/out" "a guess: instance type x9z.4xlarge (compute.head_node)" "the guess is said"
+expect_in "$tmp/out" "estimates.instances.x9z.4xlarge" "how to give real figures"
+expect_in "$tmp/out" "spack install -j 16 " "16 vCPUs from the size"
+run plan -t "$tmp/unknown-type.yaml" --output json
+expect_py "the guess in JSON" \
+	"[(g['type'], g['where'], g['vcpus'], g['arch']) for g in j['instance_guesses']] == [('x9z.4xlarge', 'compute.head_node', 16, 'x86_64')] and j['instance_guesses'][0]['basis'] and j['instance_guesses'][0]['ondemand_usd_hour'] > 0"
+
+for bad in foo c5.huge C5.large; do
+	sed "s/m7g.large/$bad/" "$tmp/graviton.yaml" >"$tmp/bad-type.yaml"
+	run validate -t "$tmp/bad-type.yaml"
+	expect_status 2 "malformed type $bad is a validate error"
+	expect_in "$tmp/err" "is not an instance type" "malformed type $bad: says so"
+	run plan -t "$tmp/bad-type.yaml"
+	expect_status 2 "malformed type $bad: plan refuses it the same way"
+done
+
 finish

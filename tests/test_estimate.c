@@ -78,7 +78,12 @@ static void test_tables_load(void)
 	CU_ASSERT_DOUBLE_EQUAL(it.ondemand_usd_hour, 2.04, 1e-9);
 	CU_ASSERT_EQUAL(petal_estimates_instance(est, "c7g.4xlarge", &it), 0);
 	CU_ASSERT_STRING_EQUAL(it.arch, "arm64");
-	CU_ASSERT_EQUAL(petal_estimates_instance(est, "c5.99xlarge", &it), PETAL_ENOENT);
+	CU_ASSERT_FALSE(it.guess);
+	/* a size petal does not list is guessed from the family, not refused */
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "c5.99xlarge", &it), 0);
+	CU_ASSERT_TRUE(it.guess);
+	CU_ASSERT_EQUAL(it.vcpus, 396);
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "foo", &it), PETAL_ENOENT);
 	CU_ASSERT_DOUBLE_EQUAL(petal_estimates_figure(est, "s3_gb_month"), 0.023, 1e-12);
 	CU_ASSERT_TRUE(petal_estimates_figure(est, "no_such_figure") < 0);
 }
@@ -144,8 +149,133 @@ static void test_tables_errors(void)
 	CU_ASSERT_EQUAL(petal_write_file(bad, text, strlen(text), 0644, &err), 0);
 	CU_ASSERT_EQUAL(petal_estimates_load(dir, NULL, &e, &err), PETAL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "c5.large.ondemand_usd_hour"));
+
+	/* a guess rule without a default class */
+	text = "{\"instances\": {}, \"guess\": {\"small_vcpus\": 2, \"metal_vcpus\": 96, "
+	       "\"spot_fraction\": 0.3, \"classes\": {\"c\": {\"memory_gb_per_vcpu\": 2, "
+	       "\"usd_per_vcpu_hour\": 0.04}}}}";
+	CU_ASSERT_EQUAL(petal_write_file(bad, text, strlen(text), 0644, &err), 0);
+	CU_ASSERT_EQUAL(petal_estimates_load(dir, NULL, &e, &err), PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "guess.classes"));
 	free(bad);
 	remove_dir(dir, files);
+}
+
+/* The types HPC users pick, with AWS's specifications. */
+static void test_instance_families(void)
+{
+	static const struct { const char *name; int vcpus; double memory_gb; const char *arch; }
+	want[] = {
+		{ "m7g.large", 2, 8, "arm64" },
+		{ "hpc7g.16xlarge", 64, 128, "arm64" },
+		{ "p5.48xlarge", 192, 2048, "x86_64" },
+		{ "p4d.24xlarge", 96, 1152, "x86_64" },
+		{ "hpc7a.96xlarge", 192, 768, "x86_64" },
+		{ "hpc6a.48xlarge", 96, 384, "x86_64" },
+		{ "c7i.48xlarge", 192, 384, "x86_64" },
+		{ "c6a.48xlarge", 192, 384, "x86_64" },
+		{ "c7a.medium", 1, 2, "x86_64" },
+		{ "c8g.48xlarge", 192, 384, "arm64" },
+		{ "m6i.32xlarge", 128, 512, "x86_64" },
+		{ "m7i.metal-48xl", 192, 768, "x86_64" },
+		{ "m6a.48xlarge", 192, 768, "x86_64" },
+		{ "m7a.48xlarge", 192, 768, "x86_64" },
+		{ "m6g.16xlarge", 64, 256, "arm64" },
+		{ "r6i.32xlarge", 128, 1024, "x86_64" },
+		{ "r7i.48xlarge", 192, 1536, "x86_64" },
+		{ "r6g.16xlarge", 64, 512, "arm64" },
+		{ "r7g.metal", 64, 512, "arm64" },
+		{ "t3.nano", 2, 0.5, "x86_64" },
+		{ "g5.48xlarge", 192, 768, "x86_64" },
+		{ "g6.xlarge", 4, 16, "x86_64" },
+	};
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(want); i++) {
+		struct petal_instance_type it = { .vcpus = 0 };
+		CU_ASSERT_EQUAL(petal_estimates_instance(est, want[i].name, &it), 0);
+		if (it.vcpus != want[i].vcpus || it.memory_gb != want[i].memory_gb || it.guess ||
+		    !it.arch || strcmp(it.arch, want[i].arch) != 0)
+			CU_FAIL(want[i].name);
+	}
+}
+
+/* Every listed type's figures hang together, and its vCPUs follow the size
+   rule where AWS does (not burstable t sizes; x86 HPC sizes have SMT off,
+   half the rule's vCPUs). */
+static void test_instance_table_consistent(void)
+{
+	char *path = petal_xasprintf("%s/instances.json", data_dir);
+	json_t *root = json_load_file(path, 0, NULL);
+	free(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	const char *name;
+	json_t *v;
+	size_t n = 0;
+	json_object_foreach(json_object_get(root, "instances"), name, v) {
+		struct petal_instance_type it = { .vcpus = 0 };
+		const char *dot = strchr(name, '.');
+		int rule = dot ? petal_instance_size_vcpus(dot + 1) : -1;
+		int ok = petal_estimates_instance(est, name, &it) == 0 && !it.guess &&
+			it.vcpus > 0 && it.memory_gb > 0 && it.ondemand_usd_hour > 0 &&
+			it.spot_usd_hour > 0 && it.spot_usd_hour <= it.ondemand_usd_hour &&
+			it.arch && strcmp(it.arch, petal_instance_arch(name)) == 0 && rule >= 0;
+		if (ok && rule > 0 && name[0] != 't')
+			ok = strncmp(name, "hpc", 3) == 0 && strcmp(it.arch, "x86_64") == 0 ?
+				it.vcpus * 2 == rule : it.vcpus == rule;
+		if (!ok) {
+			fprintf(stderr, "instances.json: %s: inconsistent figures\n", name);
+			CU_FAIL(name);
+		}
+		n++;
+	}
+	CU_ASSERT_TRUE(n >= 200);
+	json_decref(root);
+}
+
+/* A well-formed type petal does not list: a guess, said to be one. */
+static void test_instance_guess(void)
+{
+	struct petal_instance_type it = { .vcpus = 0 };
+	char *basis;
+	/* from the family's listed sizes, per vCPU */
+	CU_ASSERT_EQUAL_FATAL(petal_estimates_instance(est, "m7g.32xlarge", &it), 0);
+	CU_ASSERT_TRUE(it.guess);
+	CU_ASSERT_EQUAL(it.vcpus, 128);
+	CU_ASSERT_STRING_EQUAL(it.arch, "arm64");
+	CU_ASSERT_DOUBLE_EQUAL(it.memory_gb, 512, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(it.ondemand_usd_hour, 2 * 2.6112, 1e-9);
+	basis = petal_estimates_instance_basis(est, "m7g.32xlarge");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(basis);
+	CU_ASSERT_PTR_NOT_NULL(strstr(basis, "m7g.16xlarge"));
+	free(basis);
+	/* an HPC family keeps its own ratio to the size rule */
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "hpc7a.192xlarge", &it), 0);
+	CU_ASSERT_EQUAL(it.vcpus, 384);
+	/* a family petal does not know: the size and the class */
+	CU_ASSERT_EQUAL_FATAL(petal_estimates_instance(est, "x9z.4xlarge", &it), 0);
+	CU_ASSERT_TRUE(it.guess);
+	CU_ASSERT_EQUAL(it.vcpus, 16);
+	CU_ASSERT_DOUBLE_EQUAL(it.memory_gb, 16 * 16, 1e-9);
+	CU_ASSERT_TRUE(it.ondemand_usd_hour > 0 && it.spot_usd_hour > 0);
+	CU_ASSERT_STRING_EQUAL(it.arch, "x86_64");
+	basis = petal_estimates_instance_basis(est, "x9z.4xlarge");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(basis);
+	CU_ASSERT_PTR_NOT_NULL(strstr(basis, "'x' class"));
+	free(basis);
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "q9g.metal", &it), 0);
+	CU_ASSERT_STRING_EQUAL(it.arch, "arm64");
+	CU_ASSERT_EQUAL(it.vcpus, 96);
+	/* listed or malformed: no basis */
+	CU_ASSERT_PTR_NULL(petal_estimates_instance_basis(est, "m7g.large"));
+	CU_ASSERT_PTR_NULL(petal_estimates_instance_basis(est, "foo"));
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "c5.huge", &it), PETAL_ENOENT);
+	CU_ASSERT_EQUAL(petal_estimates_instance(est, "C5.large", &it), PETAL_ENOENT);
+	/* the size rule itself */
+	CU_ASSERT_EQUAL(petal_instance_size_vcpus("medium"), 1);
+	CU_ASSERT_EQUAL(petal_instance_size_vcpus("24xlarge"), 96);
+	CU_ASSERT_EQUAL(petal_instance_size_vcpus("metal-48xl"), 192);
+	CU_ASSERT_EQUAL(petal_instance_size_vcpus("metal"), 0);
+	CU_ASSERT_EQUAL(petal_instance_size_vcpus("0xlarge"), -1);
+	CU_ASSERT_EQUAL(petal_instance_size_vcpus("huge"), -1);
 }
 
 /* ---- the model against the design's figures ---------------------------- */
@@ -352,6 +482,9 @@ int main(void)
 	if (!s ||
 	    !CU_add_test(s, "tables load, unknown packages get the default", test_tables_load) ||
 	    !CU_add_test(s, "data file errors name file and place", test_tables_errors) ||
+	    !CU_add_test(s, "the instance families HPC users pick", test_instance_families) ||
+	    !CU_add_test(s, "every listed instance is consistent", test_instance_table_consistent) ||
+	    !CU_add_test(s, "unlisted instance types are guessed", test_instance_guess) ||
 	    !CU_add_test(s, "the design's build figures", test_design_figures) ||
 	    !CU_add_test(s, "speedup model properties", test_model_properties) ||
 	    !CU_add_test(s, "recommendation table boundaries", test_recommend_table) ||

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../core/plugin/registry.h"
@@ -423,6 +424,70 @@ static void test_tier_order(void)
 	free(dir);
 }
 
+/* In a child (exit ends the process): init `name` from dir with
+   PETAL_TEST_EXIT=how, then exit(0).  Its stderr goes to err_path. */
+static int init_in_child(const char *dir, const char *name, const char *how,
+                         const char *err_path)
+{
+	static const struct petal_host host = { .size = sizeof(host), .abi = PETAL_PLUGIN_ABI };
+	int status = -1;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct petal_registry reg;
+		struct petal_error err = { 0 };
+		const char *dirs[] = { dir };
+		int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(98);
+		setenv("PETAL_TEST_EXIT", how, 1);
+		scan_dirs(&reg, dirs, 1);
+		if (petal_entry_init(petal_registry_find(&reg, PETAL_KIND_TIER, name), &host,
+		                     &err) != 0)
+			_exit(97);
+		petal_registry_release(&reg);
+		exit(0); /* after init: an ordinary exit, not refused */
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void test_init_exits(void)
+{
+	char *dir = new_dir(0755), *err_path = petal_xasprintf("%s/stderr", tmp_root);
+	char *said;
+	size_t len;
+
+	install("init_exits", dir, "tier_init_exits.so", 0755);
+	install("good", dir, "tier_good_one.so", 0755);
+
+	CU_ASSERT_EQUAL(init_in_child(dir, "init-exits", "0", err_path),
+	                PETAL_EXIT_PLUGIN_EXITED);
+	CU_ASSERT_EQUAL_FATAL(petal_read_file(err_path, 4096, &said, &len, NULL), 0);
+	CU_ASSERT_TRUE(has(said, "petal: plugin tier/init-exits called exit(0) during init; "
+	                   "refusing to continue"));
+	free(said);
+
+	CU_ASSERT_EQUAL(init_in_child(dir, "init-exits", "5", err_path),
+	                PETAL_EXIT_PLUGIN_EXITED);
+	CU_ASSERT_EQUAL_FATAL(petal_read_file(err_path, 4096, &said, &len, NULL), 0);
+	CU_ASSERT_TRUE(has(said, "called exit(5) during init"));
+	free(said);
+
+	/* once init returned, exiting is the program's business */
+	CU_ASSERT_EQUAL(init_in_child(dir, "good-one", "0", err_path), 0);
+	CU_ASSERT_EQUAL_FATAL(petal_read_file(err_path, 4096, &said, &len, NULL), 0);
+	CU_ASSERT_FALSE(has(said, "refusing"));
+	free(said);
+
+	free(err_path);
+	free(dir);
+}
+
 static void test_init_lifecycle(void)
 {
 	/* init only looks at its host argument's presence here */
@@ -525,6 +590,7 @@ int main(void)
 	    !CU_add_test(suite, "a symlink to /dev/null masks", test_mask) ||
 	    !CU_add_test(suite, "tiers in rank order", test_tier_order) ||
 	    !CU_add_test(suite, "init once, fini on release", test_init_lifecycle) ||
+	    !CU_add_test(suite, "exit() in init is refused", test_init_exits) ||
 	    !CU_add_test(suite, "names", test_names)) {
 		CU_cleanup_registry();
 		return 1;

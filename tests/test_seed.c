@@ -420,7 +420,13 @@ static void test_values(void)
 	           "compute.queues[0] (line 6); queue names must be unique");
 	expect_one(CLUSTER "compute:\n  queues:\n    - {name: q, instance_types: [c5]}\n",
 	           "seed.yaml:6:34: compute.queues[0].instance_types[0]: 'c5' is not an "
-	           "instance type; expected family.size, e.g. c5.18xlarge");
+	           "instance type; expected family.size, e.g. c5.18xlarge (the size one of "
+	           "nano, micro, small, medium, large, xlarge, <N>xlarge, metal, metal-<N>xl)");
+	/* a size EC2 does not have cannot be planned either */
+	expect_one(CLUSTER "compute:\n  head_node: c5.huge\n",
+	           "seed.yaml:5:14: compute.head_node: 'c5.huge' is not an instance type; "
+	           "expected family.size, e.g. c5.xlarge (the size one of nano, micro, small, "
+	           "medium, large, xlarge, <N>xlarge, metal, metal-<N>xl)");
 	expect_one(CLUSTER "software:\n  binary_cache: {s3_bucket: 192.168.1.1}\n",
 	           "seed.yaml:5:29: software.binary_cache.s3_bucket: '192.168.1.1' is not a "
 	           "valid S3 bucket name: it must not look like an IP address");

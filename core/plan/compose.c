@@ -132,6 +132,43 @@ static int is_built(const struct petal_seed_pkg *p)
 	return p->section == PETAL_SECTION_IN_AMI || p->section == PETAL_SECTION_SPACK_PACKAGES;
 }
 
+/* A type the seed names, not in petal's table: the plan says it guessed. */
+static void note_guess(struct petal_plan *plan, const struct petal_estimates *est,
+                       const char *type, const char *where)
+{
+	struct petal_instance_type it;
+	if (!type || petal_estimates_instance(est, type, &it) != 0 || !it.guess)
+		return;
+	for (size_t i = 0; i < plan->n_instance_guesses; i++)
+		if (strcmp(plan->instance_guesses[i].type, type) == 0)
+			return;
+	struct petal_plan_instance_guess g = {
+		.type = petal_xstrdup(type),
+		.where = petal_xstrdup(where),
+		.arch = petal_xstrdup(it.arch),
+		.basis = petal_estimates_instance_basis(est, type),
+		.vcpus = it.vcpus,
+		.memory_gb = it.memory_gb,
+		.ondemand_usd_hour = it.ondemand_usd_hour,
+		.spot_usd_hour = it.spot_usd_hour,
+	};
+	PETAL_PUSH(plan->instance_guesses, plan->n_instance_guesses,
+	           plan->cap_instance_guesses, g);
+}
+
+static void note_guesses(struct petal_plan *plan, const struct petal_estimates *est)
+{
+	const struct petal_seed *seed = plan->seed;
+	note_guess(plan, est, seed->head_node, "compute.head_node");
+	note_guess(plan, est, seed->build_instance_type, "software.build.instance_type");
+	for (size_t q = 0; q < seed->n_queues; q++)
+		for (size_t t = 0; t < seed->queues[q].n_instance_types; t++) {
+			char *where = petal_xasprintf("compute.queues[%zu].instance_types", q);
+			note_guess(plan, est, seed->queues[q].instance_types[t], where);
+			free(where);
+		}
+}
+
 static int fill_info(struct petal_plan *plan, struct petal_estimates *est,
                      struct petal_error *err)
 {
@@ -170,6 +207,7 @@ static int fill_info(struct petal_plan *plan, struct petal_estimates *est,
 		free(names);
 	}
 
+	note_guesses(plan, est);
 	plan->info = (struct petal_seed_info){
 		.size = sizeof(plan->info),
 		.path = seed->path,
@@ -499,6 +537,14 @@ void petal_plan_free(struct petal_plan *plan)
 		free(c->cache_hash);
 	}
 	free(plan->claims);
+	for (size_t i = 0; i < plan->n_instance_guesses; i++) {
+		struct petal_plan_instance_guess *g = &plan->instance_guesses[i];
+		free(g->type);
+		free(g->where);
+		free(g->arch);
+		free(g->basis);
+	}
+	free(plan->instance_guesses);
 	struct petal_plan_probe *pr = &plan->probe;
 	for (size_t i = 0; i < pr->n_answers; i++) {
 		free(pr->answers[i].question);

@@ -49,12 +49,119 @@ void petal_estimates_package(const struct petal_estimates *est, const char *name
 	*out = f ? *f : est->def;
 }
 
+/* ---- types not in the table: a stated guess ---------------------------- */
+
+static int family_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/* The family's largest listed size, preferring sizes the size rule counts;
+   *lo and *hi: the family's fewest and most vCPUs.  NULL: none listed. */
+static const struct petal_est_instance *family_base(const struct petal_estimates *est,
+                                                    const char *family, size_t flen,
+                                                    int *lo, int *hi)
+{
+	const struct petal_est_instance *base = NULL;
+	int base_counted = 0;
+	for (size_t i = 0; i < est->n_insts; i++) {
+		const struct petal_est_instance *in = &est->insts[i];
+		if (strncmp(in->name, family, flen) != 0 || in->name[flen] != '.')
+			continue;
+		int counted = petal_instance_size_vcpus(in->name + flen + 1) > 0;
+		if (!base || in->vcpus < *lo)
+			*lo = in->vcpus;
+		if (!base || in->vcpus > *hi)
+			*hi = in->vcpus;
+		if (!base || counted > base_counted ||
+		    (counted == base_counted && in->vcpus > base->vcpus)) {
+			base = in;
+			base_counted = counted;
+		}
+	}
+	return base;
+}
+
+static const struct petal_est_class *find_class(const struct petal_est_guess *g,
+                                                const char *family)
+{
+	size_t n = strspn(family, "abcdefghijklmnopqrstuvwxyz");
+	const struct petal_est_class *def = NULL;
+	for (size_t i = 0; i < g->n_classes; i++) {
+		if (strlen(g->classes[i].name) == n && strncmp(g->classes[i].name, family, n) == 0)
+			return &g->classes[i];
+		if (strcmp(g->classes[i].name, "default") == 0)
+			def = &g->classes[i];
+	}
+	return def;
+}
+
+/* Figures for a well-formed type not in the table (instances.json "guess"
+   says how); *basis, when asked for, is how they were had. */
+static int guess_instance(const struct petal_estimates *est, const char *name,
+                          struct petal_instance_type *out, char **basis)
+{
+	const char *dot = strchr(name, '.');
+	if (!dot || dot == name || name[0] < 'a' || name[0] > 'z')
+		return PETAL_ENOENT;
+	size_t flen = (size_t)(dot - name);
+	for (size_t i = 0; i < flen; i++)
+		if (!family_char(name[i]))
+			return PETAL_ENOENT;
+	const char *size = dot + 1;
+	int counted = petal_instance_size_vcpus(size);
+	int metal = strncmp(size, "metal", 5) == 0;
+	if (counted < 0)
+		return PETAL_ENOENT;
+
+	int lo = 0, hi = 0;
+	const struct petal_est_instance *base = family_base(est, name, flen, &lo, &hi);
+	*out = (struct petal_instance_type){ .size = sizeof(*out), .name = name, .guess = 1 };
+	if (base) {
+		int base_rule = petal_instance_size_vcpus(base->name + flen + 1);
+		double ratio = base_rule > 0 ? (double)base->vcpus / base_rule : 1;
+		if (counted > 0)
+			out->vcpus = (int)fmax(1, round(counted * ratio));
+		else
+			out->vcpus = metal ? hi : lo;
+		double per = (double)out->vcpus / base->vcpus;
+		out->memory_gb = base->memory_gb * per;
+		out->ondemand_usd_hour = base->ondemand * per;
+		out->spot_usd_hour = base->spot * per;
+		out->arch = base->arch;
+		if (basis)
+			*basis = petal_xasprintf("scaled per vCPU from %s (%d vCPUs, %g GB, $%g/h)",
+			                         base->name, base->vcpus, base->memory_gb,
+			                         base->ondemand);
+		return 0;
+	}
+	const struct petal_est_class *c = find_class(&est->guess, name);
+	if (!c)
+		return PETAL_ENOENT;
+	out->vcpus = counted > 0 ? counted :
+		(int)(metal ? est->guess.metal_vcpus : est->guess.small_vcpus);
+	out->memory_gb = out->vcpus * c->memory_gb_per_vcpu;
+	out->ondemand_usd_hour = out->vcpus * c->usd_per_vcpu_hour;
+	out->spot_usd_hour = out->ondemand_usd_hour * est->guess.spot_fraction;
+	out->arch = petal_instance_arch(name);
+	if (basis)
+		*basis = petal_xasprintf("no %.*s size is listed: %s, at the %s%s%s class's %g GB "
+		                         "and $%g/h per vCPU", (int)flen, name,
+		                         counted > 0 ? "vCPUs from the size" :
+		                         metal ? "vCPUs of a typical metal size" :
+		                         "vCPUs of a typical burstable size",
+		                         strcmp(c->name, "default") ? "'" : "", c->name,
+		                         strcmp(c->name, "default") ? "'" : "",
+		                         c->memory_gb_per_vcpu, c->usd_per_vcpu_hour);
+	return 0;
+}
+
 int petal_estimates_instance(const struct petal_estimates *est, const char *name,
                              struct petal_instance_type *out)
 {
 	const struct petal_est_instance *in = name ? petal_est_find_inst(est, name) : NULL;
 	if (!in)
-		return PETAL_ENOENT;
+		return name ? guess_instance(est, name, out, NULL) : PETAL_ENOENT;
 	*out = (struct petal_instance_type){
 		.size = sizeof(*out),
 		.name = in->name,
@@ -65,6 +172,15 @@ int petal_estimates_instance(const struct petal_estimates *est, const char *name
 		.arch = in->arch,
 	};
 	return 0;
+}
+
+char *petal_estimates_instance_basis(const struct petal_estimates *est, const char *name)
+{
+	struct petal_instance_type it;
+	char *basis = NULL;
+	if (!name || petal_est_find_inst(est, name) || guess_instance(est, name, &it, &basis))
+		return NULL;
+	return basis;
 }
 
 double petal_estimates_figure(const struct petal_estimates *est, const char *name)

@@ -30,9 +30,16 @@ void petal_estimates_free(struct petal_estimates *est);
 /* Figures for one package (defaults, with guess set, when unknown). */
 void petal_estimates_package(const struct petal_estimates *est, const char *name,
                              struct petal_pkg_figures *out);
-/* PETAL_ENOENT when the instance type is unknown. */
+/* The table's figures for an instance type; for a well-formed type not in
+   it (family.size, petal_instance_size_vcpus knows the size) a guess, with
+   out->guess set (instances.json "guess" says how).  PETAL_ENOENT for a
+   malformed name, or when nothing to guess from is listed. */
 int petal_estimates_instance(const struct petal_estimates *est, const char *name,
                              struct petal_instance_type *out);
+/* How a guessed type's figures were had ("scaled per vCPU from m7g.16xlarge
+   ..."), for the plan to say; NULL when the type is listed or cannot be
+   guessed.  Caller frees. */
+char *petal_estimates_instance_basis(const struct petal_estimates *est, const char *name);
 /* Named figure (see data/figures.json); < 0 when unknown. */
 double petal_estimates_figure(const struct petal_estimates *est, const char *name);
 

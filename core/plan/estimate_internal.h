@@ -16,6 +16,18 @@ struct petal_est_figure {
 	double value;
 };
 
+/* How a type not in the table is guessed (instances.json "guess"). */
+struct petal_est_class {
+	char *name;            /* "c", "m", ...; "default" */
+	double memory_gb_per_vcpu, usd_per_vcpu_hour;
+};
+
+struct petal_est_guess {
+	double small_vcpus, metal_vcpus, spot_fraction;
+	struct petal_est_class *classes;
+	size_t n_classes, cap_classes;
+};
+
 struct petal_estimates {
 	struct petal_pkg_figures def;
 	struct petal_pkg_figures *pkgs;
@@ -24,6 +36,7 @@ struct petal_estimates {
 	size_t n_insts, cap_insts;
 	struct petal_est_figure *figs;
 	size_t n_figs, cap_figs;
+	struct petal_est_guess guess;
 };
 
 struct petal_pkg_figures *petal_est_find_pkg(const struct petal_estimates *est,

@@ -182,6 +182,54 @@ out_root:
 	return rc;
 }
 
+/* instances.json "guess": optional; without it only types of a listed family
+   are guessed. */
+static int guess_number(json_t *obj, const char *where, const char *key, double min,
+                        double max, double *out, struct petal_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
+	    json_number_value(v) < min || json_number_value(v) > max)
+		return petal_fail(err, PETAL_EINVAL, "instances.json: %s%s: expected a number "
+		                  "from %g to %g", where, key, min, max);
+	*out = json_number_value(v);
+	return 0;
+}
+
+static int load_guess(struct petal_estimates *est, json_t *g, struct petal_error *err)
+{
+	struct petal_est_guess *gs = &est->guess;
+	int rc;
+	if (!g)
+		return 0;
+	if (!json_is_object(g))
+		return petal_fail(err, PETAL_EINVAL, "instances.json: \"guess\" must be an object");
+	if ((rc = guess_number(g, "guess.", "small_vcpus", 1, 4096, &gs->small_vcpus, err)) ||
+	    (rc = guess_number(g, "guess.", "metal_vcpus", 1, 4096, &gs->metal_vcpus, err)) ||
+	    (rc = guess_number(g, "guess.", "spot_fraction", 0, 1, &gs->spot_fraction, err)))
+		return rc;
+	json_t *classes = json_object_get(g, "classes");
+	if (!json_is_object(classes) || !json_object_get(classes, "default"))
+		return petal_fail(err, PETAL_EINVAL, "instances.json: guess.classes must be an "
+		                  "object with a \"default\" class");
+	const char *name;
+	json_t *c;
+	json_object_foreach(classes, name, c) {
+		struct petal_est_class k = { .name = petal_xstrdup(name) };
+		char *where = petal_xasprintf("guess.classes.%s.", name);
+		PETAL_PUSH(gs->classes, gs->n_classes, gs->cap_classes, k);
+		rc = guess_number(c, where, "memory_gb_per_vcpu", 0.01, PETAL_FIGURE_MAX,
+		                  &gs->classes[gs->n_classes - 1].memory_gb_per_vcpu, err);
+		if (!rc)
+			rc = guess_number(c, where, "usd_per_vcpu_hour", 0.0001, PETAL_FIGURE_MAX,
+			                  &gs->classes[gs->n_classes - 1].usd_per_vcpu_hour, err);
+		free(where);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int load_instances(struct petal_estimates *est, const char *dir,
                           struct petal_error *err)
 {
@@ -220,6 +268,7 @@ static int load_instances(struct petal_estimates *est, const char *dir,
 			set_inst_field(in, inst_fields[i], json_number_value(v));
 		}
 	}
+	rc = load_guess(est, json_object_get(root, "guess"), err);
 out_root:
 	json_decref(root);
 	return rc;
@@ -497,6 +546,9 @@ void petal_estimates_free(struct petal_estimates *est)
 	for (size_t i = 0; i < est->n_figs; i++)
 		free(est->figs[i].name);
 	free(est->figs);
+	for (size_t i = 0; i < est->guess.n_classes; i++)
+		free(est->guess.classes[i].name);
+	free(est->guess.classes);
 	free(est);
 }
 

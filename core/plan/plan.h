@@ -66,6 +66,17 @@ struct petal_plan_probe {
 	size_t cache_hits, cache_asked;
 };
 
+/* An instance type the seed names that petal's table lacks: the figures the
+   plan used, guessed (petal_estimates_instance), and how. */
+struct petal_plan_instance_guess {
+	char *type;
+	char *where;       /* the seed's key: "compute.head_node", ... */
+	char *arch;
+	char *basis;       /* "scaled per vCPU from m7g.16xlarge (...)" */
+	int vcpus;
+	double memory_gb, ondemand_usd_hour, spot_usd_hour;
+};
+
 struct petal_plan {
 	const struct petal_seed *seed;       /* borrowed */
 	struct petal_seed_info info;         /* what plugins see; strings borrowed */
@@ -89,6 +100,8 @@ struct petal_plan {
 	size_t n_tiers;
 	uint32_t cloud_caps;                 /* PETAL_CAP_* of the seed's cloud */
 	struct petal_plan_probe probe;       /* done == 0 for an offline plan */
+	struct petal_plan_instance_guess *instance_guesses; /* seed order, each type once */
+	size_t n_instance_guesses, cap_instance_guesses;
 };
 
 /* Ask the active tiers in rank order to claim each package, then each tier

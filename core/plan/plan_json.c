@@ -133,6 +133,22 @@ static json_t *totals_json(const struct petal_plan *plan)
 	                 "speedup", speedup);
 }
 
+/* Instance types petal's table lacks, with the figures guessed for them. */
+static json_t *instance_guesses_json(const struct petal_plan *plan)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < plan->n_instance_guesses; i++) {
+		const struct petal_plan_instance_guess *g = &plan->instance_guesses[i];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:s, s:o}",
+		                      "type", g->type, "where", g->where, "vcpus", g->vcpus,
+		                      "memory_gb", rounded(g->memory_gb, 0.01),
+		                      "ondemand_usd_hour", rounded(g->ondemand_usd_hour, 0.0001),
+		                      "spot_usd_hour", rounded(g->spot_usd_hour, 0.0001),
+		                      "arch", g->arch, "basis", str_or_null(g->basis)));
+	}
+	return a;
+}
+
 json_t *petal_plan_to_json(const struct petal_plan *plan)
 {
 	json_t *tiers = json_array(), *steps = json_array();
@@ -152,6 +168,7 @@ json_t *petal_plan_to_json(const struct petal_plan *plan)
 	                      "steps", steps,
 	                      "totals", totals_json(plan),
 	                      "guesses", string_array(plan->guess_names, plan->n_guess_names));
+	json_object_set_new(j, "instance_guesses", instance_guesses_json(plan));
 	if (plan->probe.done)
 		json_object_set_new(j, "probe", probe_json(plan));
 	return j;

@@ -124,6 +124,18 @@ static void header(struct out *o, const struct petal_plan *plan)
 		petal_strbuf_printf(&o->sb, ", recommended: %s\n", plan->build_instance_reason);
 	else
 		petal_strbuf_puts(&o->sb, ", as the seed says\n");
+	/* types petal's table lacks: what the plan assumed of them */
+	for (size_t i = 0; i < plan->n_instance_guesses; i++) {
+		const struct petal_plan_instance_guess *g = &plan->instance_guesses[i];
+		char *said = petal_xasprintf("~ a guess: instance type %s (%s) is not in petal's "
+		                             "table: %d vCPUs, %.4g GB, $%.4g/h on demand, %s, %s; "
+		                             "give its figures under estimates.instances.%s",
+		                             g->type, g->where, g->vcpus, g->memory_gb,
+		                             g->ondemand_usd_hour, g->arch,
+		                             g->basis ? g->basis : "guessed", g->type);
+		wrapped_text(o, said, "  ", "33");
+		free(said);
+	}
 	/* --probe: each question, and whether the cloud answered it */
 	for (size_t i = 0; i < plan->probe.n_answers; i++) {
 		const struct petal_plan_answer *a = &plan->probe.answers[i];

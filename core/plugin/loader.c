@@ -7,8 +7,10 @@
 #include "../util/util.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *petal_kind_name(uint32_t kind)
 {
@@ -105,6 +107,59 @@ size_t petal_registry_tiers(struct petal_registry *reg, struct petal_entry ***ou
 	return n;
 }
 
+/* ---- a plugin that exits ------------------------------------------------- */
+
+/* exit() inside a plugin's init would end petal with the plugin's status
+   (often 0) and none of petal's output.  An exit handler takes no context,
+   so this is the loader's one piece of process state: the plugin whose init
+   is running, and whether the handler is registered (once per process). */
+static struct {
+	const struct petal_entry *in_init;
+	int armed;
+} exit_watch;
+
+static void refuse_exit(int status, int known)
+{
+	const struct petal_entry *e = exit_watch.in_init;
+	const char *kind;
+	char said[32] = "exit()";
+
+	if (!e)
+		return;
+	kind = petal_kind_name(e->desc->kind);
+	if (known)
+		snprintf(said, sizeof(said), "exit(%d)", status);
+	/* stdout is not flushed: _exit leaves no half-written output behind */
+	fprintf(stderr, "petal: plugin %s/%s called %s during init; refusing to continue\n",
+	        kind ? kind : "?", e->desc->name, said);
+	_exit(PETAL_EXIT_PLUGIN_EXITED);
+}
+
+#ifdef HAVE_ON_EXIT
+static void on_plugin_exit(int status, void *arg)
+{
+	(void)arg;
+	refuse_exit(status, 1);
+}
+#else
+static void on_plugin_exit(void)
+{
+	refuse_exit(0, 0);
+}
+#endif
+
+static void watch_exit(const struct petal_entry *e)
+{
+	if (!exit_watch.armed) {
+#ifdef HAVE_ON_EXIT
+		exit_watch.armed = on_exit(on_plugin_exit, NULL) == 0;
+#else
+		exit_watch.armed = atexit(on_plugin_exit) == 0;
+#endif
+	}
+	exit_watch.in_init = e;
+}
+
 int petal_entry_init(struct petal_entry *e, const struct petal_host *host,
                      struct petal_error *err)
 {
@@ -131,7 +186,9 @@ int petal_entry_init(struct petal_entry *e, const struct petal_host *host,
 		return 0;
 	}
 	e->ctx = NULL;
+	watch_exit(e);
 	rc = e->desc->init(host, &e->ctx);
+	watch_exit(NULL);
 	e->init_rc = rc;
 	if (rc != 0) {
 		e->ctx = NULL;

@@ -80,8 +80,14 @@ struct petal_entry *petal_registry_find(struct petal_registry *reg, enum petal_k
    when there are none). */
 size_t petal_registry_tiers(struct petal_registry *reg, struct petal_entry ***out);
 
+/* The status petal ends with when a plugin's init calls exit() (EX_SOFTWARE):
+   any status, 0 included, would otherwise end petal with no output. */
+#define PETAL_EXIT_PLUGIN_EXITED 70
+
 /* Run init (once) with the host table.  An entry that is not active, or
-   whose init failed, gives PETAL_EPLUGIN naming the plugin. */
+   whose init failed, gives PETAL_EPLUGIN naming the plugin.  exit() called
+   by init ends petal with PETAL_EXIT_PLUGIN_EXITED and a message on stderr
+   naming the plugin; _exit() cannot be caught, abort() ends it by SIGABRT. */
 int petal_entry_init(struct petal_entry *e, const struct petal_host *host,
                      struct petal_error *err);
 

@@ -93,7 +93,8 @@ void petal_seed_check_estimates(struct petal_diags *d, const struct petal_node *
 	      "a Spack package name; expected lowercase letters, digits, '-' and '_'",
 	      package_keys);
 	table(d, est, "instances", petal_schema_instance_type,
-	      "an instance type; expected family.size, e.g. c5.18xlarge", instance_keys);
+	      "an instance type; expected family.size, e.g. c5.18xlarge"
+	      PETAL_INSTANCE_SIZES, instance_keys);
 
 	const struct petal_node *f = petal_schema_child(d, est, "figures", "estimates.figures",
 	                                                PETAL_NODE_MAP, NULL);

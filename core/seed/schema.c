@@ -358,7 +358,38 @@ int petal_schema_word(const char *s, const char *first, const char *rest, size_t
 	return 1;
 }
 
-/* family.size, e.g. c5.18xlarge, hpc7g.16xlarge, u-6tb1.metal */
+/* "<N>" + suffix, N a whole number 1 to 9999 with no leading zero; 0 when not. */
+static long count_before(const char *s, const char *suffix)
+{
+	size_t n = strspn(s, PETAL_DIGIT);
+	if (n == 0 || n > 4 || s[0] == '0' || strcmp(s + n, suffix) != 0)
+		return 0;
+	return strtol(s, NULL, 10);
+}
+
+int petal_instance_size_vcpus(const char *size)
+{
+	static const char *const uncounted[] = { "nano", "micro", "small", "metal" };
+	long n;
+	if (!size)
+		return -1;
+	if (strcmp(size, "medium") == 0)
+		return 1;
+	if (strcmp(size, "large") == 0)
+		return 2;
+	if (strcmp(size, "xlarge") == 0)
+		return 4;
+	for (size_t i = 0; i < sizeof(uncounted) / sizeof(uncounted[0]); i++)
+		if (strcmp(size, uncounted[i]) == 0)
+			return 0;
+	if ((n = count_before(size, "xlarge")) > 0)
+		return (int)(4 * n);
+	if (strncmp(size, "metal-", 6) == 0 && (n = count_before(size + 6, "xl")) > 0)
+		return (int)(4 * n);
+	return -1;
+}
+
+/* family.size, e.g. c5.18xlarge, hpc7g.16xlarge, u-6tb1.metal, m7i.metal-24xl */
 int petal_schema_instance_type(const char *s)
 {
 	const char *dot = strchr(s, '.');
@@ -366,8 +397,7 @@ int petal_schema_instance_type(const char *s)
 		return 0;
 	char *family = petal_xstrndup(s, (size_t)(dot - s));
 	int ok = petal_schema_word(family, PETAL_LOWER, PETAL_LOWER PETAL_DIGIT "-", 32) &&
-	         petal_schema_word(dot + 1, PETAL_LOWER PETAL_DIGIT, PETAL_LOWER PETAL_DIGIT,
-	                           32);
+	         petal_instance_size_vcpus(dot + 1) >= 0;
 	free(family);
 	return ok;
 }

@@ -50,6 +50,10 @@ int petal_schema_number(struct petal_diags *d, const struct petal_node *n,
 #define PETAL_UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define PETAL_DIGIT "0123456789"
 int petal_schema_instance_type(const char *s);
+/* What petal_schema_instance_type's refusals add, after an example. */
+#define PETAL_INSTANCE_SIZES \
+	" (the size one of nano, micro, small, medium, large, xlarge, <N>xlarge, metal, " \
+	"metal-<N>xl)"
 int petal_schema_word(const char *s, const char *first, const char *rest, size_t max);
 
 /* Sections (seed.c calls them in order). */

@@ -253,7 +253,8 @@ static void check_queue(struct petal_diags *d, const struct petal_node *q, const
 			                petal_schema_got(t, buf, sizeof(buf)));
 		else if (!petal_schema_instance_type(t->scalar))
 			petal_diags_add(d, t->line, t->col, ip, "'%s' is not an instance type; "
-			                "expected family.size, e.g. c5.18xlarge", t->scalar);
+			                "expected family.size, e.g. c5.18xlarge" PETAL_INSTANCE_SIZES,
+			                t->scalar);
 		else
 			out->instance_types[out->n_instance_types++] = petal_xstrdup(t->scalar);
 		free(ip);
@@ -286,7 +287,7 @@ static void check_compute(struct petal_diags *d, struct petal_seed *s)
 	const char *v = get_checked(d, c, "compute", "head_node", NULL,
 	                            petal_schema_instance_type,
 	                            "is not an instance type; expected family.size, e.g. "
-	                            "c5.xlarge");
+	                            "c5.xlarge" PETAL_INSTANCE_SIZES);
 	if (v) {
 		free(s->head_node);
 		s->head_node = petal_xstrdup(v);

@@ -134,4 +134,11 @@ long petal_parse_duration(const char *text);
    families such as c7g, m6g, t4g). */
 const char *petal_instance_arch(const char *instance_type);
 
+/* The vCPUs an EC2 size names by the usual rule, for the part after the dot:
+   medium 1, large 2, xlarge 4, <N>xlarge 4N, metal-<N>xl 4N; 0 for sizes
+   the rule does not count (nano, micro, small, metal); -1 when it is not an
+   EC2 size.  Burstable (t) and HPC families depart from it (their vCPUs are
+   in the instance table). */
+int petal_instance_size_vcpus(const char *size);
+
 #endif

@@ -285,7 +285,7 @@ static void check_build(struct petal_diags *d, const struct petal_node *sw,
 		else
 			petal_diags_add(d, n->line, n->col, "software.build.instance_type",
 			                "'%s' is not an instance type; expected family.size, e.g. "
-			                "c5.18xlarge", v);
+			                "c5.18xlarge" PETAL_INSTANCE_SIZES, v);
 	}
 	petal_schema_bool(d, b, "spot", "software.build.spot", &s->build_spot);
 	if (petal_schema_str(d, b, "timeout", "software.build.timeout", NULL, &v) == 1) {

@@ -200,6 +200,7 @@ struct petal_instance_type {
 	double ondemand_usd_hour;
 	double spot_usd_hour;
 	const char *arch; /* x86_64 or arm64 */
+	int guess;        /* not in petal's table: figures guessed from the family or size */
 };
 
 /* ---- rendering --------------------------------------------------------------- */
