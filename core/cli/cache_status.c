@@ -15,7 +15,7 @@
 #include "cache_cli.h"
 
 static const char status_usage[] =
-	"usage: petal cache status [-t SEED] [--url URL] [--output text|json]\n"
+	"usage: petal cache status [-t SEED] [--url URL] [--region R] [--output text|json]\n"
 	"       petal cache status --history [-t SEED] [--url URL] [--output text|json]\n"
 	"\n"
 	"Read the mirror the way Spack does (v3: the index manifest, then the index\n"
@@ -25,6 +25,9 @@ static const char status_usage[] =
 	"  -t, --seed SEED   the seed: its mirror (software.binary_cache) unless --url\n"
 	"                    is given, and the packages to look up\n"
 	"  --url URL         the mirror: s3://bucket/prefix or file:///abs/dir\n"
+	"  --region R        the region an s3:// mirror is asked in: this, else the\n"
+	"                    seed's cluster.region, else AWS_REGION, then\n"
+	"                    AWS_DEFAULT_REGION, then the AWS profile's region\n"
 	"  --history         print the hit ratios recorded for this seed and mirror\n"
 	"                    instead of reading the mirror\n"
 	"  -o, --output F    text (default) or json\n"
@@ -61,16 +64,17 @@ static const char status_usage[] =
 	"an invalid seed, 3 no cloud plugin serves the URL.\n";
 
 struct status_args {
-	const char *seed, *url;
+	const char *seed, *url, *region;
 	int history;
 };
 
 static int status_parse(struct petal_cli *cli, int argc, char **argv, struct status_args *a)
 {
-	enum { OPT_URL = 256, OPT_HISTORY };
+	enum { OPT_URL = 256, OPT_HISTORY, OPT_REGION };
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 't' },
 		{ "url", required_argument, NULL, OPT_URL },
+		{ "region", required_argument, NULL, OPT_REGION },
 		{ "history", no_argument, NULL, OPT_HISTORY },
 		PETAL_CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -86,6 +90,7 @@ static int status_parse(struct petal_cli *cli, int argc, char **argv, struct sta
 		case 't': a->seed = optarg; break;
 		case OPT_URL: a->url = optarg; break;
 		case OPT_HISTORY: a->history = 1; break;
+		case OPT_REGION: a->region = optarg; break;
 		case 'h':
 			fputs(status_usage, stdout);
 			return -1;
@@ -393,6 +398,10 @@ int cmd_cache_status(struct petal_cli *cli, int argc, char **argv)
 	struct petal_cli_cache_mirror m;
 	struct petal_error err = { 0 };
 	struct petal_cli_cache_progress progress;
+	const char *region;
+	status = petal_cli_region(cli, a.region, seed, &region);
+	if (status)
+		goto out_target;
 	status = petal_cli_registry(cli, &reg);
 	if (status)
 		goto out_target;
@@ -439,6 +448,7 @@ out_want:
 out_registry:
 	petal_registry_release(&reg);
 out_target:
+	petal_host_bind_region(NULL);
 	free(url);
 	petal_seed_free(seed);
 	return status;

@@ -142,3 +142,24 @@ const char *petal_cli_data_dir(void)
 	const char *d = getenv("PETAL_DATA_DIR");
 	return d && *d ? d : PETAL_DATADIR;
 }
+
+int petal_cli_region(const struct petal_cli *cli, const char *flag,
+                     const struct petal_seed *seed, const char **region)
+{
+	*region = NULL;
+	if (flag) {
+		size_t n = strlen(flag);
+		if (n == 0 || n > 63 || strspn(flag, "abcdefghijklmnopqrstuvwxyz0123456789-") != n ||
+		    flag[0] == '-') {
+			petal_cli_error(cli, "--region takes a region name such as eu-west-2, not '%s'",
+			                flag);
+			return PETAL_EXIT_USAGE;
+		}
+		*region = flag;
+	} else if (seed && seed->region && *seed->region) {
+		*region = seed->region;
+	}
+	/* NULL: the cloud plugin's own chain decides (aws: AWS_REGION, ...) */
+	petal_host_bind_region(*region);
+	return 0;
+}

@@ -66,4 +66,14 @@ int petal_cli_registry(const struct petal_cli *cli, struct petal_registry *reg);
 /* The data directory: PETAL_DATA_DIR, else the installed one. */
 const char *petal_cli_data_dir(void);
 
+/* The one way a command picks the region it asks a cloud in: --region
+   (`flag`, checked here), else the seed's cluster.region, else none, and
+   then the cloud plugin's own chain (aws: AWS_REGION, AWS_DEFAULT_REGION,
+   the profile's region).  The answer is bound as the host setting "region"
+   (borrowed from flag or seed: unbind with petal_host_bind_region(NULL)
+   before freeing them).  0, or PETAL_EXIT_USAGE for a malformed --region
+   (reported). */
+int petal_cli_region(const struct petal_cli *cli, const char *flag,
+                     const struct petal_seed *seed, const char **region);
+
 #endif
