@@ -324,6 +324,44 @@ PY
 run cache clear --older-than 1d --url "file://$tmp/badsum"
 expect_status 1 "clear refuses a mirror whose index is broken"
 
+# an installation_time that is no date: undated, kept, said so (its spec
+# file is old, so dating it by the file instead would clear it)
+timed() { # NAME VALUE: the v2 mirror with petal-hello's installation_time VALUE
+	mirror "$1" v2-mirror
+	python3 - "$tmp/$1/build_cache" "$2" <<'PY' || return 1
+import hashlib, os, re, sys
+bc, value = sys.argv[1], sys.argv[2]
+p = os.path.join(bc, 'index.json')
+text = open(p).read()
+text, n = re.subn(r'("ebahe7siwdjm75uiqkisg7bnkqkb4z6k"\s*:\s*\{)', r'\1"installation_time":' + value + ',', text)
+assert n == 1
+open(p, 'w').write(text)
+open(p + '.hash', 'w').write(hashlib.sha256(text.encode()).hexdigest())
+PY
+	touch -d '200 days ago' "$tmp/$1"/build_cache/*petal-hello*.spec.json
+}
+for t in 1e19 -1e19 1e400 123456789012345678901234567890 0; do
+	timed "t$t" "$t" || { not_ok "cannot make the mirror with installation_time $t"; continue; }
+	run cache clear --older-than 1d --url "file://$tmp/t$t" -o json
+	expect_status 0 "installation_time $t: clear"
+	expect_py "installation_time $t: petal-hello kept as undated" \
+		"j['victims'] == [] and j['undated'] == 1"
+	run cache clear --older-than 1d --url "file://$tmp/t$t"
+	expect_in "$tmp/out" "1 undated (never cleared)" "installation_time $t: clear says undated"
+	[ -e "$tmp/t$t"/build_cache/*petal-hello*.spec.json ] && ok ||
+		not_ok "installation_time $t: its spec file stays"
+	run cache status --url "file://$tmp/t$t" -o json
+	expect_py "installation_time $t: status counts it undated" "j['undated'] == 1 and j['specs'] == 2"
+	run cache status --url "file://$tmp/t$t"
+	expect_in "$tmp/out" "undated   1 spec whose installation_time is not a date" \
+		"installation_time $t: status text says undated"
+done
+# a real date, as old: it goes, dated by it
+timed t2001 1000000000.5
+run cache clear --older-than 1d --dry-run --url "file://$tmp/t2001" -o json
+expect_py "installation_time 1000000000.5: a victim dated 2001" \
+	"[(v['name'], v['time']) for v in j['victims']] == [('petal-hello', 1000000000)] and j['undated'] == 0"
+
 # --- init ---------------------------------------------------------------------
 mkdir -p "$tmp/conf"
 run cache init --url "file://$tmp/new/deep/mirror" --output-dir "$tmp/conf"

@@ -35,6 +35,7 @@ static int on_record(void *arg, const struct petal_cache_record *rec, struct pet
 		return 0;
 	void **slot = petal_strmap_slot(&c->names, rec->name, 1);
 	*slot = (void *)1;
+	c->st->undated += rec->time_invalid != 0;
 	if (rec->has_time) {
 		if (!c->any_time || rec->installation_time < c->tmin)
 			c->tmin = rec->installation_time;

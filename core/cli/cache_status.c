@@ -41,6 +41,8 @@ static const char status_usage[] =
 	"                'package data' is the install tarballs and spec blobs alone\n"
 	"  oldest/newest the specs' installation times, else the times their spec\n"
 	"                manifests (v3) or spec files (v2) were written\n"
+	"  undated       specs whose installation_time is not a date (not a finite\n"
+	"                number from 1970 to 9999): clear never removes them\n"
 	"  hit / miss    with a seed: each package of software.spack_packages and\n"
 	"                software.in_ami (those the binary-cache tier serves) is a hit\n"
 	"                when the mirror holds a spec of that name whose version (and\n"
@@ -155,6 +157,7 @@ static json_t *status_json(const char *url, const char *cloud, const struct peta
 	json_object_set_new(j, "newest", opt_time(st->newest, dated));
 	const char *src = time_source_name(st->time_source);
 	json_object_set_new(j, "dates_from", src ? json_string(src) : json_null());
+	json_object_set_new(j, "undated", json_integer((json_int_t)st->undated));
 	if (!seed)
 		return j;
 	json_object_set_new(j, "seed", json_pack("{s:s, s:s}", "path", seed->path,
@@ -212,6 +215,9 @@ static void status_text(const struct petal_cli *cli, const char *url, const char
 		       petal_cli_cache_time(st->newest, t2, sizeof(t2)),
 		       st->time_source == PETAL_CACHE_TIME_INSTALL ? "installation times"
 		       : st->layout == PETAL_CACHE_V3 ? "spec manifests written" : "spec files written");
+	if (st->undated)
+		printf("undated   %zu spec%s whose installation_time is not a date (never cleared)\n",
+		       st->undated, st->undated == 1 ? "" : "s");
 	if (!seed)
 		return;
 	printf("\nseed      %s (hash %.12s)\n", seed->path, seed->hash);
