@@ -345,7 +345,7 @@ for t in 1e19 -1e19 1e400 123456789012345678901234567890 0; do
 	run cache clear --older-than 1d --url "file://$tmp/t$t" -o json
 	expect_status 0 "installation_time $t: clear"
 	expect_py "installation_time $t: petal-hello kept as undated" \
-		"j['victims'] == [] and j['undated'] == 1"
+		"j['victims'] == [] and j['undated'] == 1 and j['kept_specs'] == 1"
 	run cache clear --older-than 1d --url "file://$tmp/t$t"
 	expect_in "$tmp/out" "1 undated (never cleared)" "installation_time $t: clear says undated"
 	[ -e "$tmp/t$t"/build_cache/*petal-hello*.spec.json ] && ok ||
@@ -356,6 +356,59 @@ for t in 1e19 -1e19 1e400 123456789012345678901234567890 0; do
 	expect_in "$tmp/out" "undated   1 spec whose installation_time is not a date" \
 		"installation_time $t: status text says undated"
 done
+# what clear keeps, counted truthfully, for mixes of old, new and undated
+# (v2: petal-hello and gcc-runtime in the cache; "-": no installation_time,
+# dated by its spec file, written just now)
+mix() { # NAME HELLO-TIME RUNTIME-TIME
+	mirror "$1" v2-mirror
+	python3 - "$tmp/$1/build_cache" "$2" "$3" <<'PY'
+import hashlib, os, re, sys
+bc = sys.argv[1]
+p = os.path.join(bc, 'index.json')
+text = open(p).read()
+for h, v in (('ebahe7siwdjm75uiqkisg7bnkqkb4z6k', sys.argv[2]), ('5ac4sesq5gnja3i4ucraplw4u2yoe4q7', sys.argv[3])):
+    if v != '-':
+        text, n = re.subn(r'("%s"\s*:\s*\{)' % h, r'\1"installation_time":' + v + ',', text)
+        assert n == 1
+open(p, 'w').write(text)
+open(p + '.hash', 'w').write(hashlib.sha256(text.encode()).hexdigest())
+PY
+}
+# NAME HELLO RUNTIME VICTIMS KEPT UNDATED NEEDED
+while read -r name hello runtime victims kept undated needed; do
+	mix "$name" "$hello" "$runtime" || { not_ok "$name: cannot make the mirror"; continue; }
+	run cache clear --older-than 1d --dry-run --url "file://$tmp/$name" -o json
+	expect_py "$name: $victims gone, $kept kept newer, $undated undated, $needed needed" \
+		"(len(j['victims']), j['kept_specs'], j['undated'], len(j['needed'])) == ($victims, $kept, $undated, $needed)"
+	run cache clear --older-than 1d --dry-run --url "file://$tmp/$name"
+	if [ "$kept" -eq 0 ] && [ "$undated" -gt 0 ]; then
+		expect_not_in "$tmp/out" "newer than the cutoff" "$name: no spec said to be newer"
+		expect_in "$tmp/out" "kept      $undated undated (never cleared)" "$name: the undated kept"
+	else
+		expect_in "$tmp/out" "kept      $kept spec" "$name: the text counts $kept kept"
+	fi
+done <<'MIXES'
+old-undated 1000000000 1e19 1 0 1 0
+undated-both 1e19 -1e19 0 0 2 0
+new-both - - 0 2 0 0
+old-new 1000000000 - 1 1 0 0
+MIXES
+run cache clear --older-than 1d --url "file://$tmp/old-undated"
+expect_status 0 "clear next to an undated spec"
+expect_in "$tmp/out" "read back: 1 spec, as planned" "the undated spec is read back as kept"
+run cache clear --older-than 400d --url "file://$tmp/old-undated"
+expect_status 2 "--older-than above its limit"
+expect_in "$tmp/err" "at most 365d" "--older-than above its limit: says the limit"
+run cache clear --older-than 400x --url "file://$tmp/old-undated"
+expect_in "$tmp/err" "takes an age such as 90d" "a malformed age is not called too long"
+
+# a warning is a warning, not an error
+status=0
+HOME= XDG_STATE_HOME= "$PETAL_BIN" cache status -t "$tmp/seed.yaml" --url "file://$tmp/v2" \
+	>"$tmp/out" 2>"$tmp/err" || status=$?
+expect_status 0 "status without a state directory"
+expect_in "$tmp/err" "petal: warning: no state directory" "no state directory: a warning"
+expect_not_in "$tmp/err" "error" "no state directory: not an error"
 # a real date, as old: it goes, dated by it
 timed t2001 1000000000.5
 run cache clear --older-than 1d --dry-run --url "file://$tmp/t2001" -o json

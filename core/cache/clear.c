@@ -414,8 +414,8 @@ static void choose(struct petal_cache_clear_plan *plan, struct listing *l, int64
 		else if (r->needed)
 			add_ref(&plan->needed, &plan->n_needed, &cap_n, r->hash, r->name, r->version,
 			        r->time);
-		else
-			plan->kept_specs++;
+		else if (r->dated)
+			plan->kept_specs++; /* newer than the cutoff; undated ones are counted apart */
 	}
 	size_t indexed = plan->n_victims;
 	struct orphan_walk ow = { .plan = plan, .cap = cap_v, .cutoff = cutoff };

@@ -230,7 +230,8 @@ struct petal_cache_clear_plan {
 	size_t n_victims;
 	struct petal_cache_spec_ref *needed;   /* old, but kept specs link to them: they stay */
 	size_t n_needed;
-	size_t kept_specs, undated;            /* undated specs are never cleared */
+	size_t kept_specs;                     /* dated, newer than the cutoff */
+	size_t undated;                        /* kept too: undated specs are never cleared */
 	char **paths;           /* objects to delete, in the order they go */
 	uint64_t *sizes;
 	size_t n_paths;

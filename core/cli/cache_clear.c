@@ -22,7 +22,7 @@ static const char clear_usage[] =
 	"cache status' agree afterwards.  The new index goes up first: a reader never\n"
 	"sees an index that names something already deleted.\n"
 	"\n"
-	"  --older-than AGE  90d, 12h, 1h30m, 45m, 30s\n"
+	"  --older-than AGE  90d, 12h, 1h30m, 45m, 30s; at most " PETAL_DURATION_MAX_TEXT "\n"
 	"  --dry-run         list what would go; change nothing (-v: every object too)\n"
 	"  -t, --seed SEED   the mirror of the seed's software.binary_cache\n"
 	"  --url URL         the mirror: s3://bucket/prefix or file:///abs/dir\n"
@@ -96,6 +96,11 @@ static int clear_parse(struct petal_cli *cli, int argc, char **argv, struct clea
 		return PETAL_EXIT_USAGE;
 	}
 	a->age = petal_parse_duration(a->older_than);
+	if (a->age == -2) {
+		petal_cli_error(cli, "--older-than %s is more than petal takes: at most "
+		                PETAL_DURATION_MAX_TEXT " (a year)", a->older_than);
+		return PETAL_EXIT_USAGE;
+	}
 	if (a->age < 0) {
 		petal_cli_error(cli, "--older-than takes an age such as 90d, 12h, 1h30m or 30s, not "
 		                "'%s'", a->older_than);
@@ -138,10 +143,13 @@ static void plan_text(const struct petal_cli *cli, const char *url, const char *
 		ref_text("goes", &p->victims[i], "");
 	for (size_t i = 0; i < p->n_needed; i++)
 		ref_text("stays", &p->needed[i], ": old, but a kept spec links to or runs it");
-	printf("kept      %zu spec%s newer than the cutoff", p->kept_specs,
-	       p->kept_specs == 1 ? "" : "s");
+	if (p->kept_specs || !p->undated)
+		printf("kept      %zu spec%s newer than the cutoff%s", p->kept_specs,
+		       p->kept_specs == 1 ? "" : "s", p->undated ? ", " : "");
+	else
+		printf("kept      ");
 	if (p->undated)
-		printf(", %zu undated (never cleared)", p->undated);
+		printf("%zu undated (never cleared)", p->undated);
 	putchar('\n');
 	if (p->n_victims == 0)
 		return;
@@ -223,7 +231,7 @@ static int verify_after(const struct petal_cli_cache_mirror *m,
 		rc = m->io.list(m->io.arg, "", verify_object, &v, err);
 	if (!rc) {
 		*specs_after = scan.in_cache;
-		size_t want = p->kept_specs + p->n_needed;
+		size_t want = p->kept_specs + p->undated + p->n_needed;
 		if (scan.in_cache != want || v.victims_left)
 			rc = petal_fail(err, PETAL_EIO, "%s: the index read back lists %zu spec%s (%zu "
 			                "of them cleared), not the %zu kept: did something push "

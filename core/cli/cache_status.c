@@ -440,10 +440,10 @@ int cmd_cache_status(struct petal_cli *cli, int argc, char **argv)
 	if (seed) {
 		char *path = history_path();
 		if (!path)
-			petal_cli_error(cli, "warning: no state directory (set XDG_STATE_HOME or HOME): "
+			petal_cli_warn(cli, "no state directory (set XDG_STATE_HOME or HOME): "
 			                "this status was not recorded in the history");
 		else if (history_append(path, seed, url, &st, &err) != 0)
-			petal_cli_error(cli, "warning: this status was not recorded in the history: %s",
+			petal_cli_warn(cli, "this status was not recorded in the history: %s",
 			                err.msg);
 		free(path);
 	}

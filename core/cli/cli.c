@@ -30,6 +30,16 @@ void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
+void petal_cli_warn(const struct petal_cli *cli, const char *fmt, ...)
+{
+	if (cli->verbosity < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	say(cli, "\033[1;33m", "warning: ", fmt, ap);
+	va_end(ap);
+}
+
 void petal_cli_info(const struct petal_cli *cli, const char *fmt, ...)
 {
 	if (cli->verbosity < 1)

@@ -49,6 +49,9 @@ int petal_cli_common(struct petal_cli *cli, int c, const char *arg);
 /* Report an error as "petal: <msg>" (red on a terminal). */
 void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* "petal: warning: <msg>" (yellow on a terminal); not with -q. */
+void petal_cli_warn(const struct petal_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void petal_cli_info(const struct petal_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Map a PETAL_E* code to an exit status. */

@@ -492,7 +492,8 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 	if (http_rc != 0) {
 		int tries = PETAL_HAS(&resp, attempts) ? resp.attempts : 0;
 		size_t l = strlen(err->msg);
-		snprintf(err->msg + l, sizeof(err->msg) - l, " after %d attempts", tries);
+		snprintf(err->msg + l, sizeof(err->msg) - l, " after %d attempt%s", tries,
+		         tries == 1 ? "" : "s");
 		rc = http_rc;
 	}
 	snprintf(out->error_code, sizeof(out->error_code), "%s", info.code);
