@@ -179,4 +179,23 @@ run plan -t "$tmp/eu.yaml" --region ap-south-1
 expect_status 2 "plan --region without --probe"
 AWS_REGION=us-east-1
 
+# --- keys of S3-compatible stores: MinIO's default pair reaches the server
+good_id=$AWS_ACCESS_KEY_ID good_secret=$AWS_SECRET_ACCESS_KEY
+AWS_ACCESS_KEY_ID=minioadmin AWS_SECRET_ACCESS_KEY=minioadmin
+run -vv cache status --url "s3://$bucket/v2" -o json
+expect_status 0 "status with the keys minioadmin/minioadmin"
+expect_py "minioadmin: the mirror was read" "j['specs'] == 2"
+expect_in "$tmp/err" "-> HTTP 200" "minioadmin: the requests reached the server"
+AWS_SECRET_ACCESS_KEY='minio secret'
+run -vv cache status --url "s3://$bucket/v2"
+expect_status 1 "a secret with a blank is refused"
+expect_in "$tmp/err" "the secret access key holds a blank" "a blank secret: says why"
+expect_not_in "$tmp/err" "minio secret" "a blank secret: not shown"
+expect_not_in "$tmp/err" "-> HTTP" "a blank secret: nothing was sent"
+AWS_ACCESS_KEY_ID=$(printf 'minio\001admin') AWS_SECRET_ACCESS_KEY=minioadmin
+run cache status --url "s3://$bucket/v2"
+expect_status 1 "a key id with a control character is refused"
+expect_in "$tmp/err" "the access key id holds a blank, a control character" "a control character: says why"
+AWS_ACCESS_KEY_ID=$good_id AWS_SECRET_ACCESS_KEY=$good_secret
+
 finish
