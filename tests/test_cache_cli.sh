@@ -409,6 +409,35 @@ HOME= XDG_STATE_HOME= "$PETAL_BIN" cache status -t "$tmp/seed.yaml" --url "file:
 expect_status 0 "status without a state directory"
 expect_in "$tmp/err" "petal: warning: no state directory" "no state directory: a warning"
 expect_not_in "$tmp/err" "error" "no state directory: not an error"
+# a v2 index listing one hash twice (an old copy and a new one): clear
+# refuses it before deleting anything; status counts the spec once and warns
+mirror dup v2-mirror
+python3 - "$tmp/dup/build_cache" <<'PY' || not_ok "cannot make the index with a duplicate hash"
+import hashlib, json, os, re, sys
+p = os.path.join(sys.argv[1], 'index.json')
+text = open(p).read()
+h = 'ebahe7siwdjm75uiqkisg7bnkqkb4z6k'
+old = dict(json.loads(text)['database']['installs'][h], installation_time=1000000000)
+text, n = re.subn(r'("installs"\s*:\s*\{)', lambda m: m.group(1) + json.dumps(h) + ':' + json.dumps(old) + ',', text)
+assert n == 1
+open(p, 'w').write(text)
+open(p + '.hash', 'w').write(hashlib.sha256(text.encode()).hexdigest())
+PY
+snapshot "$tmp/dup" >"$tmp/before"
+run cache clear --older-than 1d --url "file://$tmp/dup"
+expect_status 1 "clear refuses an index with a duplicate hash"
+expect_in "$tmp/err" "lists the spec ebahe7siwdjm75uiqkisg7bnkqkb4z6k (petal-hello) twice" \
+	"duplicate hash: the error names it"
+expect_in "$tmp/err" "deleted nothing" "duplicate hash: says nothing was deleted"
+snapshot "$tmp/dup" >"$tmp/after"
+cmp -s "$tmp/before" "$tmp/after" && ok || not_ok "duplicate hash: clear changed nothing"
+run cache status --url "file://$tmp/dup" -o json
+expect_status 0 "status of an index with a duplicate hash"
+expect_py "duplicate hash: 2 specs, 3 records, 1 duplicate" \
+	"j['specs'] == 2 and j['records'] == 3 and j['duplicate_hashes'] == 1"
+expect_in "$tmp/err" "petal: warning:" "duplicate hash: status warns"
+expect_in "$tmp/err" "more than once (first: ebahe7siwdjm75uiqkisg7bnkqkb4z6k)" \
+	"duplicate hash: the warning names it"
 # a real date, as old: it goes, dated by it
 timed t2001 1000000000.5
 run cache clear --older-than 1d --dry-run --url "file://$tmp/t2001" -o json

@@ -111,8 +111,15 @@ static int on_object(void *arg, const struct petal_object_info *obj)
 
 static int on_record(void *arg, const struct petal_cache_record *rec, struct petal_error *err)
 {
-	(void)err;
 	struct petal_cache_clear_priv *p = arg;
+	/* Which of the two would go, and which would the new index list?  Spack
+	   reads the last one; deleting by the first leaves an index naming a
+	   spec whose files are gone.  Refused while nothing is deleted yet. */
+	if (petal_strmap_get(&p->by_hash, rec->hash))
+		return petal_fail(err, PETAL_EINVAL, "%s/%s lists the spec %s (%s) twice; clear "
+		                  "refuses such an index and deleted nothing: "
+		                  PETAL_CACHE_REBUILD_HINT, p->idx->url, p->idx->object, rec->hash,
+		                  rec->name, p->idx->url);
 	struct clear_rec r = {
 		.hash = petal_xstrdup(rec->hash), .name = petal_xstrdup(rec->name),
 		.version = petal_xstrdup(rec->version), .in_cache = rec->in_buildcache,

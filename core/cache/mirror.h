@@ -197,6 +197,10 @@ struct petal_cache_status {
 	struct petal_cache_match *matches;
 	size_t n_matches, hits;
 	size_t undated;              /* specs whose installation_time is not a date */
+	/* record hashes the index lists more than once (each counted once
+	   above), and the first of them */
+	size_t duplicates;
+	char first_duplicate[96];
 };
 
 /* Read the mirror: index, listing, and matches for want[0..n_want). */

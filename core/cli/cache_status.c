@@ -158,6 +158,7 @@ static json_t *status_json(const char *url, const char *cloud, const struct peta
 	const char *src = time_source_name(st->time_source);
 	json_object_set_new(j, "dates_from", src ? json_string(src) : json_null());
 	json_object_set_new(j, "undated", json_integer((json_int_t)st->undated));
+	json_object_set_new(j, "duplicate_hashes", json_integer((json_int_t)st->duplicates));
 	if (!seed)
 		return j;
 	json_object_set_new(j, "seed", json_pack("{s:s, s:s}", "path", seed->path,
@@ -430,6 +431,11 @@ int cmd_cache_status(struct petal_cli *cli, int argc, char **argv)
 		status = petal_cli_cache_exit_for(rc);
 		goto out_want;
 	}
+	if (st.duplicates)
+		petal_cli_warn(cli, "%s: the index lists %zu spec hash%s more than once (first: "
+		               "%s); each is counted once: rebuild the index with `spack "
+		               "buildcache update-index %s`", url, st.duplicates,
+		               st.duplicates == 1 ? "" : "es", st.first_duplicate, url);
 	if (cli->output == PETAL_OUTPUT_JSON) {
 		json_t *j = status_json(url, m.cloud, seed, &st);
 		petal_cli_print_json(j);
