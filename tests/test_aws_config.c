@@ -177,7 +177,7 @@ static void test_region_order(void)
 	/* the seed wins over everything */
 	CU_ASSERT_EQUAL_FATAL(aws_config_load(&cfg, "eu-central-1", &err), 0);
 	CU_ASSERT_STRING_EQUAL(cfg.region, "eu-central-1");
-	CU_ASSERT_STRING_EQUAL(cfg.region_source, "the seed");
+	CU_ASSERT_STRING_EQUAL(cfg.region_source, "petal: --region or the seed's cluster.region");
 }
 
 static void test_region_errors(void)

@@ -324,6 +324,126 @@ PY
 run cache clear --older-than 1d --url "file://$tmp/badsum"
 expect_status 1 "clear refuses a mirror whose index is broken"
 
+# an installation_time that is no date: undated, kept, said so (its spec
+# file is old, so dating it by the file instead would clear it)
+timed() { # NAME VALUE: the v2 mirror with petal-hello's installation_time VALUE
+	mirror "$1" v2-mirror
+	python3 - "$tmp/$1/build_cache" "$2" <<'PY' || return 1
+import hashlib, os, re, sys
+bc, value = sys.argv[1], sys.argv[2]
+p = os.path.join(bc, 'index.json')
+text = open(p).read()
+text, n = re.subn(r'("ebahe7siwdjm75uiqkisg7bnkqkb4z6k"\s*:\s*\{)', r'\1"installation_time":' + value + ',', text)
+assert n == 1
+open(p, 'w').write(text)
+open(p + '.hash', 'w').write(hashlib.sha256(text.encode()).hexdigest())
+PY
+	touch -d '200 days ago' "$tmp/$1"/build_cache/*petal-hello*.spec.json
+}
+for t in 1e19 -1e19 1e400 123456789012345678901234567890 0; do
+	timed "t$t" "$t" || { not_ok "cannot make the mirror with installation_time $t"; continue; }
+	run cache clear --older-than 1d --url "file://$tmp/t$t" -o json
+	expect_status 0 "installation_time $t: clear"
+	expect_py "installation_time $t: petal-hello kept as undated" \
+		"j['victims'] == [] and j['undated'] == 1 and j['kept_specs'] == 1"
+	run cache clear --older-than 1d --url "file://$tmp/t$t"
+	expect_in "$tmp/out" "1 undated (never cleared)" "installation_time $t: clear says undated"
+	[ -e "$tmp/t$t"/build_cache/*petal-hello*.spec.json ] && ok ||
+		not_ok "installation_time $t: its spec file stays"
+	run cache status --url "file://$tmp/t$t" -o json
+	expect_py "installation_time $t: status counts it undated" "j['undated'] == 1 and j['specs'] == 2"
+	run cache status --url "file://$tmp/t$t"
+	expect_in "$tmp/out" "undated   1 spec whose installation_time is not a date" \
+		"installation_time $t: status text says undated"
+done
+# what clear keeps, counted truthfully, for mixes of old, new and undated
+# (v2: petal-hello and gcc-runtime in the cache; "-": no installation_time,
+# dated by its spec file, written just now)
+mix() { # NAME HELLO-TIME RUNTIME-TIME
+	mirror "$1" v2-mirror
+	python3 - "$tmp/$1/build_cache" "$2" "$3" <<'PY'
+import hashlib, os, re, sys
+bc = sys.argv[1]
+p = os.path.join(bc, 'index.json')
+text = open(p).read()
+for h, v in (('ebahe7siwdjm75uiqkisg7bnkqkb4z6k', sys.argv[2]), ('5ac4sesq5gnja3i4ucraplw4u2yoe4q7', sys.argv[3])):
+    if v != '-':
+        text, n = re.subn(r'("%s"\s*:\s*\{)' % h, r'\1"installation_time":' + v + ',', text)
+        assert n == 1
+open(p, 'w').write(text)
+open(p + '.hash', 'w').write(hashlib.sha256(text.encode()).hexdigest())
+PY
+}
+# NAME HELLO RUNTIME VICTIMS KEPT UNDATED NEEDED
+while read -r name hello runtime victims kept undated needed; do
+	mix "$name" "$hello" "$runtime" || { not_ok "$name: cannot make the mirror"; continue; }
+	run cache clear --older-than 1d --dry-run --url "file://$tmp/$name" -o json
+	expect_py "$name: $victims gone, $kept kept newer, $undated undated, $needed needed" \
+		"(len(j['victims']), j['kept_specs'], j['undated'], len(j['needed'])) == ($victims, $kept, $undated, $needed)"
+	run cache clear --older-than 1d --dry-run --url "file://$tmp/$name"
+	if [ "$kept" -eq 0 ] && [ "$undated" -gt 0 ]; then
+		expect_not_in "$tmp/out" "newer than the cutoff" "$name: no spec said to be newer"
+		expect_in "$tmp/out" "kept      $undated undated (never cleared)" "$name: the undated kept"
+	else
+		expect_in "$tmp/out" "kept      $kept spec" "$name: the text counts $kept kept"
+	fi
+done <<'MIXES'
+old-undated 1000000000 1e19 1 0 1 0
+undated-both 1e19 -1e19 0 0 2 0
+new-both - - 0 2 0 0
+old-new 1000000000 - 1 1 0 0
+MIXES
+run cache clear --older-than 1d --url "file://$tmp/old-undated"
+expect_status 0 "clear next to an undated spec"
+expect_in "$tmp/out" "read back: 1 spec, as planned" "the undated spec is read back as kept"
+run cache clear --older-than 400d --url "file://$tmp/old-undated"
+expect_status 2 "--older-than above its limit"
+expect_in "$tmp/err" "at most 365d" "--older-than above its limit: says the limit"
+run cache clear --older-than 400x --url "file://$tmp/old-undated"
+expect_in "$tmp/err" "takes an age such as 90d" "a malformed age is not called too long"
+
+# a warning is a warning, not an error
+status=0
+HOME= XDG_STATE_HOME= "$PETAL_BIN" cache status -t "$tmp/seed.yaml" --url "file://$tmp/v2" \
+	>"$tmp/out" 2>"$tmp/err" || status=$?
+expect_status 0 "status without a state directory"
+expect_in "$tmp/err" "petal: warning: no state directory" "no state directory: a warning"
+expect_not_in "$tmp/err" "error" "no state directory: not an error"
+# a v2 index listing one hash twice (an old copy and a new one): clear
+# refuses it before deleting anything; status counts the spec once and warns
+mirror dup v2-mirror
+python3 - "$tmp/dup/build_cache" <<'PY' || not_ok "cannot make the index with a duplicate hash"
+import hashlib, json, os, re, sys
+p = os.path.join(sys.argv[1], 'index.json')
+text = open(p).read()
+h = 'ebahe7siwdjm75uiqkisg7bnkqkb4z6k'
+old = dict(json.loads(text)['database']['installs'][h], installation_time=1000000000)
+text, n = re.subn(r'("installs"\s*:\s*\{)', lambda m: m.group(1) + json.dumps(h) + ':' + json.dumps(old) + ',', text)
+assert n == 1
+open(p, 'w').write(text)
+open(p + '.hash', 'w').write(hashlib.sha256(text.encode()).hexdigest())
+PY
+snapshot "$tmp/dup" >"$tmp/before"
+run cache clear --older-than 1d --url "file://$tmp/dup"
+expect_status 1 "clear refuses an index with a duplicate hash"
+expect_in "$tmp/err" "lists the spec ebahe7siwdjm75uiqkisg7bnkqkb4z6k (petal-hello) twice" \
+	"duplicate hash: the error names it"
+expect_in "$tmp/err" "deleted nothing" "duplicate hash: says nothing was deleted"
+snapshot "$tmp/dup" >"$tmp/after"
+cmp -s "$tmp/before" "$tmp/after" && ok || not_ok "duplicate hash: clear changed nothing"
+run cache status --url "file://$tmp/dup" -o json
+expect_status 0 "status of an index with a duplicate hash"
+expect_py "duplicate hash: 2 specs, 3 records, 1 duplicate" \
+	"j['specs'] == 2 and j['records'] == 3 and j['duplicate_hashes'] == 1"
+expect_in "$tmp/err" "petal: warning:" "duplicate hash: status warns"
+expect_in "$tmp/err" "more than once (first: ebahe7siwdjm75uiqkisg7bnkqkb4z6k)" \
+	"duplicate hash: the warning names it"
+# a real date, as old: it goes, dated by it
+timed t2001 1000000000.5
+run cache clear --older-than 1d --dry-run --url "file://$tmp/t2001" -o json
+expect_py "installation_time 1000000000.5: a victim dated 2001" \
+	"[(v['name'], v['time']) for v in j['victims']] == [('petal-hello', 1000000000)] and j['undated'] == 0"
+
 # --- init ---------------------------------------------------------------------
 mkdir -p "$tmp/conf"
 run cache init --url "file://$tmp/new/deep/mirror" --output-dir "$tmp/conf"

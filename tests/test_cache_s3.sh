@@ -137,4 +137,65 @@ PY
 run cache status --url "s3://$bucket/v2" -o json
 expect_py "the v2 mirror beside it is untouched" "j['specs'] == 2"
 
+# --- the region: --region, then the seed's cluster.region, then the environment
+(
+unset AWS_REGION AWS_DEFAULT_REGION
+run cache init --bucket petal-region-flag --prefix p --region eu-west-2 --output-dir "$tmp"
+expect_status 0 "init --region with AWS_REGION unset (its --help example)"
+loc=$(moto_aws s3api get-bucket-location --bucket petal-region-flag --output text)
+[ "$loc" = eu-west-2 ] && ok || not_ok "init --region: the bucket is in eu-west-2, not '$loc'"
+run cache status --url s3://petal-region-flag/p
+expect_status 1 "status with no region anywhere"
+expect_in "$tmp/err" "no AWS region: give --region" "no region: says where to give one"
+run -vv cache status --url s3://petal-region-flag/p --region eu-west-2
+expect_in "$tmp/err" "region eu-west-2 (petal: --region" "status --region with AWS_REGION unset"
+run cache status --url s3://petal-region-flag/p --region 'EU west'
+expect_status 2 "a malformed --region is a usage error"
+expect_in "$tmp/err" "--region takes a region name" "a malformed --region: says what it takes"
+finish >/dev/null
+) || failures=$((failures + 1))
+
+sed 's/region: us-east-1/region: eu-west-2/; s/s3_bucket: .*/s3_bucket: petal-region-seed/' \
+	"$tmp/seed.yaml" >"$tmp/eu.yaml"
+AWS_REGION=us-west-2
+run cache init -t "$tmp/eu.yaml" --output-dir "$tmp"
+expect_status 0 "init -t SEED with AWS_REGION elsewhere"
+loc=$(moto_aws s3api get-bucket-location --bucket petal-region-seed --output text)
+[ "$loc" = eu-west-2 ] && ok || not_ok "init -t: the bucket is in the seed's eu-west-2, not '$loc'"
+for cmd in "cache status -t $tmp/eu.yaml" "cache clear --older-than 300d -t $tmp/eu.yaml" \
+	"plan -t $tmp/eu.yaml --probe"; do
+	# shellcheck disable=SC2086
+	run -vv $cmd
+	expect_in "$tmp/err" "region eu-west-2 (petal: --region or the seed's cluster.region)" \
+		"$cmd: the seed's region over AWS_REGION"
+	expect_not_in "$tmp/err" "us-west-2" "$cmd: AWS_REGION is not used"
+done
+run -vv cache status -t "$tmp/eu.yaml" --region ap-south-1
+expect_in "$tmp/err" "region ap-south-1 (petal: --region" "--region over the seed's region"
+run -vv plan -t "$tmp/eu.yaml" --probe --region ap-south-1 -o json
+expect_status 0 "plan --probe --region"
+expect_in "$tmp/err" "region ap-south-1 (petal: --region" "plan --probe --region over the seed's"
+run plan -t "$tmp/eu.yaml" --region ap-south-1
+expect_status 2 "plan --region without --probe"
+AWS_REGION=us-east-1
+
+# --- keys of S3-compatible stores: MinIO's default pair reaches the server
+good_id=$AWS_ACCESS_KEY_ID good_secret=$AWS_SECRET_ACCESS_KEY
+AWS_ACCESS_KEY_ID=minioadmin AWS_SECRET_ACCESS_KEY=minioadmin
+run -vv cache status --url "s3://$bucket/v2" -o json
+expect_status 0 "status with the keys minioadmin/minioadmin"
+expect_py "minioadmin: the mirror was read" "j['specs'] == 2"
+expect_in "$tmp/err" "-> HTTP 200" "minioadmin: the requests reached the server"
+AWS_SECRET_ACCESS_KEY='minio secret'
+run -vv cache status --url "s3://$bucket/v2"
+expect_status 1 "a secret with a blank is refused"
+expect_in "$tmp/err" "the secret access key holds a blank" "a blank secret: says why"
+expect_not_in "$tmp/err" "minio secret" "a blank secret: not shown"
+expect_not_in "$tmp/err" "-> HTTP" "a blank secret: nothing was sent"
+AWS_ACCESS_KEY_ID=$(printf 'minio\001admin') AWS_SECRET_ACCESS_KEY=minioadmin
+run cache status --url "s3://$bucket/v2"
+expect_status 1 "a key id with a control character is refused"
+expect_in "$tmp/err" "the access key id holds a blank, a control character" "a control character: says why"
+AWS_ACCESS_KEY_ID=$good_id AWS_SECRET_ACCESS_KEY=$good_secret
+
 finish

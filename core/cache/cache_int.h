@@ -96,7 +96,7 @@ struct clear_dep {
 
 struct clear_rec {
 	char *hash, *name, *version;
-	int in_cache, has_time;
+	int in_cache, has_time, time_invalid;
 	double itime;
 	uint64_t start, end, rc_at, rc_end, ib_at, ib_end;
 	char **dep_hashes;          /* until resolved into deps */

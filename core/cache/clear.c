@@ -2,7 +2,8 @@
 
    A spec is dated by its record's installation_time, else by the mtime of
    its spec manifest (v3) or spec file (v2); an undated spec is never
-   cleared.  An old spec still linked or run by a kept spec stays (clearing
+   cleared, and one whose installation_time is no date (1e19, overflowing
+   numbers) is undated.  An old spec still linked or run by a kept spec stays (clearing
    it would break the kept one's install); one only built-with by a kept spec
    goes, and its record stays in the index with in_buildcache false, the way
    Spack lists externals.  A blob goes only when no kept manifest (spec, key
@@ -110,12 +111,20 @@ static int on_object(void *arg, const struct petal_object_info *obj)
 
 static int on_record(void *arg, const struct petal_cache_record *rec, struct petal_error *err)
 {
-	(void)err;
 	struct petal_cache_clear_priv *p = arg;
+	/* Which of the two would go, and which would the new index list?  Spack
+	   reads the last one; deleting by the first leaves an index naming a
+	   spec whose files are gone.  Refused while nothing is deleted yet. */
+	if (petal_strmap_get(&p->by_hash, rec->hash))
+		return petal_fail(err, PETAL_EINVAL, "%s/%s lists the spec %s (%s) twice; clear "
+		                  "refuses such an index and deleted nothing: "
+		                  PETAL_CACHE_REBUILD_HINT, p->idx->url, p->idx->object, rec->hash,
+		                  rec->name, p->idx->url);
 	struct clear_rec r = {
 		.hash = petal_xstrdup(rec->hash), .name = petal_xstrdup(rec->name),
 		.version = petal_xstrdup(rec->version), .in_cache = rec->in_buildcache,
 		.has_time = rec->has_time, .itime = rec->installation_time,
+		.time_invalid = rec->time_invalid,
 		.start = rec->start, .end = rec->end, .rc_at = rec->ref_count_at,
 		.rc_end = rec->ref_count_end, .ib_at = rec->in_buildcache_at,
 		.ib_end = rec->in_buildcache_end, .n_deps = rec->n_deps,
@@ -375,8 +384,10 @@ static void choose(struct petal_cache_clear_plan *plan, struct listing *l, int64
 		if (!r->in_cache)
 			continue;
 		if (r->has_time) {
-			r->time = (int64_t)r->itime;
+			r->time = (int64_t)r->itime; /* in range: scan.c checked */
 			r->dated = 1;
+		} else if (r->time_invalid) {
+			r->dated = 0; /* a date that is no date: not the manifest's either */
 		} else {
 			r->dated = date_from_objects(petal_strmap_get(&l->specs, r->hash), &r->time);
 		}
@@ -410,8 +421,8 @@ static void choose(struct petal_cache_clear_plan *plan, struct listing *l, int64
 		else if (r->needed)
 			add_ref(&plan->needed, &plan->n_needed, &cap_n, r->hash, r->name, r->version,
 			        r->time);
-		else
-			plan->kept_specs++;
+		else if (r->dated)
+			plan->kept_specs++; /* newer than the cutoff; undated ones are counted apart */
 	}
 	size_t indexed = plan->n_victims;
 	struct orphan_walk ow = { .plan = plan, .cap = cap_v, .cutoff = cutoff };

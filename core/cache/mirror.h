@@ -102,8 +102,11 @@ struct petal_cache_record {
 	                                 which may come later (see below) */
 	const char *compiler_hash;    /* v3: the compiler's record; v2: NULL */
 	int in_buildcache;
-	int has_time;                 /* installation_time present */
+	int has_time;                 /* installation_time present, and a date */
 	double installation_time;
+	int time_invalid;             /* installation_time present but not a date
+	                                 (not finite, before 1970, after 9999):
+	                                 the spec is undated, never cleared */
 	long long ref_count;
 	const struct petal_cache_dep *deps;
 	size_t n_deps;
@@ -193,6 +196,11 @@ struct petal_cache_status {
 	int64_t oldest, newest;      /* seconds since the epoch */
 	struct petal_cache_match *matches;
 	size_t n_matches, hits;
+	size_t undated;              /* specs whose installation_time is not a date */
+	/* record hashes the index lists more than once (each counted once
+	   above), and the first of them */
+	size_t duplicates;
+	char first_duplicate[96];
 };
 
 /* Read the mirror: index, listing, and matches for want[0..n_want). */
@@ -226,7 +234,8 @@ struct petal_cache_clear_plan {
 	size_t n_victims;
 	struct petal_cache_spec_ref *needed;   /* old, but kept specs link to them: they stay */
 	size_t n_needed;
-	size_t kept_specs, undated;            /* undated specs are never cleared */
+	size_t kept_specs;                     /* dated, newer than the cutoff */
+	size_t undated;                        /* kept too: undated specs are never cleared */
 	char **paths;           /* objects to delete, in the order they go */
 	uint64_t *sizes;
 	size_t n_paths;

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,10 @@
    real records have tens of dependencies and a few hundred bytes of text. */
 #define RECORD_TEXT_MAX (16u << 20)
 #define RECORD_DEPS_MAX 100000u
+/* installation_time is seconds since the epoch; outside (1970, 10000) it
+   is no date petal can print or compare (and converting 1e19 to int64_t
+   would be undefined). */
+#define TIME_MAX 253402300800.0
 
 /* Database versions whose records have the shape read here (spec formats
    v3 to v5); version 5 and older hold records of another shape. */
@@ -85,7 +90,7 @@ struct scanner {
 	size_t f[F_N];
 	struct dep_off *deps;
 	size_t n_deps, cap_deps;
-	int has_spec, external, in_buildcache, has_time;
+	int has_spec, external, in_buildcache, has_time, time_invalid;
 	double itime;
 	long long ref_count;
 	uint64_t start, rc_at, rc_end, ib_at, ib_end;
@@ -195,7 +200,7 @@ static void begin_record(struct scanner *sc, const struct petal_json_token *key)
 	sc->f[F_HASH] = save(sc, key->text, key->len);
 	sc->start = key->offset;
 	sc->n_deps = 0;
-	sc->has_spec = sc->external = sc->in_buildcache = sc->has_time = 0;
+	sc->has_spec = sc->external = sc->in_buildcache = sc->has_time = sc->time_invalid = 0;
 	sc->ref_count = 0;
 	sc->rc_at = sc->rc_end = sc->ib_at = sc->ib_end = 0;
 }
@@ -275,7 +280,8 @@ static int end_record(struct scanner *sc, const struct petal_json_token *tok)
 		.compiler_version = sc->f[F_CNAME] != NONE ? at(sc, sc->f[F_CVERSION]) : NULL,
 		.compiler_hash = cdep ? at(sc, cdep->hash) : NULL,
 		.in_buildcache = sc->in_buildcache,
-		.has_time = sc->has_time, .installation_time = sc->itime,
+		.has_time = sc->has_time, .installation_time = sc->has_time ? sc->itime : 0,
+		.time_invalid = sc->time_invalid,
 		.ref_count = sc->ref_count,
 		.deps = sc->out_deps, .n_deps = sc->n_deps,
 		.start = sc->start, .end = tok->end,
@@ -375,8 +381,10 @@ static int on_scalar(struct scanner *sc, enum ctx c, enum key k,
 			sc->rc_at = tok->offset;
 			sc->rc_end = tok->end;
 		} else {
-			sc->itime = strtod(num, NULL);
-			sc->has_time = 1;
+			/* a number longer than num is past any date too */
+			sc->itime = tok->len < 63 ? strtod(num, NULL) : HUGE_VAL;
+			sc->has_time = isfinite(sc->itime) && sc->itime > 0 && sc->itime < TIME_MAX;
+			sc->time_invalid = !sc->has_time;
 		}
 		return 0;
 	}

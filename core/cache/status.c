@@ -21,6 +21,8 @@ struct status_ctx {
 	struct petal_cache_matcher *m;
 	const char *index_object;
 	struct petal_strmap names;
+	struct petal_strmap seen;  /* record hash -> 1 listed, 2 listed in the cache */
+	size_t dup_records, dup_specs;
 	int any_time;
 	double tmin, tmax;
 	int any_mtime;
@@ -31,10 +33,24 @@ static int on_record(void *arg, const struct petal_cache_record *rec, struct pet
 {
 	(void)err;
 	struct status_ctx *c = arg;
+	/* a hash listed twice is one spec (Spack's reader keeps the last) */
+	void **seen = petal_strmap_slot(&c->seen, rec->hash, 1);
+	if (*seen) {
+		if (!c->st->duplicates++)
+			snprintf(c->st->first_duplicate, sizeof(c->st->first_duplicate), "%s",
+			         rec->hash);
+		c->dup_records++;
+		c->dup_specs += rec->in_buildcache && *seen == (void *)2;
+	}
+	if (rec->in_buildcache)
+		*seen = (void *)2;
+	else if (!*seen)
+		*seen = (void *)1;
 	if (!rec->in_buildcache)
 		return 0;
 	void **slot = petal_strmap_slot(&c->names, rec->name, 1);
 	*slot = (void *)1;
+	c->st->undated += rec->time_invalid != 0;
 	if (rec->has_time) {
 		if (!c->any_time || rec->installation_time < c->tmin)
 			c->tmin = rec->installation_time;
@@ -109,8 +125,8 @@ int petal_cache_status(const struct petal_mirror_io *io, const struct petal_spec
 	st->index_bytes = scan.bytes;
 	st->index_verified = info->checksum != NULL;
 	st->manifest_signed = info->manifest_signed;
-	st->records = scan.records;
-	st->specs = scan.in_cache;
+	st->records = scan.records - c.dup_records;
+	st->specs = scan.in_cache - c.dup_specs;
 	st->distinct_names = c.names.n;
 	if (c.m)
 		petal_cache_matcher_finish(c.m, idx, &st->matches, &st->n_matches, &st->hits);
@@ -137,6 +153,7 @@ out_status:
 out_ctx:
 	petal_cache_matcher_free(c.m);
 	petal_strmap_release(&c.names, NULL);
+	petal_strmap_release(&c.seen, NULL);
 	petal_cache_index_free(idx);
 	return rc;
 }

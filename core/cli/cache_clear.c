@@ -8,12 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "../plugin/host.h"
 #include "../util/util.h"
 #include "cache_cli.h"
 
 static const char clear_usage[] =
 	"usage: petal cache clear --older-than AGE [--dry-run] (-t SEED | --url URL)\n"
-	"                         [--output text|json]\n"
+	"                         [--region R] [--output text|json]\n"
 	"\n"
 	"Remove the specs dated before now - AGE: their spec manifests (v3) or spec\n"
 	"files (v2) and the tarballs and blobs no remaining spec uses, then write an\n"
@@ -21,10 +22,13 @@ static const char clear_usage[] =
 	"cache status' agree afterwards.  The new index goes up first: a reader never\n"
 	"sees an index that names something already deleted.\n"
 	"\n"
-	"  --older-than AGE  90d, 12h, 1h30m, 45m, 30s\n"
+	"  --older-than AGE  90d, 12h, 1h30m, 45m, 30s; at most " PETAL_DURATION_MAX_TEXT "\n"
 	"  --dry-run         list what would go; change nothing (-v: every object too)\n"
 	"  -t, --seed SEED   the mirror of the seed's software.binary_cache\n"
 	"  --url URL         the mirror: s3://bucket/prefix or file:///abs/dir\n"
+	"  --region R        the region an s3:// mirror is asked in: this, else the\n"
+	"                    seed's cluster.region, else AWS_REGION, then\n"
+	"                    AWS_DEFAULT_REGION, then the AWS profile's region\n"
 	"  -o, --output F    text (default) or json\n"
 	"\n"
 	"A spec is dated by its installation time in the index, else by when its spec\n"
@@ -42,17 +46,18 @@ static const char clear_usage[] =
 	"plugin serves the URL.\n";
 
 struct clear_args {
-	const char *seed, *url, *older_than;
+	const char *seed, *url, *older_than, *region;
 	long age;
 	int dry_run;
 };
 
 static int clear_parse(struct petal_cli *cli, int argc, char **argv, struct clear_args *a)
 {
-	enum { OPT_URL = 256, OPT_OLDER, OPT_DRY };
+	enum { OPT_URL = 256, OPT_OLDER, OPT_DRY, OPT_REGION };
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 't' },
 		{ "url", required_argument, NULL, OPT_URL },
+		{ "region", required_argument, NULL, OPT_REGION },
 		{ "older-than", required_argument, NULL, OPT_OLDER },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		PETAL_CLI_COMMON_OPTIONS,
@@ -69,6 +74,7 @@ static int clear_parse(struct petal_cli *cli, int argc, char **argv, struct clea
 		case 't': a->seed = optarg; break;
 		case OPT_URL: a->url = optarg; break;
 		case OPT_OLDER: a->older_than = optarg; break;
+		case OPT_REGION: a->region = optarg; break;
 		case 'n':
 		case OPT_DRY: a->dry_run = 1; break;
 		case 'h':
@@ -90,6 +96,11 @@ static int clear_parse(struct petal_cli *cli, int argc, char **argv, struct clea
 		return PETAL_EXIT_USAGE;
 	}
 	a->age = petal_parse_duration(a->older_than);
+	if (a->age == -2) {
+		petal_cli_error(cli, "--older-than %s is more than petal takes: at most "
+		                PETAL_DURATION_MAX_TEXT " (a year)", a->older_than);
+		return PETAL_EXIT_USAGE;
+	}
 	if (a->age < 0) {
 		petal_cli_error(cli, "--older-than takes an age such as 90d, 12h, 1h30m or 30s, not "
 		                "'%s'", a->older_than);
@@ -132,10 +143,13 @@ static void plan_text(const struct petal_cli *cli, const char *url, const char *
 		ref_text("goes", &p->victims[i], "");
 	for (size_t i = 0; i < p->n_needed; i++)
 		ref_text("stays", &p->needed[i], ": old, but a kept spec links to or runs it");
-	printf("kept      %zu spec%s newer than the cutoff", p->kept_specs,
-	       p->kept_specs == 1 ? "" : "s");
+	if (p->kept_specs || !p->undated)
+		printf("kept      %zu spec%s newer than the cutoff%s", p->kept_specs,
+		       p->kept_specs == 1 ? "" : "s", p->undated ? ", " : "");
+	else
+		printf("kept      ");
 	if (p->undated)
-		printf(", %zu undated (never cleared)", p->undated);
+		printf("%zu undated (never cleared)", p->undated);
 	putchar('\n');
 	if (p->n_victims == 0)
 		return;
@@ -217,7 +231,7 @@ static int verify_after(const struct petal_cli_cache_mirror *m,
 		rc = m->io.list(m->io.arg, "", verify_object, &v, err);
 	if (!rc) {
 		*specs_after = scan.in_cache;
-		size_t want = p->kept_specs + p->n_needed;
+		size_t want = p->kept_specs + p->undated + p->n_needed;
 		if (scan.in_cache != want || v.victims_left)
 			rc = petal_fail(err, PETAL_EIO, "%s: the index read back lists %zu spec%s (%zu "
 			                "of them cleared), not the %zu kept: did something push "
@@ -251,6 +265,10 @@ int cmd_cache_clear(struct petal_cli *cli, int argc, char **argv)
 	struct petal_cli_cache_mirror m;
 	struct petal_error err = { 0 };
 	struct petal_cli_cache_progress progress;
+	const char *region;
+	status = petal_cli_region(cli, a.region, seed, &region);
+	if (status)
+		goto out_target;
 	status = petal_cli_registry(cli, &reg);
 	if (status)
 		goto out_target;
@@ -345,6 +363,7 @@ out_mirror:
 out_registry:
 	petal_registry_release(&reg);
 out_target:
+	petal_host_bind_region(NULL);
 	free(url);
 	petal_seed_free(seed);
 	return status;

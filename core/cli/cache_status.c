@@ -15,7 +15,7 @@
 #include "cache_cli.h"
 
 static const char status_usage[] =
-	"usage: petal cache status [-t SEED] [--url URL] [--output text|json]\n"
+	"usage: petal cache status [-t SEED] [--url URL] [--region R] [--output text|json]\n"
 	"       petal cache status --history [-t SEED] [--url URL] [--output text|json]\n"
 	"\n"
 	"Read the mirror the way Spack does (v3: the index manifest, then the index\n"
@@ -25,6 +25,9 @@ static const char status_usage[] =
 	"  -t, --seed SEED   the seed: its mirror (software.binary_cache) unless --url\n"
 	"                    is given, and the packages to look up\n"
 	"  --url URL         the mirror: s3://bucket/prefix or file:///abs/dir\n"
+	"  --region R        the region an s3:// mirror is asked in: this, else the\n"
+	"                    seed's cluster.region, else AWS_REGION, then\n"
+	"                    AWS_DEFAULT_REGION, then the AWS profile's region\n"
 	"  --history         print the hit ratios recorded for this seed and mirror\n"
 	"                    instead of reading the mirror\n"
 	"  -o, --output F    text (default) or json\n"
@@ -38,6 +41,8 @@ static const char status_usage[] =
 	"                'package data' is the install tarballs and spec blobs alone\n"
 	"  oldest/newest the specs' installation times, else the times their spec\n"
 	"                manifests (v3) or spec files (v2) were written\n"
+	"  undated       specs whose installation_time is not a date (not a finite\n"
+	"                number from 1970 to 9999): clear never removes them\n"
 	"  hit / miss    with a seed: each package of software.spack_packages and\n"
 	"                software.in_ami (those the binary-cache tier serves) is a hit\n"
 	"                when the mirror holds a spec of that name whose version (and\n"
@@ -61,16 +66,17 @@ static const char status_usage[] =
 	"an invalid seed, 3 no cloud plugin serves the URL.\n";
 
 struct status_args {
-	const char *seed, *url;
+	const char *seed, *url, *region;
 	int history;
 };
 
 static int status_parse(struct petal_cli *cli, int argc, char **argv, struct status_args *a)
 {
-	enum { OPT_URL = 256, OPT_HISTORY };
+	enum { OPT_URL = 256, OPT_HISTORY, OPT_REGION };
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 't' },
 		{ "url", required_argument, NULL, OPT_URL },
+		{ "region", required_argument, NULL, OPT_REGION },
 		{ "history", no_argument, NULL, OPT_HISTORY },
 		PETAL_CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
@@ -86,6 +92,7 @@ static int status_parse(struct petal_cli *cli, int argc, char **argv, struct sta
 		case 't': a->seed = optarg; break;
 		case OPT_URL: a->url = optarg; break;
 		case OPT_HISTORY: a->history = 1; break;
+		case OPT_REGION: a->region = optarg; break;
 		case 'h':
 			fputs(status_usage, stdout);
 			return -1;
@@ -150,6 +157,8 @@ static json_t *status_json(const char *url, const char *cloud, const struct peta
 	json_object_set_new(j, "newest", opt_time(st->newest, dated));
 	const char *src = time_source_name(st->time_source);
 	json_object_set_new(j, "dates_from", src ? json_string(src) : json_null());
+	json_object_set_new(j, "undated", json_integer((json_int_t)st->undated));
+	json_object_set_new(j, "duplicate_hashes", json_integer((json_int_t)st->duplicates));
 	if (!seed)
 		return j;
 	json_object_set_new(j, "seed", json_pack("{s:s, s:s}", "path", seed->path,
@@ -207,6 +216,9 @@ static void status_text(const struct petal_cli *cli, const char *url, const char
 		       petal_cli_cache_time(st->newest, t2, sizeof(t2)),
 		       st->time_source == PETAL_CACHE_TIME_INSTALL ? "installation times"
 		       : st->layout == PETAL_CACHE_V3 ? "spec manifests written" : "spec files written");
+	if (st->undated)
+		printf("undated   %zu spec%s whose installation_time is not a date (never cleared)\n",
+		       st->undated, st->undated == 1 ? "" : "s");
 	if (!seed)
 		return;
 	printf("\nseed      %s (hash %.12s)\n", seed->path, seed->hash);
@@ -393,6 +405,10 @@ int cmd_cache_status(struct petal_cli *cli, int argc, char **argv)
 	struct petal_cli_cache_mirror m;
 	struct petal_error err = { 0 };
 	struct petal_cli_cache_progress progress;
+	const char *region;
+	status = petal_cli_region(cli, a.region, seed, &region);
+	if (status)
+		goto out_target;
 	status = petal_cli_registry(cli, &reg);
 	if (status)
 		goto out_target;
@@ -415,6 +431,11 @@ int cmd_cache_status(struct petal_cli *cli, int argc, char **argv)
 		status = petal_cli_cache_exit_for(rc);
 		goto out_want;
 	}
+	if (st.duplicates)
+		petal_cli_warn(cli, "%s: the index lists %zu spec hash%s more than once (first: "
+		               "%s); each is counted once: rebuild the index with `spack "
+		               "buildcache update-index %s`", url, st.duplicates,
+		               st.duplicates == 1 ? "" : "es", st.first_duplicate, url);
 	if (cli->output == PETAL_OUTPUT_JSON) {
 		json_t *j = status_json(url, m.cloud, seed, &st);
 		petal_cli_print_json(j);
@@ -425,10 +446,10 @@ int cmd_cache_status(struct petal_cli *cli, int argc, char **argv)
 	if (seed) {
 		char *path = history_path();
 		if (!path)
-			petal_cli_error(cli, "warning: no state directory (set XDG_STATE_HOME or HOME): "
+			petal_cli_warn(cli, "no state directory (set XDG_STATE_HOME or HOME): "
 			                "this status was not recorded in the history");
 		else if (history_append(path, seed, url, &st, &err) != 0)
-			petal_cli_error(cli, "warning: this status was not recorded in the history: %s",
+			petal_cli_warn(cli, "this status was not recorded in the history: %s",
 			                err.msg);
 		free(path);
 	}
@@ -439,6 +460,7 @@ out_want:
 out_registry:
 	petal_registry_release(&reg);
 out_target:
+	petal_host_bind_region(NULL);
 	free(url);
 	petal_seed_free(seed);
 	return status;

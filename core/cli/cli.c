@@ -41,6 +41,16 @@ void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
+void petal_cli_warn(const struct petal_cli *cli, const char *fmt, ...)
+{
+	if (cli->verbosity < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	say(cli, "\033[1;33m", "warning: ", fmt, ap);
+	va_end(ap);
+}
+
 void petal_cli_info(const struct petal_cli *cli, const char *fmt, ...)
 {
 	if (cli->verbosity < 1)
@@ -152,4 +162,25 @@ const char *petal_cli_data_dir(void)
 {
 	const char *d = getenv("PETAL_DATA_DIR");
 	return d && *d ? d : PETAL_DATADIR;
+}
+
+int petal_cli_region(const struct petal_cli *cli, const char *flag,
+                     const struct petal_seed *seed, const char **region)
+{
+	*region = NULL;
+	if (flag) {
+		size_t n = strlen(flag);
+		if (n == 0 || n > 63 || strspn(flag, "abcdefghijklmnopqrstuvwxyz0123456789-") != n ||
+		    flag[0] == '-') {
+			petal_cli_error(cli, "--region takes a region name such as eu-west-2, not '%s'",
+			                flag);
+			return PETAL_EXIT_USAGE;
+		}
+		*region = flag;
+	} else if (seed && seed->region && *seed->region) {
+		*region = seed->region;
+	}
+	/* NULL: the cloud plugin's own chain decides (aws: AWS_REGION, ...) */
+	petal_host_bind_region(*region);
+	return 0;
 }

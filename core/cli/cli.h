@@ -49,6 +49,9 @@ int petal_cli_common(struct petal_cli *cli, int c, const char *arg);
 /* Report an error as "petal: <msg>" (red on a terminal). */
 void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* "petal: warning: <msg>" (yellow on a terminal); not with -q. */
+void petal_cli_warn(const struct petal_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void petal_cli_info(const struct petal_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Put lines of text from outside (diagnostics) on stderr, escaped. */
@@ -69,5 +72,15 @@ int petal_cli_load_seed(const struct petal_cli *cli, const char *path,
 int petal_cli_registry(const struct petal_cli *cli, struct petal_registry *reg);
 /* The data directory: PETAL_DATA_DIR, else the installed one. */
 const char *petal_cli_data_dir(void);
+
+/* The one way a command picks the region it asks a cloud in: --region
+   (`flag`, checked here), else the seed's cluster.region, else none, and
+   then the cloud plugin's own chain (aws: AWS_REGION, AWS_DEFAULT_REGION,
+   the profile's region).  The answer is bound as the host setting "region"
+   (borrowed from flag or seed: unbind with petal_host_bind_region(NULL)
+   before freeing them).  0, or PETAL_EXIT_USAGE for a malformed --region
+   (reported). */
+int petal_cli_region(const struct petal_cli *cli, const char *flag,
+                     const struct petal_seed *seed, const char **region);
 
 #endif

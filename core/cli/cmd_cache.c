@@ -14,8 +14,10 @@
 static const char usage_text[] =
 	"usage: petal cache init   (--bucket B [--prefix P] [--region R] | --url URL | -t SEED)\n"
 	"                          [--output-dir DIR]\n"
-	"       petal cache status [-t SEED] [--url URL] [--history] [--output text|json]\n"
+	"       petal cache status [-t SEED] [--url URL] [--region R] [--history]\n"
+	"                          [--output text|json]\n"
 	"       petal cache clear  --older-than AGE [--dry-run] (-t SEED | --url URL)\n"
+	"                          [--region R]\n"
 	"\n"
 	"The binary cache is a Spack buildcache mirror: build instances push what\n"
 	"they build to it, and the cluster's nodes install from it in minutes instead\n"
@@ -26,6 +28,8 @@ static const char usage_text[] =
 	"  file:///abs/dir      through the cloud plugin 'local' (a plain absolute path\n"
 	"                       works too)\n"
 	"Both of Spack's layouts are read: v3 (Spack 1.0 and later) and v2 (0.23).\n"
+	"An s3:// mirror is asked in one region: --region, else the seed's\n"
+	"cluster.region, else AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's region.\n"
 	"\n"
 	"  init     create the bucket or prove petal can read and write it; print the\n"
 	"           'spack mirror add' line and write mirrors.yaml for Spack\n"
@@ -58,8 +62,9 @@ static const char init_usage[] =
 	"  --bucket B          the S3 bucket\n"
 	"  --prefix P          key prefix inside it (default: spack-cache, as in seeds;\n"
 	"                      --prefix '' for the bucket's root)\n"
-	"  --region R          where to create the bucket (default: the seed's region,\n"
-	"                      then AWS_REGION, AWS_DEFAULT_REGION, the AWS profile)\n"
+	"  --region R          the region to create the bucket in and to ask it in: this,\n"
+	"                      else the seed's cluster.region, else AWS_REGION, then\n"
+	"                      AWS_DEFAULT_REGION, then the AWS profile's region\n"
 	"  --url URL           the mirror as a URL instead of --bucket and --prefix\n"
 	"  -t, --seed SEED     take bucket, prefix and region from the seed\n"
 	"  --output-dir DIR    where to write mirrors.yaml (default: the current directory)\n"
@@ -223,7 +228,10 @@ static int cache_init(struct petal_cli *cli, int argc, char **argv)
 	}
 	if (status)
 		goto out_url;
-	const char *region = a.region ? a.region : seed ? seed->region : NULL;
+	const char *region;
+	status = petal_cli_region(cli, a.region, seed, &region);
+	if (status)
+		goto out_url;
 
 	struct petal_registry reg;
 	struct petal_cli_cache_mirror m;
@@ -309,6 +317,7 @@ out_mirror:
 out_registry:
 	petal_registry_release(&reg);
 out_url:
+	petal_host_bind_region(NULL);
 	free(url);
 	petal_seed_free(seed);
 	return status;

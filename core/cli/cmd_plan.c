@@ -18,7 +18,8 @@
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: petal plan -t SEED [--output text|json] [--probe [--cache-url URL]]\n"
+	"usage: petal plan -t SEED [--output text|json]\n"
+	"                  [--probe [--cache-url URL] [--region R]]\n"
 	"                  [--clusters N --months M]\n"
 	"                  [--render DIR [--subnet-id ID] [--key-name KEY]]\n"
 	"\n"
@@ -37,6 +38,9 @@ static const char usage_text[] =
 	"      --cache-url URL  with --probe: read this mirror instead of the seed's\n"
 	"                         s3://s3_bucket/s3_prefix (s3://bucket/prefix, or\n"
 	"                         file:///dir for a local copy)\n"
+	"      --region R       with --probe: the region the cloud is asked in: this,\n"
+	"                         else the seed's cluster.region (then, for aws,\n"
+	"                         AWS_REGION, AWS_DEFAULT_REGION, the profile's region)\n"
 	"      --clusters N     with --months: compare what N clusters cost over M\n"
 	"      --months M         months built on the head node, from an AMI, or from\n"
 	"                         the binary cache; the cheapest is marked\n"
@@ -66,6 +70,7 @@ struct plan_args {
 	int clusters, months;
 	int probe;
 	const char *cache_url;
+	const char *region;
 };
 
 static int parse_count(const struct petal_cli *cli, const char *opt, const char *arg,
@@ -86,7 +91,7 @@ static int parse_count(const struct petal_cli *cli, const char *opt, const char 
 static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_args *a)
 {
 	enum { OPT_CLUSTERS = 256, OPT_MONTHS, OPT_RENDER, OPT_SUBNET, OPT_KEY, OPT_PROBE,
-	       OPT_CACHE_URL };
+	       OPT_CACHE_URL, OPT_REGION };
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 't' },
 		{ "clusters", required_argument, NULL, OPT_CLUSTERS },
@@ -96,6 +101,7 @@ static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_
 		{ "key-name", required_argument, NULL, OPT_KEY },
 		{ "probe", no_argument, NULL, OPT_PROBE },
 		{ "cache-url", required_argument, NULL, OPT_CACHE_URL },
+		{ "region", required_argument, NULL, OPT_REGION },
 		PETAL_CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -133,6 +139,9 @@ static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_
 		case OPT_CACHE_URL:
 			a->cache_url = optarg;
 			break;
+		case OPT_REGION:
+			a->region = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
@@ -157,6 +166,11 @@ static int parse_args(struct petal_cli *cli, int argc, char **argv, struct plan_
 	}
 	if (a->cache_url && !a->probe) {
 		petal_cli_error(cli, "--cache-url says which mirror --probe reads; add --probe");
+		return PETAL_EXIT_USAGE;
+	}
+	if (a->region && !a->probe) {
+		petal_cli_error(cli, "--region says where --probe asks the cloud; add --probe "
+		                "(the plan itself is for the seed's cluster.region)");
 		return PETAL_EXIT_USAGE;
 	}
 	if (!a->render_dir && (a->render.subnet_id || a->render.key_name)) {
@@ -190,6 +204,8 @@ static int compose_probed(struct petal_cli *cli, const struct plan_args *a,
 	int status = 0, rc;
 
 	memset(&m, 0, sizeof(m));
+	if ((status = petal_cli_region(cli, a->region, seed, &opts.region)))
+		return status;
 	if (a->cache_url && (rc = petal_cli_cache_url(a->cache_url, &url, &err))) {
 		petal_cli_error(cli, "--cache-url: %s", err.msg);
 		return PETAL_EXIT_USAGE;
@@ -214,6 +230,7 @@ static int compose_probed(struct petal_cli *cli, const struct plan_args *a,
 	}
 	petal_cli_cache_mirror_close(&m);
 out_url:
+	petal_host_bind_region(NULL);
 	free(url);
 	return status;
 }

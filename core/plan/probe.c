@@ -27,6 +27,7 @@ struct probe_run {
 	struct petal_registry *reg;
 	struct petal_estimates *est;
 	struct petal_probe_opts *opts;
+	const char *region;  /* asked in: opts->region, else the seed's */
 };
 
 static void answer(struct petal_plan_probe *pr, int from_cloud, const char *source,
@@ -315,7 +316,7 @@ static int probe_custom_ami(struct probe_run *r, struct petal_plan *plan,
 	const struct petal_seed *seed = r->seed;
 	struct petal_plan_probe *pr = &plan->probe;
 	const char *ami = seed->custom_ami;
-	const char *region = seed->region ? seed->region : "the default region";
+	const char *region = r->region ? r->region : "the default region";
 	char question[192], at[512], what[192];
 	struct petal_error e2 = { 0 };
 	int rc;
@@ -387,7 +388,7 @@ static int probe_images(struct probe_run *r, struct petal_plan *plan, struct pet
 	if (rc)
 		return rc;
 	char *source = petal_xasprintf("images in %s (cloud %s)",
-	                               seed->region ? seed->region : "the default region",
+	                               r->region ? r->region : "the default region",
 	                               seed->cloud);
 	if (need_seed_image)
 		rc = probe_seed_image(r, plan, ops, e->ctx, source, err);
@@ -406,7 +407,7 @@ static int after_claims(void *arg, struct petal_plan *plan, struct petal_package
 	plan->probe.done = 1;
 	plan->probe.cloud = petal_xstrdup(r->seed->cloud);
 	/* a cloud asked on the seed's behalf answers for the seed's region */
-	petal_host_bind_region(r->seed->region);
+	petal_host_bind_region(r->region);
 	int rc = probe_cache(r, plan, pkgs, err);
 	if (rc == 0)
 		rc = probe_images(r, plan, err);
@@ -424,7 +425,8 @@ int petal_plan_compose_probed(const struct petal_seed *seed, struct petal_regist
 	if (!opts)
 		opts = &none;
 	opts->failed = 0;
-	struct probe_run r = { .seed = seed, .reg = reg, .est = est, .opts = opts };
+	struct probe_run r = { .seed = seed, .reg = reg, .est = est, .opts = opts,
+		               .region = opts->region ? opts->region : seed->region };
 	struct petal_plan_hook hook = { .after_claims = after_claims, .arg = &r };
 	return petal_plan_compose_hooked(seed, reg, est, &hook, out, err);
 }

@@ -12,6 +12,9 @@ struct petal_probe_opts {
 	   scheme; NULL when there is none. */
 	const struct petal_mirror_io *cache;
 	const char *cache_cloud; /* that plugin's name, for the answers */
+	/* The region the cloud is asked in (the caller's choice: --region, else
+	   the seed's); NULL: the seed's cluster.region. */
+	const char *region;
 	/* out: the failure came from the probe (the cache or the cloud could not
 	   be asked, or answered what the seed cannot work with), not from
 	   composing the plan */

@@ -100,8 +100,13 @@ long petal_parse_duration(const char *text)
 		if (u == PETAL_ARRAY_SIZE(units))
 			return -1;
 		total += n * units[u].secs;
-		if (total > 365L * 86400)
-			return -1;
+		if (total > PETAL_DURATION_MAX_S) {
+			/* the rest must still be well formed to be "too long" */
+			for (p++; *p; p++)
+				if (!isdigit((unsigned char)*p) && !strchr("dhms", *p))
+					return -1;
+			return -2;
+		}
 		next_unit = u + 1;
 		p++;
 	}

@@ -127,7 +127,11 @@ const char *petal_seed_pkg_tier(const struct petal_seed *seed,
    dollars): past it, sums and conversions stop meaning anything. */
 #define PETAL_FIGURE_MAX 1e7
 
-/* "12h", "90m", "90d", "30s", "1h30m" -> seconds; -1 when malformed. */
+/* The longest duration petal_parse_duration takes. */
+#define PETAL_DURATION_MAX_S (365L * 86400)
+#define PETAL_DURATION_MAX_TEXT "365d"
+/* "12h", "90m", "90d", "30s", "1h30m" -> seconds; -1 when malformed, -2
+   when longer than PETAL_DURATION_MAX_S. */
 long petal_parse_duration(const char *text);
 
 /* The architecture of an instance family: "x86_64" or "arm64" (Graviton

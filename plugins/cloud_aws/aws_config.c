@@ -438,7 +438,8 @@ int aws_config_load(struct aws_config *cfg, const char *seed_region,
 	const char *region = NULL;
 	if (seed_region && *seed_region) {
 		region = seed_region;
-		snprintf(cfg->region_source, sizeof(cfg->region_source), "the seed");
+		snprintf(cfg->region_source, sizeof(cfg->region_source),
+		         "petal: --region or the seed's cluster.region");
 	} else if ((region = env("AWS_REGION")))
 		snprintf(cfg->region_source, sizeof(cfg->region_source), "AWS_REGION");
 	else if ((region = env("AWS_DEFAULT_REGION")))
@@ -448,8 +449,8 @@ int aws_config_load(struct aws_config *cfg, const char *seed_region,
 		         "region of profile '%s' in %s:%d", profile, prof.path,
 		         aws_profile_line(&prof, "region"));
 	if (!region) {
-		rc = fail(err, PETAL_EINVAL, "no AWS region: set cluster.region in the seed, or "
-		          "AWS_REGION, or 'region' in profile '%s' of %s", profile,
+		rc = fail(err, PETAL_EINVAL, "no AWS region: give --region, set cluster.region in "
+		          "the seed, or AWS_REGION, or 'region' in profile '%s' of %s", profile,
 		          path ? path : "~/.aws/config");
 		goto out_with_profile;
 	}

@@ -53,13 +53,11 @@ struct aws_s3_tuning {
 	uint64_t multipart_threshold; /* objects at least this big go multipart */
 	uint64_t part_size;           /* bytes per part (S3: >= 5 MiB but the last) */
 	int part_threads;             /* parts in flight at once */
-	int part_attempts;            /* tries per part before aborting the upload */
 };
 
 #define AWS_S3_DEFAULT_THRESHOLD (16ull << 20)
 #define AWS_S3_DEFAULT_PART_SIZE (8ull << 20)
 #define AWS_S3_DEFAULT_THREADS 4
-#define AWS_S3_DEFAULT_PART_ATTEMPTS 3
 
 /* config and credentials are resolved on first use (aws_ctx_ready), not at
    plugin init: `petal plan` inits the cloud and must work offline, without
@@ -129,6 +127,14 @@ struct aws_call {
 	/* Another region's settings (from aws_config_load) for this call, e.g.
 	   an S3 bucket elsewhere; NULL: the context's. */
 	const struct aws_config *config;
+
+	/* A 2xx answer checked by the caller (its headers; with out_path the
+	   file is in place): non-zero, with err filled, makes that answer a
+	   failed attempt, repeated like a 5xx within the same attempts
+	   (AWS_MAX_ATTEMPTS in all, not a loop around the host's loop).  When
+	   the last attempt fails it, aws_request returns its error.  NULL: none. */
+	int (*check)(void *arg, const char *headers, struct petal_error *err);
+	void *check_arg;
 };
 
 struct aws_response {

@@ -76,25 +76,36 @@ int aws_credentials_expiring(const struct aws_credentials *c, time_t now, int ma
 	return c && c->expiration && (int64_t)now + margin_s >= c->expiration;
 }
 
-/* Key ids are 16 to 128 letters and digits; secrets and tokens printable
-   without blanks.  Checked so nothing can smuggle a header line; the
-   message never shows the value (a swapped key id may be the secret). */
+/* A blank or a control character (bytes past ASCII are left alone). */
+static int blank_or_control(unsigned char c)
+{
+	return c <= 0x20 || c == 0x7f;
+}
+
+/* Only what cannot be a key is refused: S3-compatible stores use other
+   shapes than AWS's 16 to 128 letters and digits (MinIO's default key id
+   is "minioadmin"), so an empty value, a blank or a control character (a
+   header line smuggled in) is refused, and a '/' in the key id, which would
+   split the signature's credential scope.  The message never shows the
+   value (a swapped key id may be the secret). */
 static int check_parts(const char *id, const char *secret, const char *token,
                        const char *where, struct petal_error *err)
 {
-	size_t n = strlen(id);
-	int ok = n >= 16 && n <= 128;
-	for (const char *c = id; ok && *c; c++)
-		ok = isalnum((unsigned char)*c);
-	if (!ok)
-		return fail(err, PETAL_EINVAL, "%s: the access key id is not 16 to 128 letters "
-		            "and digits", where);
+	if (!*id)
+		return fail(err, PETAL_EINVAL, "%s: the access key id is empty", where);
+	for (const char *c = id; *c; c++)
+		if (blank_or_control((unsigned char)*c) || *c == '/')
+			return fail(err, PETAL_EINVAL, "%s: the access key id holds a blank, a "
+			            "control character or a '/', which no access key id has "
+			            "(is it the secret?)", where);
+	if (!*secret)
+		return fail(err, PETAL_EINVAL, "%s: the secret access key is empty", where);
 	for (const char *c = secret; *c; c++)
-		if (!isgraph((unsigned char)*c))
+		if (blank_or_control((unsigned char)*c))
 			return fail(err, PETAL_EINVAL, "%s: the secret access key holds a blank "
 			            "or a control character", where);
 	for (const char *c = token ? token : ""; *c; c++)
-		if (!isgraph((unsigned char)*c))
+		if (blank_or_control((unsigned char)*c))
 			return fail(err, PETAL_EINVAL, "%s: the session token holds a blank or "
 			            "a control character", where);
 	return 0;

@@ -140,7 +140,6 @@ int aws_ctx_new(const struct petal_host *host, const char *region, struct aws_ct
 		.multipart_threshold = AWS_S3_DEFAULT_THRESHOLD,
 		.part_size = AWS_S3_DEFAULT_PART_SIZE,
 		.part_threads = AWS_S3_DEFAULT_THREADS,
-		.part_attempts = AWS_S3_DEFAULT_PART_ATTEMPTS,
 	};
 	uint64_t threads = (uint64_t)c->s3.part_threads;
 	int rc = tune(c, "aws.s3_multipart_threshold", "PETAL_AWS_S3_MULTIPART_THRESHOLD", 1,
@@ -363,17 +362,37 @@ struct body {
 	char sha256[65];
 };
 
+/* What classify learns of one call's answers. */
+struct classify_ctx {
+	const struct aws_call *call;
+	int failed;               /* the last answer was a 2xx the call's check refused */
+	struct petal_error err;   /* why */
+};
+
 /* The host's retry rules cover 429 and 5xx; AWS also throttles with 400s
-   (Throttling, RequestLimitExceeded) and S3 times idle uploads out with a
-   400 RequestTimeout: those are worth repeating too. */
+   (Throttling, RequestLimitExceeded), S3 times idle uploads out with a 400
+   RequestTimeout and answers BadDigest to a body damaged on the way: those
+   are worth repeating too, and so is a 2xx the call's check refuses (a
+   damaged download). */
 static int classify(void *arg, long status, const char *headers, const char *body,
                     size_t body_len)
 {
-	(void)arg;
+	struct classify_ctx *cc = arg;
+	cc->failed = 0;
+	if (status >= 200 && status < 300 && cc->call->check) {
+		cc->err = (struct petal_error){ 0 };
+		if (cc->call->check(cc->call->check_arg, headers ? headers : "", &cc->err) != 0) {
+			cc->failed = 1;
+			return PETAL_HTTP_RETRY;
+		}
+		return PETAL_HTTP_DEFAULT;
+	}
 	if (status < 400 || status >= 500)
 		return PETAL_HTTP_DEFAULT;
 	struct aws_error_info info;
 	aws_error_parse(status, body, body_len, headers, &info);
+	if (strcmp(info.code, "BadDigest") == 0)
+		return PETAL_HTTP_RETRY;
 	return aws_error_code(info.code, status) == PETAL_ENET ? PETAL_HTTP_RETRY
 	                                                       : PETAL_HTTP_DEFAULT;
 }
@@ -452,7 +471,17 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 		.in_path = b->in_path,
 	};
 	struct petal_error herr = { 0 };
+	struct classify_ctx cc = { .call = call };
+	req.retry_arg = &cc;
 	rc = host->http(&req, &resp, &herr);
+	if (cc.failed && resp.status >= 200 && resp.status < 300) {
+		/* every attempt's answer, the last included, failed the check */
+		int tries = PETAL_HAS(&resp, attempts) ? resp.attempts : 1;
+		a->status = out->status = resp.status;
+		rc = failf(err, cc.err.code ? cc.err.code : PETAL_ECLOUD, "%.900s (after %d "
+		           "attempt%s)", cc.err.msg, tries, tries == 1 ? "" : "s");
+		goto out_response;
+	}
 	/* Retries exhausted on an AWS error still leave its answer: read it. */
 	if (rc != 0 && resp.status < 300) {
 		host->log(PETAL_LOG_DEBUG, "aws", "%s %s %s: %s", t->ep->service_id,
@@ -492,7 +521,8 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 	if (http_rc != 0) {
 		int tries = PETAL_HAS(&resp, attempts) ? resp.attempts : 0;
 		size_t l = strlen(err->msg);
-		snprintf(err->msg + l, sizeof(err->msg) - l, " after %d attempts", tries);
+		snprintf(err->msg + l, sizeof(err->msg) - l, " after %d attempt%s", tries,
+		         tries == 1 ? "" : "s");
 		rc = http_rc;
 	}
 	snprintf(out->error_code, sizeof(out->error_code), "%s", info.code);

@@ -14,8 +14,6 @@
 #include "aws_ctx.h"
 #include "s3.h"
 
-#define GET_ATTEMPTS 3 /* whole downloads, on top of the host's own retries */
-
 static int failf(struct petal_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -94,6 +92,19 @@ static int verify(struct aws_ctx *c, const char *url, const char *tmp, const cha
 	return 0;
 }
 
+struct get_check {
+	struct aws_ctx *c;
+	const char *url, *tmp;
+};
+
+/* aws_call.check: a damaged download is a failed attempt, repeated within
+   the host's attempts like a 5xx. */
+static int check_download(void *arg, const char *headers, struct petal_error *err)
+{
+	struct get_check *g = arg;
+	return verify(g->c, g->url, g->tmp, headers, err);
+}
+
 static int sync_file(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -135,28 +146,17 @@ int s3_object_get(void *ctx, const char *url, const char *local_path,
 	close(fd);
 
 	struct petal_http_header h[] = { { "x-amz-checksum-mode", "ENABLED" } };
+	struct get_check gc = { .c = c, .url = url, .tmp = tmp };
+	/* one loop of attempts, the host's: a damaged download counts as one */
 	struct aws_call call = {
 		.service = AWS_SVC_S3, .operation = "GetObject", .method = "GET",
 		.bucket = u.bucket, .key = u.key, .headers = h, .n_headers = 1,
-		.idempotent = 1, .out_path = tmp,
+		.idempotent = 1, .out_path = tmp, .check = check_download, .check_arg = &gc,
 	};
-	for (int a = 1; a <= GET_ATTEMPTS; a++) {
-		struct aws_response r;
-		rc = aws_request(c, &call, &r, err);
-		if (rc == 0) {
-			rc = verify(c, url, tmp, r.headers, err);
-			aws_response_clear(c, &r);
-			if (rc == 0)
-				break;
-		}
-		if (rc != PETAL_ENET && rc != PETAL_ETIMEOUT && rc != PETAL_ECLOUD)
-			break;
-		if (rc == PETAL_ECLOUD && r.error_code[0])
-			break; /* an AWS error, not a damaged download */
-		if (a < GET_ATTEMPTS)
-			c->host->log(PETAL_LOG_DEBUG, "aws", "get %s: trying again (%d of %d): %s",
-			             url, a + 1, GET_ATTEMPTS, err->msg);
-	}
+	struct aws_response r;
+	rc = aws_request(c, &call, &r, err);
+	if (rc == 0)
+		aws_response_clear(c, &r);
 	if (rc == 0 && sync_file(tmp) != 0)
 		rc = failf(err, PETAL_EIO, "get %s: cannot sync '%s': %s", url, tmp, strerror(errno));
 	if (rc == 0 && rename(tmp, local_path) != 0)

@@ -111,7 +111,24 @@ struct upload {
 	uint64_t sent, total;
 };
 
-/* Read, hash and upload one part, trying up to part_attempts times. */
+struct part_check {
+	const char *op, *url, *md5hex;
+};
+
+/* aws_call.check: a part whose ETag is not its MD5 arrived damaged; it is
+   sent again within the host's attempts. */
+static int check_part(void *arg, const char *headers, struct petal_error *err)
+{
+	struct part_check *pc = arg;
+	char raw[128], etag[128];
+	s3_etag_clean(aws_header_get(headers, "ETag", raw, sizeof(raw)), etag, sizeof(etag));
+	if (strcmp(etag, pc->md5hex) == 0)
+		return 0;
+	return failf(err, PETAL_ECLOUD, "S3 %s: %s: the part's ETag '%s' is not its MD5 %s",
+	             pc->op, pc->url, etag, pc->md5hex);
+}
+
+/* Read, hash and upload one part: the host's attempts are its tries. */
 static int upload_part(struct upload *up, size_t i, struct petal_error *err)
 {
 	struct aws_ctx *c = up->c;
@@ -144,42 +161,22 @@ static int upload_part(struct upload *up, size_t i, struct petal_error *err)
 	snprintf(query, sizeof(query), "partNumber=%zu&uploadId=%s", i + 1, up->eid);
 	snprintf(op, sizeof(op), "UploadPart %zu/%zu", i + 1, up->n);
 	struct petal_http_header h[] = { { "Content-MD5", md5 } };
+	struct part_check pc = { .op = op, .url = up->url, .md5hex = md5hex };
 	struct aws_call call = {
 		.service = AWS_SVC_S3, .operation = op, .method = "PUT",
 		.bucket = up->u->bucket, .key = up->u->key, .query = query,
 		.headers = h, .n_headers = 1, .body = buf, .body_len = p->len,
 		.idempotent = 1, /* a part sent again replaces itself */
+		.check = check_part, .check_arg = &pc,
 	};
-	int attempts = c->s3.part_attempts > 0 ? c->s3.part_attempts : 1;
 	struct aws_response r;
-	for (int a = 1; a <= attempts; a++) {
-		pthread_mutex_lock(&up->lock);
-		int stop = up->failed;
-		pthread_mutex_unlock(&up->lock);
-		if (stop) {
-			rc = failf(err, PETAL_ECLOUD, "stopped: another part failed");
-			break;
-		}
-		rc = aws_request(c, &call, &r, err);
-		if (rc == 0) {
-			char raw[128], etag[128];
-			s3_etag_clean(aws_header_get(r.headers, "ETag", raw, sizeof(raw)), etag,
-			              sizeof(etag));
-			aws_response_clear(c, &r);
-			if (strcmp(etag, md5hex) == 0)
-				break;
-			rc = failf(err, PETAL_ECLOUD, "S3 %s: %s: the part's ETag '%s' is not its "
-			           "MD5 %s", op, up->url, etag, md5hex);
-		}
-		/* refusals (auth, a part too small) will not change on a retry */
-		if (rc != PETAL_ENET && rc != PETAL_ETIMEOUT && rc != PETAL_ECLOUD)
-			break;
-		if (rc == PETAL_ECLOUD && r.error_code[0] && strcmp(r.error_code, "BadDigest") != 0)
-			break;
-		if (a < attempts)
-			c->host->log(PETAL_LOG_DEBUG, "aws", "%s: retrying part %zu (try %d of %d): %s",
-			             up->url, i + 1, a + 1, attempts, err->msg);
-	}
+	pthread_mutex_lock(&up->lock);
+	int stop = up->failed;
+	pthread_mutex_unlock(&up->lock);
+	if (stop)
+		rc = failf(err, PETAL_ECLOUD, "stopped: another part failed");
+	else if ((rc = aws_request(c, &call, &r, err)) == 0)
+		aws_response_clear(c, &r);
 	if (rc == 0)
 		memcpy(p->md5, d.md5, sizeof(p->md5));
 out_fd:
