@@ -744,6 +744,44 @@ static void test_hash_changes(void)
 	          CLUSTER "software:\n  build_from_source: [bwa]\n");
 }
 
+/* one prefix, however it is written; what cannot be one, refused */
+static void test_cache_prefix(void)
+{
+	static const struct { const char *given, *kept; } ok[] = {
+		{ "/caches/bioinformatics", "caches/bioinformatics" },
+		{ "caches//bioinformatics/", "caches/bioinformatics" },
+		{ "//a///b//", "a/b" },
+		{ "/", "" },
+		{ "'...'", "..." },
+	};
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(ok); i++) {
+		char *text = petal_xasprintf(CLUSTER "software:\n  binary_cache:\n"
+		                             "    s3_bucket: my-spack-cache\n    s3_prefix: %s\n",
+		                             ok[i].given);
+		struct petal_seed *s = expect_ok(text);
+		if (s)
+			CU_ASSERT_STRING_EQUAL(s->cache_prefix, ok[i].kept);
+		petal_seed_free(s);
+		free(text);
+	}
+	same_hash(CLUSTER "software:\n  spack_packages: [bwa]\n  binary_cache:\n"
+	          "    s3_bucket: my-spack-cache\n    s3_prefix: /caches/bio\n",
+	          CLUSTER "software:\n  spack_packages: [bwa]\n  binary_cache:\n"
+	          "    s3_bucket: my-spack-cache\n    s3_prefix: caches/bio\n");
+	expect_one(CLUSTER "software:\n  binary_cache: {s3_bucket: abc, s3_prefix: a/../b}\n",
+	           "seed.yaml:5:45: software.binary_cache.s3_prefix: 'a/../b' is not a key "
+	           "prefix: a '.' or '..' component names no directory in a bucket; expected a "
+	           "path such as caches/bioinformatics");
+	expect_one(CLUSTER "software:\n  binary_cache: {s3_bucket: abc, s3_prefix: ./a}\n",
+	           "seed.yaml:5:45: software.binary_cache.s3_prefix: './a' is not a key "
+	           "prefix: a '.' or '..' component names no directory in a bucket; expected a "
+	           "path such as caches/bioinformatics");
+	expect_one(CLUSTER "software:\n  binary_cache: {s3_bucket: abc, s3_prefix: \"a\\tb\"}\n",
+	           "seed.yaml:5:45: software.binary_cache.s3_prefix: 'a\tb' is not a key "
+	           "prefix: it holds a control character; expected a path such as "
+	           "caches/bioinformatics");
+}
+
 static void test_duration_and_arch(void)
 {
 	CU_ASSERT_EQUAL(petal_parse_duration("12h"), 43200);
@@ -814,6 +852,7 @@ int main(void)
 	    !CU_add_test(s, "did you mean", test_did_you_mean) ||
 	    !CU_add_test(s, "types", test_types) ||
 	    !CU_add_test(s, "values", test_values) ||
+	    !CU_add_test(s, "the cache prefix normalised", test_cache_prefix) ||
 	    !CU_add_test(s, "diagnostics limit and format", test_diag_limit_and_format) ||
 	    !CU_add_test(s, "hostile text", test_hostile_text) ||
 	    !CU_add_test(s, "hostile files", test_hostile_files) ||

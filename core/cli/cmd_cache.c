@@ -57,7 +57,7 @@ static const char init_usage[] =
 	"\n"
 	"  --bucket B          the S3 bucket\n"
 	"  --prefix P          key prefix inside it (default: spack-cache, as in seeds;\n"
-	"                      --prefix '' for the bucket's root)\n"
+	"                      --prefix '' for the bucket's root; /a//b/ is a/b)\n"
 	"  --region R          where to create the bucket (default: the seed's region,\n"
 	"                      then AWS_REGION, AWS_DEFAULT_REGION, the AWS profile)\n"
 	"  --url URL           the mirror as a URL instead of --bucket and --prefix\n"
@@ -134,6 +134,13 @@ static int init_parse(struct petal_cli *cli, int argc, char **argv, struct init_
 	if (a->bucket && (!*a->bucket || strchr(a->bucket, '/'))) {
 		petal_cli_error(cli, "--bucket takes a bucket name, not '%s' (the prefix goes in "
 		                "--prefix)", a->bucket);
+		return PETAL_EXIT_USAGE;
+	}
+	char *prefix = NULL;
+	const char *why = a->prefix ? petal_key_prefix_normalize(a->prefix, &prefix) : NULL;
+	free(prefix);
+	if (why) {
+		petal_cli_error(cli, "--prefix '%s' is not a key prefix: %s", a->prefix, why);
 		return PETAL_EXIT_USAGE;
 	}
 	return 0;

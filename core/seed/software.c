@@ -323,13 +323,15 @@ static void check_cache(struct petal_diags *d, const struct petal_node *sw,
 	if (petal_schema_str(d, c, "s3_prefix", "software.binary_cache.s3_prefix", NULL,
 	                     &v) == 1) {
 		const struct petal_node *n = petal_node_get(c, "s3_prefix");
-		if (v[0] == '/' || strstr(v, "//") || strlen(v) > 512)
+		char *prefix;
+		const char *why = petal_key_prefix_normalize(v, &prefix);
+		if (why) {
 			petal_diags_add(d, n->line, n->col, "software.binary_cache.s3_prefix",
-			                "'%s' is not a key prefix; expected a path without a "
-			                "leading '/' or empty components, e.g. spack-cache", v);
-		else {
+			                "'%s' is not a key prefix: %s; expected a path such as "
+			                "caches/bioinformatics", v, why);
+		} else {
 			free(s->cache_prefix);
-			s->cache_prefix = petal_xstrdup(v);
+			s->cache_prefix = prefix;
 		}
 	}
 }

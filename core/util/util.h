@@ -64,4 +64,11 @@ int petal_read_file(const char *path, size_t max_bytes, char **data, size_t *len
 /* mkdir -p */
 int petal_mkdirs(const char *path, int mode, struct petal_error *err);
 
+/* An S3 key prefix in its one form: no leading or trailing '/', no empty
+   components ("/a//b/" is "a/b"; "/" and "" are the bucket's root, "").
+   NULL with *out set (caller frees) when `in` can be a prefix, else what is
+   wrong with it (control characters, a "." or ".." component, over 512
+   bytes) with *out NULL. */
+const char *petal_key_prefix_normalize(const char *in, char **out);
+
 #endif
