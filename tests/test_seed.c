@@ -356,6 +356,25 @@ static void test_types(void)
 	           "got the quoted string 'true' (quoted, so not a boolean)");
 	expect_one(CLUSTER "software:\n  build_parallel: [1]\n",
 	           "seed.yaml:5:19: software.build_parallel: expected an integer, got a list");
+	static const struct { const char *given; int jobs; } parallel[] = {
+		{ "true", 0 }, { "false", 1 }, { "yes", 0 }, { "8", 8 }, { "0", 0 },
+	};
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(parallel); i++) {
+		char *text = petal_xasprintf(CLUSTER "software:\n  build_parallel: %s  # Use "
+		                             "all head node cores\n", parallel[i].given);
+		s = expect_ok(text);
+		if (s)
+			CU_ASSERT_EQUAL(s->build_parallel, parallel[i].jobs);
+		petal_seed_free(s);
+		free(text);
+	}
+	expect_one(CLUSTER "software:\n  build_parallel: all\n",
+	           "seed.yaml:5:19: software.build_parallel: 'all' is not a number of jobs; "
+	           "expected true (every core), false (one job) or an integer from 1 to 4096 "
+	           "that caps the jobs");
+	expect_one(CLUSTER "software:\n  build_parallel: -1\n",
+	           "seed.yaml:5:19: software.build_parallel: -1 is out of range; expected an "
+	           "integer from 0 to 4096");
 	expect_one(CLUSTER "software:\n  build_parallel: 010\n",
 	           "seed.yaml:5:19: software.build_parallel: '010' has a leading zero (YAML "
 	           "1.1 reads it as octal); expected a plain decimal integer");

@@ -336,6 +336,28 @@ static void check_cache(struct petal_diags *d, const struct petal_node *sw,
 	}
 }
 
+/* true: every core (0), false: one job, N: at most N jobs (0 too is every core) */
+static void check_build_parallel(struct petal_diags *d, const struct petal_node *sw,
+                                 struct petal_seed *s)
+{
+	const struct petal_node *n = petal_node_get(sw, "build_parallel");
+	int b = petal_schema_bool_value(n);
+	if (b >= 0) {
+		s->build_parallel = b ? 0 : 1;
+		return;
+	}
+	if (n && n->type == PETAL_NODE_SCALAR && !n->quoted &&
+	    strspn(n->scalar, PETAL_DIGIT "+-.eE") != strlen(n->scalar)) {
+		petal_diags_add(d, n->line, n->col, "software.build_parallel",
+		                "'%s' is not a number of jobs; expected true (every core), false "
+		                "(one job) or an integer from 1 to 4096 that caps the jobs",
+		                n->scalar);
+		return;
+	}
+	petal_schema_int(d, sw, "build_parallel", "software.build_parallel", 0, 4096,
+	                 &s->build_parallel);
+}
+
 static int pkg_pos_cmp(const void *a, const void *b)
 {
 	const struct petal_seed_pkg *const *x = a, *const *y = b;
@@ -398,8 +420,7 @@ void petal_seed_check_software(struct petal_diags *d, struct petal_seed *s)
 	          NULL, &f);
 	check_cache(d, sw, s);
 	check_containers(d, sw, s, &f);
-	petal_schema_int(d, sw, "build_parallel", "software.build_parallel", 0, 4096,
-	                 &s->build_parallel);
+	check_build_parallel(d, sw, s);
 	const char *v;
 	if (petal_schema_str(d, sw, "spack_version", "software.spack_version", NULL, &v) == 1) {
 		const struct petal_node *n = petal_node_get(sw, "spack_version");
