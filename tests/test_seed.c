@@ -266,8 +266,9 @@ static void test_all_problems_reported(void)
 		"6:7: cluster.os: 'ubuntu2304' is not a supported operating system; did you "
 		"mean 'ubuntu2004'? (expected one of: alinux2, alinux2023, ubuntu2004, "
 		"ubuntu2204, ubuntu2404, rhel8, rhel9, rocky8, rocky9)",
-		"8:15: compute.custom_ami: ami-0123456789abcdef has 16 hex digits; AMI ids "
-		"have 8 or 17",
+		"8:15: compute.custom_ami: ami-0123456789abcdef has 16 hex digits; an AMI id is "
+		"ami- followed by 8 or 17 hex digits, e.g. ami-0123456789abcdef0 (copy it from "
+		"the EC2 console or 'aws ec2 describe-images'), or give the AMI's name",
 		"10:13: compute.queues[0].name: 'default' is reserved by ParallelCluster; "
 		"expected another queue name",
 		"13:18: compute.queues[0].max_count: 2 is less than min_count 4; expected "
