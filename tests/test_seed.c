@@ -292,6 +292,8 @@ static void test_all_problems_reported(void)
 	free(path);
 }
 
+static void other_hash(const char *a, const char *b);
+
 static void test_duplicate_across_sections(void)
 {
 	char *path = petal_xasprintf("%s/tests/seeds/duplicate.yaml", srcdir);
@@ -299,29 +301,46 @@ static void test_duplicate_across_sections(void)
 	struct petal_diags d = { 0 };
 	struct petal_error err = { 0 };
 	CU_ASSERT_EQUAL(petal_seed_load(path, &s, &d, &err), PETAL_EINVAL);
-	char *want = petal_xasprintf("%s:9:7: software.spack_packages[1]: 'samtools' is also "
-	                             "listed at software.in_ami[0] (line 6); list each "
-	                             "package in one section", path);
+	char *want = petal_xasprintf("%s:9:7: software.spack_packages[1]: 'samtools@1.17' is "
+	                             "also listed at software.in_ami[0] (line 6, column 7); "
+	                             "list each spec once", path);
 	CU_ASSERT_EQUAL(d.n, 1);
 	CU_ASSERT_TRUE(has_line(&d, want));
 	free(want);
 	petal_diags_release(&d);
 	free(path);
 
-	/* twice in one section, and in a container too */
-	struct petal_seed *t = load(CLUSTER "software:\n  spack_packages:\n    - bwa\n"
-	                            "    - bwa@0.7.17\n  containers:\n    - name: c\n"
+	/* twice in one section (in another spelling), and in a container too */
+	struct petal_seed *t = load(CLUSTER "software:\n  spack_packages:\n    - bwa@0.7.17\n"
+	                            "    - 'bwa @0.7.17'\n  containers:\n    - name: c\n"
 	                            "      image: 123456789012.dkr.ecr.us-east-1.amazonaws."
-	                            "com/c:1\n      modules: [bwa@0.7.18]\n", &d);
+	                            "com/c:1\n      modules: [bwa@0.7.17]\n", &d);
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT_EQUAL(d.n, 2);
-	CU_ASSERT_TRUE(has_line(&d, "seed.yaml:7:7: software.spack_packages[1]: 'bwa' is "
-	                            "also listed at software.spack_packages[0] (line 6); "
-	                            "list each package in one section"));
+	CU_ASSERT_TRUE(has_line(&d, "seed.yaml:7:7: software.spack_packages[1]: 'bwa@0.7.17' is "
+	                            "also listed at software.spack_packages[0] (line 6, column 7); "
+	                            "list each spec once"));
 	CU_ASSERT_TRUE(has_line(&d, "seed.yaml:11:17: software.containers[0].modules[0]: "
-	                            "'bwa' is also listed at software.spack_packages[0] "
-	                            "(line 6); list each package in one section"));
+	                            "'bwa@0.7.17' is also listed at software.spack_packages[0] "
+	                            "(line 6, column 7); list each spec once"));
 	petal_diags_release(&d);
+
+	/* several versions of one package are several packages, in one hash */
+	static const char *const two = CLUSTER "software:\n  in_ami: [gcc@11.3.0, python@3.10]\n"
+	                               "  spack_packages: [gcc@12.3.0, python@3.11]\n";
+	struct petal_seed *v = expect_ok(two);
+	if (v) {
+		CU_ASSERT_EQUAL(v->n_pkgs, 4);
+		char *c = petal_seed_canonical(v);
+		CU_ASSERT_PTR_NOT_NULL(strstr(c, "pkg=ami gcc@11.3.0\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(c, "pkg=ami python@3.10\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(c, "gcc@12.3.0\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(c, "python@3.11\n"));
+		free(c);
+	}
+	petal_seed_free(v);
+	other_hash(two, CLUSTER "software:\n  in_ami: [gcc@11.3.0, python@3.10]\n"
+	           "  spack_packages: [gcc@12.3.0]\n");
 }
 
 static void test_did_you_mean(void)

@@ -366,31 +366,32 @@ static int pkg_pos_cmp(const void *a, const void *b)
 	return ((*x)->col > (*y)->col) - ((*x)->col < (*y)->col);
 }
 
-static int pkg_name_cmp(const void *a, const void *b)
+/* by the spec in its normal form: gcc@11.3.0 and gcc@12.3.0 are two packages */
+static int pkg_spec_cmp(const void *a, const void *b)
 {
 	const struct petal_seed_pkg *const *x = a, *const *y = b;
-	int c = strcmp((*x)->spec.name, (*y)->spec.name);
+	int c = strcmp((*x)->text, (*y)->text);
 	return c ? c : pkg_pos_cmp(a, b);
 }
 
 /* Moves the found packages into the seed in file order, reporting each
-   package listed a second time against its first listing. */
+   spec listed a second time against its first listing. */
 static void take_packages(struct petal_diags *d, struct petal_seed *s, struct found *f)
 {
 	const struct petal_seed_pkg **order = petal_xmalloc((f->n + 1) * sizeof(*order));
 	for (size_t i = 0; i < f->n; i++)
 		order[i] = &f->pkgs[i];
-	qsort(order, f->n, sizeof(*order), pkg_name_cmp);
+	qsort(order, f->n, sizeof(*order), pkg_spec_cmp);
 	size_t first = 0;
 	for (size_t i = 1; i < f->n; i++) {
-		if (strcmp(order[i]->spec.name, order[first]->spec.name)) {
+		if (strcmp(order[i]->text, order[first]->text)) {
 			first = i;
 			continue;
 		}
 		const struct petal_seed_pkg *p = order[i], *q = order[first];
 		petal_diags_add(d, p->line, p->col, f->paths[p - f->pkgs],
-		                "'%s' is also listed at %s (line %d); list each package in one "
-		                "section", p->spec.name, f->paths[q - f->pkgs], q->line);
+		                "'%s' is also listed at %s (line %d, column %d); list each spec "
+		                "once", p->text, f->paths[q - f->pkgs], q->line, q->col);
 	}
 	qsort(order, f->n, sizeof(*order), pkg_pos_cmp);
 	s->pkgs = petal_xcalloc(f->n + 1, sizeof(*s->pkgs));
