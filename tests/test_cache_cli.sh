@@ -479,6 +479,27 @@ run cache init --bucket a/b
 expect_status 2 "init --bucket with a slash"
 run cache init --prefix x --url "file://$tmp/v3"
 expect_status 2 "init --prefix without --bucket"
+# a prefix is normalised wherever it is taken: --prefix, an s3:// URL, a seed;
+# the request that fails (nothing listens on port 9) shows the key it used
+s3env="AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_REGION=us-east-1
+	AWS_ENDPOINT_URL_S3=http://127.0.0.1:9 AWS_MAX_ATTEMPTS=1"
+(export $s3env; run cache status --url "s3://bkt//caches//bio/"; echo "$status" >"$tmp/rc")
+status=$(cat "$tmp/rc")
+expect_status 1 "status on an s3:// mirror that does not answer"
+expect_in "$tmp/err" "/bkt/caches/bio/v3/manifests/index/" "the URL's prefix normalised"
+printf 'cluster: {name: c, region: us-east-1}\nsoftware:\n  spack_packages: [bwa]\n  binary_cache:\n    s3_bucket: bkt\n    s3_prefix: /caches/bioinformatics/\n' >"$tmp/prefix.yaml"
+(export $s3env; run cache status -t "$tmp/prefix.yaml"; echo "$status" >"$tmp/rc")
+status=$(cat "$tmp/rc")
+expect_status 1 "status on the seed's mirror that does not answer"
+expect_in "$tmp/err" "/bkt/caches/bioinformatics/v3/manifests/index/" "the seed's prefix normalised"
+for bad in a/../b ./a "$(printf 'a\tb')"; do
+	run cache init --bucket bkt --prefix "$bad"
+	expect_status 2 "--prefix '$bad' refused"
+	expect_in "$tmp/err" "is not a key prefix" "--prefix '$bad': the refusal says why"
+	run cache status --url "s3://bkt/$bad"
+	expect_status 2 "--url s3://bkt/'$bad' refused"
+	expect_in "$tmp/err" "cannot be one" "--url s3://bkt/'$bad': the refusal says why"
+done
 run cache init
 expect_status 2 "init without a mirror"
 

@@ -12,6 +12,7 @@
 
 #include "../core/cache/mirror.h"
 #include "../core/seed/spec.h"
+#include "../core/util/util.h"
 #include "cache/fixtures.h"
 #include "cache/suites.h"
 
@@ -241,6 +242,48 @@ static void test_matching(void)
 	};
 	check_matches("v3-mirror", reqs, sizeof(reqs) / sizeof(reqs[0]), 4);
 	check_matches("v2-mirror", reqs, sizeof(reqs) / sizeof(reqs[0]), 4);
+}
+
+/* Several versions of one package: each request matched by its version,
+   each hit the record of that version, whatever order the records come in. */
+static void test_versions_of_one_name(void)
+{
+	static const char *const specs[] = { "gcc@11.3.0", "gcc@12.3.0", "gcc@13", "python@3.10",
+		                             "python@3.11" };
+	static const struct { const char *name, *version, *hash; } recs[] = {
+		{ "python", "3.11.7", "pyhash311" }, { "gcc", "12.3.0", "gcchash12" },
+		{ "gcc", "11.3.0", "gcchash11" },    { "python", "3.10.14", "pyhash310" },
+		{ "gcc", "11.4.0", "gcchash114" },
+	};
+	static const char *const want_hash[] = { "gcchash11", "gcchash12", NULL, "pyhash310",
+		                                 "pyhash311" };
+	const size_t n = PETAL_ARRAY_SIZE(specs);
+	struct petal_spec want[PETAL_ARRAY_SIZE(specs)];
+	struct petal_error err = { 0 };
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT_EQUAL_FATAL(petal_spec_parse(specs[i], &want[i], &err), 0);
+	struct petal_cache_matcher *m = petal_cache_matcher_new(want, n);
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(recs); i++) {
+		struct petal_cache_record rec = { .hash = recs[i].hash, .name = recs[i].name,
+			                          .version = recs[i].version, .arch = "",
+			                          .in_buildcache = 1 };
+		petal_cache_matcher_add(m, &rec);
+	}
+	struct petal_cache_match *res;
+	size_t got, hits;
+	petal_cache_matcher_finish(m, NULL, &res, &got, &hits);
+	CU_ASSERT_EQUAL_FATAL(got, n);
+	CU_ASSERT_EQUAL(hits, 4);
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_STRING_EQUAL(res[i].request, specs[i]);
+		CU_ASSERT_EQUAL(res[i].hit, want_hash[i] != NULL);
+		if (want_hash[i] && res[i].hit)
+			CU_ASSERT_STRING_EQUAL(res[i].hash, want_hash[i]);
+	}
+	petal_cache_matches_free(res, got);
+	petal_cache_matcher_free(m);
+	for (size_t i = 0; i < n; i++)
+		petal_spec_clear(&want[i]);
 }
 
 /* Put `data` as the v3 index blob and point the manifest at it. */
@@ -480,6 +523,7 @@ int main(void)
 	if (!s || !CU_add_test(s, "v3 mirror: records, versions, compilers", test_v3_records) ||
 	    !CU_add_test(s, "v2 mirror: records, versions, compilers", test_v2_records) ||
 	    !CU_add_test(s, "status: specs, objects, sizes, dates", test_status_summary) ||
+	    !CU_add_test(s, "several versions of one package", test_versions_of_one_name) ||
 	    !CU_add_test(s, "requested specs: hits and misses", test_matching) ||
 	    !CU_add_test(s, "broken v3 indexes: clear errors", test_broken_v3) ||
 	    !CU_add_test(s, "clear-signed manifests", test_clearsigned_manifest) ||

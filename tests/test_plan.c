@@ -228,6 +228,27 @@ static void test_hybrid(void)
 	free(dir);
 }
 
+/* two versions of one package: two claims, both in the step that builds them */
+static void test_versions_of_one_name(void)
+{
+	char *dir = plugin_dir(all_plugins, 0);
+	struct run r;
+	compose(&r, seed_text("cluster: {name: v, region: us-east-1}\n"
+	                      "software:\n  spack_packages: [gcc@11.3.0, gcc@12.3.0, "
+	                      "python@3.10, python@3.11]\n"), dir);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	CU_ASSERT_EQUAL(r.plan->n_claims, 4);
+	const struct petal_plan_step *b = step_of(r.plan, "source.build");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL_FATAL(b->n_packages, 4);
+	CU_ASSERT_STRING_EQUAL(b->packages[0], "gcc@11.3.0");
+	CU_ASSERT_STRING_EQUAL(b->packages[1], "gcc@12.3.0");
+	CU_ASSERT_STRING_EQUAL(b->packages[2], "python@3.10");
+	CU_ASSERT_STRING_EQUAL(b->packages[3], "python@3.11");
+	release(&r);
+	free(dir);
+}
+
 static void test_guesses(void)
 {
 	char *dir = plugin_dir(all_plugins, 0);
@@ -697,6 +718,7 @@ int main(void)
 	if (!s ||
 	    !CU_add_test(s, "hybrid: ~25 min ready against a 4-8 h baseline", test_hybrid) ||
 	    !CU_add_test(s, "guesses flagged, and gone with seed figures", test_guesses) ||
+	    !CU_add_test(s, "several versions of one package", test_versions_of_one_name) ||
 	    !CU_add_test(s, "seed overrides change the plan's figures", test_overrides_change_plan) ||
 	    !CU_add_test(s, "cloud local: ami and cache decline, in rank order",
 	                 test_cloud_local_declines) ||

@@ -363,6 +363,63 @@ static void test_ami_name_or_id(void)
 	petal_seed_free(seed);
 }
 
+/* build_parallel: true every core, false one job, N at most N; both scripts
+   say so and the source tier's spack install uses it */
+static void test_build_parallel(void)
+{
+	static const struct { const char *value, *jobs; } cases[] = {
+		{ "true", "PETAL_JOBS=$(nproc)\n" },
+		{ "false", "PETAL_JOBS=1\n" },
+		{ "6", "PETAL_JOBS=6\n" },
+	};
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
+		char *yaml = petal_xasprintf("cluster: {name: q, region: us-east-1}\n"
+		                             "software:\n  spack_packages: [custom-app@main]\n"
+		                             "  build_parallel: %s\n", cases[i].value);
+		struct petal_seed *seed = load_text(yaml);
+		struct petal_error err;
+		int rc;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+		char *dir = render_seed(seed, SUBNET, NULL, &rc, &err);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		char *node = slurp(dir, "node-bootstrap.sh");
+		char *build = slurp(dir, "build-instance.sh");
+		CU_ASSERT_PTR_NOT_NULL(strstr(node, cases[i].jobs));
+		CU_ASSERT_PTR_NOT_NULL(strstr(build, cases[i].jobs));
+		CU_ASSERT_PTR_NOT_NULL(strstr(node, "spack install -j \"$PETAL_JOBS\""));
+		free(build);
+		free(node);
+		free(dir);
+		petal_seed_free(seed);
+		free(yaml);
+	}
+}
+
+/* two versions of one package: both specs in spack.yaml, both in the scripts */
+static void test_versions_of_one_name(void)
+{
+	struct petal_seed *seed = load_text("cluster: {name: v, region: us-east-1}\n"
+	                                    "software:\n  in_ami: [python@3.10]\n"
+	                                    "  spack_packages: [gcc@11.3.0, gcc@12.3.0, "
+	                                    "python@3.11]\n"
+	                                    "  binary_cache: {s3_bucket: my-cache}\n");
+	struct petal_error err;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	CU_ASSERT_EQUAL_FATAL(seed->n_pkgs, 4);
+	char *dir = render_seed(seed, SUBNET, NULL, &rc, &err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	check_contents(seed, dir);
+	char *build = slurp(dir, "build-instance.sh");
+	CU_ASSERT_PTR_NOT_NULL(strstr(build, "gcc@11.3.0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(build, "gcc@12.3.0"));
+	free(build);
+	free(dir);
+	petal_seed_free(seed);
+}
+
 /* Fragments the core could not place are refused to the tier at once. */
 static void test_fragments_refused(void)
 {
@@ -530,6 +587,8 @@ int main(void)
 		{ "hostile seed values stay words", test_hostile },
 		{ "AMI id in the config, AMI name in a comment", test_ami_name_or_id },
 		{ "fragments the core cannot place", test_fragments_refused },
+		{ "build_parallel: every core, one job, a cap", test_build_parallel },
+		{ "several versions of one package", test_versions_of_one_name },
 		{ "claims of a tier not loaded", test_unloaded_tier },
 		{ "ECR images: read policy and login", test_ecr_login },
 		{ "shared volume sized from the installs; EBS and CloudFormation limits",

@@ -266,8 +266,9 @@ static void test_all_problems_reported(void)
 		"6:7: cluster.os: 'ubuntu2304' is not a supported operating system; did you "
 		"mean 'ubuntu2004'? (expected one of: alinux2, alinux2023, ubuntu2004, "
 		"ubuntu2204, ubuntu2404, rhel8, rhel9, rocky8, rocky9)",
-		"8:15: compute.custom_ami: ami-0123456789abcdef has 16 hex digits; AMI ids "
-		"have 8 or 17",
+		"8:15: compute.custom_ami: ami-0123456789abcdef has 16 hex digits; an AMI id is "
+		"ami- followed by 8 or 17 hex digits, e.g. ami-0123456789abcdef0 (copy it from "
+		"the EC2 console or 'aws ec2 describe-images'), or give the AMI's name",
 		"10:13: compute.queues[0].name: 'default' is reserved by ParallelCluster; "
 		"expected another queue name",
 		"13:18: compute.queues[0].max_count: 2 is less than min_count 4; expected "
@@ -291,6 +292,8 @@ static void test_all_problems_reported(void)
 	free(path);
 }
 
+static void other_hash(const char *a, const char *b);
+
 static void test_duplicate_across_sections(void)
 {
 	char *path = petal_xasprintf("%s/tests/seeds/duplicate.yaml", srcdir);
@@ -298,29 +301,46 @@ static void test_duplicate_across_sections(void)
 	struct petal_diags d = { 0 };
 	struct petal_error err = { 0 };
 	CU_ASSERT_EQUAL(petal_seed_load(path, &s, &d, &err), PETAL_EINVAL);
-	char *want = petal_xasprintf("%s:9:7: software.spack_packages[1]: 'samtools' is also "
-	                             "listed at software.in_ami[0] (line 6); list each "
-	                             "package in one section", path);
+	char *want = petal_xasprintf("%s:9:7: software.spack_packages[1]: 'samtools@1.17' is "
+	                             "also listed at software.in_ami[0] (line 6, column 7); "
+	                             "list each spec once", path);
 	CU_ASSERT_EQUAL(d.n, 1);
 	CU_ASSERT_TRUE(has_line(&d, want));
 	free(want);
 	petal_diags_release(&d);
 	free(path);
 
-	/* twice in one section, and in a container too */
-	struct petal_seed *t = load(CLUSTER "software:\n  spack_packages:\n    - bwa\n"
-	                            "    - bwa@0.7.17\n  containers:\n    - name: c\n"
+	/* twice in one section (in another spelling), and in a container too */
+	struct petal_seed *t = load(CLUSTER "software:\n  spack_packages:\n    - bwa@0.7.17\n"
+	                            "    - 'bwa @0.7.17'\n  containers:\n    - name: c\n"
 	                            "      image: 123456789012.dkr.ecr.us-east-1.amazonaws."
-	                            "com/c:1\n      modules: [bwa@0.7.18]\n", &d);
+	                            "com/c:1\n      modules: [bwa@0.7.17]\n", &d);
 	CU_ASSERT_PTR_NULL(t);
 	CU_ASSERT_EQUAL(d.n, 2);
-	CU_ASSERT_TRUE(has_line(&d, "seed.yaml:7:7: software.spack_packages[1]: 'bwa' is "
-	                            "also listed at software.spack_packages[0] (line 6); "
-	                            "list each package in one section"));
+	CU_ASSERT_TRUE(has_line(&d, "seed.yaml:7:7: software.spack_packages[1]: 'bwa@0.7.17' is "
+	                            "also listed at software.spack_packages[0] (line 6, column 7); "
+	                            "list each spec once"));
 	CU_ASSERT_TRUE(has_line(&d, "seed.yaml:11:17: software.containers[0].modules[0]: "
-	                            "'bwa' is also listed at software.spack_packages[0] "
-	                            "(line 6); list each package in one section"));
+	                            "'bwa@0.7.17' is also listed at software.spack_packages[0] "
+	                            "(line 6, column 7); list each spec once"));
 	petal_diags_release(&d);
+
+	/* several versions of one package are several packages, in one hash */
+	static const char *const two = CLUSTER "software:\n  in_ami: [gcc@11.3.0, python@3.10]\n"
+	                               "  spack_packages: [gcc@12.3.0, python@3.11]\n";
+	struct petal_seed *v = expect_ok(two);
+	if (v) {
+		CU_ASSERT_EQUAL(v->n_pkgs, 4);
+		char *c = petal_seed_canonical(v);
+		CU_ASSERT_PTR_NOT_NULL(strstr(c, "pkg=ami gcc@11.3.0\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(c, "pkg=ami python@3.10\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(c, "gcc@12.3.0\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(c, "python@3.11\n"));
+		free(c);
+	}
+	petal_seed_free(v);
+	other_hash(two, CLUSTER "software:\n  in_ami: [gcc@11.3.0, python@3.10]\n"
+	           "  spack_packages: [gcc@12.3.0]\n");
 }
 
 static void test_did_you_mean(void)
@@ -356,6 +376,25 @@ static void test_types(void)
 	           "got the quoted string 'true' (quoted, so not a boolean)");
 	expect_one(CLUSTER "software:\n  build_parallel: [1]\n",
 	           "seed.yaml:5:19: software.build_parallel: expected an integer, got a list");
+	static const struct { const char *given; int jobs; } parallel[] = {
+		{ "true", 0 }, { "false", 1 }, { "yes", 0 }, { "8", 8 }, { "0", 0 },
+	};
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(parallel); i++) {
+		char *text = petal_xasprintf(CLUSTER "software:\n  build_parallel: %s  # Use "
+		                             "all head node cores\n", parallel[i].given);
+		s = expect_ok(text);
+		if (s)
+			CU_ASSERT_EQUAL(s->build_parallel, parallel[i].jobs);
+		petal_seed_free(s);
+		free(text);
+	}
+	expect_one(CLUSTER "software:\n  build_parallel: all\n",
+	           "seed.yaml:5:19: software.build_parallel: 'all' is not a number of jobs; "
+	           "expected true (every core), false (one job) or an integer from 1 to 4096 "
+	           "that caps the jobs");
+	expect_one(CLUSTER "software:\n  build_parallel: -1\n",
+	           "seed.yaml:5:19: software.build_parallel: -1 is out of range; expected an "
+	           "integer from 0 to 4096");
 	expect_one(CLUSTER "software:\n  build_parallel: 010\n",
 	           "seed.yaml:5:19: software.build_parallel: '010' has a leading zero (YAML "
 	           "1.1 reads it as octal); expected a plain decimal integer");
@@ -750,6 +789,44 @@ static void test_hash_changes(void)
 	          CLUSTER "software:\n  build_from_source: [bwa]\n");
 }
 
+/* one prefix, however it is written; what cannot be one, refused */
+static void test_cache_prefix(void)
+{
+	static const struct { const char *given, *kept; } ok[] = {
+		{ "/caches/bioinformatics", "caches/bioinformatics" },
+		{ "caches//bioinformatics/", "caches/bioinformatics" },
+		{ "//a///b//", "a/b" },
+		{ "/", "" },
+		{ "'...'", "..." },
+	};
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(ok); i++) {
+		char *text = petal_xasprintf(CLUSTER "software:\n  binary_cache:\n"
+		                             "    s3_bucket: my-spack-cache\n    s3_prefix: %s\n",
+		                             ok[i].given);
+		struct petal_seed *s = expect_ok(text);
+		if (s)
+			CU_ASSERT_STRING_EQUAL(s->cache_prefix, ok[i].kept);
+		petal_seed_free(s);
+		free(text);
+	}
+	same_hash(CLUSTER "software:\n  spack_packages: [bwa]\n  binary_cache:\n"
+	          "    s3_bucket: my-spack-cache\n    s3_prefix: /caches/bio\n",
+	          CLUSTER "software:\n  spack_packages: [bwa]\n  binary_cache:\n"
+	          "    s3_bucket: my-spack-cache\n    s3_prefix: caches/bio\n");
+	expect_one(CLUSTER "software:\n  binary_cache: {s3_bucket: abc, s3_prefix: a/../b}\n",
+	           "seed.yaml:5:45: software.binary_cache.s3_prefix: 'a/../b' is not a key "
+	           "prefix: a '.' or '..' component names no directory in a bucket; expected a "
+	           "path such as caches/bioinformatics");
+	expect_one(CLUSTER "software:\n  binary_cache: {s3_bucket: abc, s3_prefix: ./a}\n",
+	           "seed.yaml:5:45: software.binary_cache.s3_prefix: './a' is not a key "
+	           "prefix: a '.' or '..' component names no directory in a bucket; expected a "
+	           "path such as caches/bioinformatics");
+	expect_one(CLUSTER "software:\n  binary_cache: {s3_bucket: abc, s3_prefix: \"a\\tb\"}\n",
+	           "seed.yaml:5:45: software.binary_cache.s3_prefix: 'a\tb' is not a key "
+	           "prefix: it holds a control character; expected a path such as "
+	           "caches/bioinformatics");
+}
+
 static void test_duration_and_arch(void)
 {
 	CU_ASSERT_EQUAL(petal_parse_duration("12h"), 43200);
@@ -820,6 +897,7 @@ int main(void)
 	    !CU_add_test(s, "did you mean", test_did_you_mean) ||
 	    !CU_add_test(s, "types", test_types) ||
 	    !CU_add_test(s, "values", test_values) ||
+	    !CU_add_test(s, "the cache prefix normalised", test_cache_prefix) ||
 	    !CU_add_test(s, "diagnostics limit and format", test_diag_limit_and_format) ||
 	    !CU_add_test(s, "hostile text", test_hostile_text) ||
 	    !CU_add_test(s, "hostile files", test_hostile_files) ||

@@ -85,8 +85,13 @@ int petal_cli_cache_url(const char *arg, char **url, struct petal_error *err)
 				return petal_fail(err, PETAL_EINVAL, "'%s': '%.*s' is not an S3 bucket "
 				                  "name (letters, digits, '.', '-' and '_')", arg,
 				                  (int)blen, b);
-		*url = petal_xstrdup(arg);
-		strip_slashes(*url, 5 + blen);
+		char *prefix;
+		const char *why = petal_key_prefix_normalize(b + blen, &prefix);
+		if (why)
+			return petal_fail(err, PETAL_EINVAL, "'%s': the key prefix cannot be one: %s",
+			                  arg, why);
+		*url = petal_xasprintf("s3://%.*s%s%s", (int)blen, b, *prefix ? "/" : "", prefix);
+		free(prefix);
 		return 0;
 	}
 	if (!strncmp(arg, "file://", 7)) {
@@ -109,11 +114,12 @@ int petal_cli_cache_url(const char *arg, char **url, struct petal_error *err)
 
 char *petal_cli_cache_url_s3(const char *bucket, const char *prefix)
 {
-	while (prefix && *prefix == '/')
-		prefix++;
-	char *u = petal_xasprintf("s3://%s%s%s", bucket, prefix && *prefix ? "/" : "",
-	                          prefix ? prefix : "");
-	strip_slashes(u, 5 + strlen(bucket));
+	char *clean;
+	/* callers pass prefixes already checked; one that is not is used as given */
+	if (petal_key_prefix_normalize(prefix ? prefix : "", &clean) != NULL)
+		clean = petal_xstrdup(prefix);
+	char *u = petal_xasprintf("s3://%s%s%s", bucket, *clean ? "/" : "", clean);
+	free(clean);
 	return u;
 }
 

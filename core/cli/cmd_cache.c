@@ -61,7 +61,7 @@ static const char init_usage[] =
 	"\n"
 	"  --bucket B          the S3 bucket\n"
 	"  --prefix P          key prefix inside it (default: spack-cache, as in seeds;\n"
-	"                      --prefix '' for the bucket's root)\n"
+	"                      --prefix '' for the bucket's root; /a//b/ is a/b)\n"
 	"  --region R          the region to create the bucket in and to ask it in: this,\n"
 	"                      else the seed's cluster.region, else AWS_REGION, then\n"
 	"                      AWS_DEFAULT_REGION, then the AWS profile's region\n"
@@ -139,6 +139,13 @@ static int init_parse(struct petal_cli *cli, int argc, char **argv, struct init_
 	if (a->bucket && (!*a->bucket || strchr(a->bucket, '/'))) {
 		petal_cli_error(cli, "--bucket takes a bucket name, not '%s' (the prefix goes in "
 		                "--prefix)", a->bucket);
+		return PETAL_EXIT_USAGE;
+	}
+	char *prefix = NULL;
+	const char *why = a->prefix ? petal_key_prefix_normalize(a->prefix, &prefix) : NULL;
+	free(prefix);
+	if (why) {
+		petal_cli_error(cli, "--prefix '%s' is not a key prefix: %s", a->prefix, why);
 		return PETAL_EXIT_USAGE;
 	}
 	return 0;

@@ -344,7 +344,7 @@ char *render_node_script(const struct petal_renderer *r)
 	preamble(&sb, r, "node-bootstrap.sh",
 	         "ParallelCluster's OnNodeConfigured script, on the head node and\n"
 	         "# on every compute node (root).",
-	         "/var/log/petal-bootstrap.log", 0, r->shared);
+	         "/var/log/petal-bootstrap.log", r->plan->info.build_parallel, r->shared);
 	petal_strbuf_puts(&sb, "\n# ParallelCluster writes the node's role here.\n"
 	                       "petal_is_head_node() {\n"
 	                       "\tgrep -qs '^cfn_node_type=HeadNode' /etc/parallelcluster/cfnconfig\n"

@@ -284,6 +284,13 @@ int petal_schema_bool(struct petal_diags *d, const struct petal_node *map,
 	return 1;
 }
 
+int petal_schema_bool_value(const struct petal_node *n)
+{
+	if (n == NULL || n->type != PETAL_NODE_SCALAR || n->quoted)
+		return -1;
+	return bool_value(n->scalar);
+}
+
 int petal_schema_int(struct petal_diags *d, const struct petal_node *map, const char *key,
                      const char *path, long min, long max, int *out)
 {

@@ -40,6 +40,8 @@ int petal_schema_bool(struct petal_diags *d, const struct petal_node *map,
                       const char *key, const char *path, int *out);
 int petal_schema_int(struct petal_diags *d, const struct petal_node *map, const char *key,
                      const char *path, long min, long max, int *out);
+/* 1 or 0 when n is an unquoted YAML boolean (true, no, ...), else -1. */
+int petal_schema_bool_value(const struct petal_node *n);
 /* A number >= min (and <= max), from the node itself. */
 int petal_schema_number(struct petal_diags *d, const struct petal_node *n,
                         const char *path, double min, double max, double *out);

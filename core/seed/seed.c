@@ -193,7 +193,10 @@ static void check_ami(struct petal_diags *d, const struct petal_node *c,
 	if (is_ami && nhex && strspn(hex, PETAL_DIGIT "abcdef") == nhex) {
 		if (nhex != 8 && nhex != 17) {
 			petal_diags_add(d, n->line, n->col, "compute.custom_ami",
-			                "%s has %zu hex digits; AMI ids have 8 or 17", v, nhex);
+			                "%s has %zu hex digits; an AMI id is ami- followed by 8 or 17 "
+			                "hex digits, e.g. ami-0123456789abcdef0 (copy it from the EC2 "
+			                "console or 'aws ec2 describe-images'), or give the AMI's name",
+			                v, nhex);
 			return;
 		}
 	} else if (!ami_name_ok(v)) {

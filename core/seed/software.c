@@ -323,15 +323,39 @@ static void check_cache(struct petal_diags *d, const struct petal_node *sw,
 	if (petal_schema_str(d, c, "s3_prefix", "software.binary_cache.s3_prefix", NULL,
 	                     &v) == 1) {
 		const struct petal_node *n = petal_node_get(c, "s3_prefix");
-		if (v[0] == '/' || strstr(v, "//") || strlen(v) > 512)
+		char *prefix;
+		const char *why = petal_key_prefix_normalize(v, &prefix);
+		if (why) {
 			petal_diags_add(d, n->line, n->col, "software.binary_cache.s3_prefix",
-			                "'%s' is not a key prefix; expected a path without a "
-			                "leading '/' or empty components, e.g. spack-cache", v);
-		else {
+			                "'%s' is not a key prefix: %s; expected a path such as "
+			                "caches/bioinformatics", v, why);
+		} else {
 			free(s->cache_prefix);
-			s->cache_prefix = petal_xstrdup(v);
+			s->cache_prefix = prefix;
 		}
 	}
+}
+
+/* true: every core (0), false: one job, N: at most N jobs (0 too is every core) */
+static void check_build_parallel(struct petal_diags *d, const struct petal_node *sw,
+                                 struct petal_seed *s)
+{
+	const struct petal_node *n = petal_node_get(sw, "build_parallel");
+	int b = petal_schema_bool_value(n);
+	if (b >= 0) {
+		s->build_parallel = b ? 0 : 1;
+		return;
+	}
+	if (n && n->type == PETAL_NODE_SCALAR && !n->quoted &&
+	    strspn(n->scalar, PETAL_DIGIT "+-.eE") != strlen(n->scalar)) {
+		petal_diags_add(d, n->line, n->col, "software.build_parallel",
+		                "'%s' is not a number of jobs; expected true (every core), false "
+		                "(one job) or an integer from 1 to 4096 that caps the jobs",
+		                n->scalar);
+		return;
+	}
+	petal_schema_int(d, sw, "build_parallel", "software.build_parallel", 0, 4096,
+	                 &s->build_parallel);
 }
 
 static int pkg_pos_cmp(const void *a, const void *b)
@@ -342,31 +366,32 @@ static int pkg_pos_cmp(const void *a, const void *b)
 	return ((*x)->col > (*y)->col) - ((*x)->col < (*y)->col);
 }
 
-static int pkg_name_cmp(const void *a, const void *b)
+/* by the spec in its normal form: gcc@11.3.0 and gcc@12.3.0 are two packages */
+static int pkg_spec_cmp(const void *a, const void *b)
 {
 	const struct petal_seed_pkg *const *x = a, *const *y = b;
-	int c = strcmp((*x)->spec.name, (*y)->spec.name);
+	int c = strcmp((*x)->text, (*y)->text);
 	return c ? c : pkg_pos_cmp(a, b);
 }
 
 /* Moves the found packages into the seed in file order, reporting each
-   package listed a second time against its first listing. */
+   spec listed a second time against its first listing. */
 static void take_packages(struct petal_diags *d, struct petal_seed *s, struct found *f)
 {
 	const struct petal_seed_pkg **order = petal_xmalloc((f->n + 1) * sizeof(*order));
 	for (size_t i = 0; i < f->n; i++)
 		order[i] = &f->pkgs[i];
-	qsort(order, f->n, sizeof(*order), pkg_name_cmp);
+	qsort(order, f->n, sizeof(*order), pkg_spec_cmp);
 	size_t first = 0;
 	for (size_t i = 1; i < f->n; i++) {
-		if (strcmp(order[i]->spec.name, order[first]->spec.name)) {
+		if (strcmp(order[i]->text, order[first]->text)) {
 			first = i;
 			continue;
 		}
 		const struct petal_seed_pkg *p = order[i], *q = order[first];
 		petal_diags_add(d, p->line, p->col, f->paths[p - f->pkgs],
-		                "'%s' is also listed at %s (line %d); list each package in one "
-		                "section", p->spec.name, f->paths[q - f->pkgs], q->line);
+		                "'%s' is also listed at %s (line %d, column %d); list each spec "
+		                "once", p->text, f->paths[q - f->pkgs], q->line, q->col);
 	}
 	qsort(order, f->n, sizeof(*order), pkg_pos_cmp);
 	s->pkgs = petal_xcalloc(f->n + 1, sizeof(*s->pkgs));
@@ -396,8 +421,7 @@ void petal_seed_check_software(struct petal_diags *d, struct petal_seed *s)
 	          NULL, &f);
 	check_cache(d, sw, s);
 	check_containers(d, sw, s, &f);
-	petal_schema_int(d, sw, "build_parallel", "software.build_parallel", 0, 4096,
-	                 &s->build_parallel);
+	check_build_parallel(d, sw, s);
 	const char *v;
 	if (petal_schema_str(d, sw, "spack_version", "software.spack_version", NULL, &v) == 1) {
 		const struct petal_node *n = petal_node_get(sw, "spack_version");

@@ -282,3 +282,38 @@ int petal_mkdirs(const char *path, int mode, struct petal_error *err)
 	free(p);
 	return rc;
 }
+
+const char *petal_key_prefix_normalize(const char *in, char **out)
+{
+	struct petal_strbuf sb = PETAL_STRBUF_INIT;
+	const char *why = NULL;
+
+	*out = NULL;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "it holds a control character";
+	for (const char *c = in; *c;) {
+		size_t n = strcspn(c, "/");
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) {
+			why = "a '.' or '..' component names no directory in a bucket";
+			goto out_with_buffer;
+		}
+		if (n > 0) {
+			if (sb.len > 0)
+				petal_strbuf_putc(&sb, '/');
+			petal_strbuf_add(&sb, c, n);
+		}
+		c += n;
+		c += strspn(c, "/");
+	}
+	if (sb.len > 512) {
+		why = "it is longer than 512 bytes";
+		goto out_with_buffer;
+	}
+	*out = petal_strbuf_detach(&sb);
+	return NULL;
+
+out_with_buffer:
+	petal_strbuf_release(&sb);
+	return why;
+}

@@ -110,5 +110,11 @@ struct petal_escaper {
 void petal_escape_feed(struct petal_escaper *e, struct petal_strbuf *out, const char *s,
                        size_t n);
 void petal_escape_finish(struct petal_escaper *e, struct petal_strbuf *out);
+/* An S3 key prefix in its one form: no leading or trailing '/', no empty
+   components ("/a//b/" is "a/b"; "/" and "" are the bucket's root, "").
+   NULL with *out set (caller frees) when `in` can be a prefix, else what is
+   wrong with it (control characters, a "." or ".." component, over 512
+   bytes) with *out NULL. */
+const char *petal_key_prefix_normalize(const char *in, char **out);
 
 #endif
