@@ -159,6 +159,46 @@ static void test_errors(void)
 	check_error("hdf5 ^hdf5", "'hdf5' cannot depend on itself");
 }
 
+/* Git versions and empty ranges, as Spack's parser takes them. */
+static void test_git_and_empty(void)
+{
+	const char *hash = "0123456789abcdef0123456789abcdef01234567";
+	char text[128], want[128];
+	check_canonical("bwa@git.main=1.0", "bwa@git.main=1.0");
+	check_canonical("bwa@git.v1.2=1.2 +pic", "bwa@git.v1.2=1.2+pic");
+	check_canonical("bwa@git.feature/new-io=2.0%gcc", "bwa@git.feature/new-io=2.0%gcc");
+	check_canonical("bwa@git.main", "bwa@git.main");
+	snprintf(text, sizeof(text), "bwa@git.%s=1.0", hash);
+	check_canonical(text, text);
+	snprintf(text, sizeof(text), "bwa@%s=1.0", hash);
+	check_canonical(text, text);
+	snprintf(text, sizeof(text), "bwa@%s ^zlib@1.3", hash);
+	snprintf(want, sizeof(want), "bwa@%s ^zlib@1.3", hash);
+	check_canonical(text, want);
+	struct petal_spec s;
+	struct petal_error err = { 0 };
+	CU_ASSERT_EQUAL_FATAL(petal_spec_parse("bwa@git.main=1.0 ^zlib", &s, &err), 0);
+	CU_ASSERT_STRING_EQUAL(s.versions, "git.main=1.0");
+	CU_ASSERT_EQUAL(s.n_deps, 1);
+	petal_spec_clear(&s);
+
+	check_error("bwa@git.=1.0", "a branch, tag or commit after 'git.'");
+	check_error("bwa@git.main=", "the version a git reference stands for");
+	check_error("bwa@git.main=1.0:2.0", "a git version stands alone");
+	check_error("bwa@git.main,1.2", "a git version stands alone");
+	check_error("bwa@abc=1.0", "'abc=1.0' is not a version or range");
+
+	check_error("bwa@2:1", "'2:1' is an empty range: 2 is newer than 1 (write the older "
+	            "version first: 1:2)");
+	check_error("bwa@1.2,3.0:2.9", "'3.0:2.9' is an empty range");
+	check_error("x%gcc@13:12", "'13:12' is an empty range");
+	/* not empty: an upper bound holds its own releases, and equal ends are one version */
+	check_canonical("bwa@1.4:1", "bwa@1.4:1");
+	check_canonical("bwa@1.2:1.2", "bwa@1.2:1.2");
+	check_canonical("bwa@develop:", "bwa@develop:");
+	check_error("bwa@develop:1.0", "empty range");
+}
+
 static void test_version_cmp(void)
 {
 	CU_ASSERT_EQUAL(petal_version_cmp("1.2", "1.2"), 0);
@@ -214,6 +254,7 @@ int main(void)
 	    !CU_add_test(s, "compact forms without spaces", test_compact_forms) ||
 	    !CU_add_test(s, "canonical order", test_canonical_order) ||
 	    !CU_add_test(s, "errors name the character and what was expected", test_errors) ||
+	    !CU_add_test(s, "git versions and empty ranges", test_git_and_empty) ||
 	    !CU_add_test(s, "version ordering", test_version_cmp) ||
 	    !CU_add_test(s, "version constraints", test_version_satisfies)) {
 		CU_cleanup_registry();

@@ -104,10 +104,79 @@ static int version_ok(const char *v, size_t n)
 	return 1;
 }
 
-/* versions := item {',' item};  item := '=' version | [version] ':' [version] | version */
+/* A git reference as Spack reads one: a branch or tag name ('/' and '.' inside). */
+static int is_git_ref_char(int c)
+{
+	return isalnum(c) || c == '_' || c == '.' || c == '-' || c == '/';
+}
+
+static int is_hex40(const char *v, size_t n)
+{
+	if (n != 40)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)v[i]))
+			return 0;
+	return 1;
+}
+
+/* A git version, Spack's @git.<ref>[=<version>] or @<40 hex>[=<version>]: one
+   item of its own, never part of a list or a range. */
+static int parse_git_version(struct lexer *lx, char **out)
+{
+	size_t start = lx->i;
+	int git = strncmp(lx->s + lx->i, "git.", 4) == 0;
+	if (git)
+		lx->i += 4;
+	size_t ref = lx->i;
+	while (lx->s[lx->i] && is_git_ref_char((unsigned char)lx->s[lx->i]))
+		lx->i++;
+	size_t ref_n = lx->i - ref;
+	if (git && (ref_n == 0 || !(isalnum((unsigned char)lx->s[ref]) || lx->s[ref] == '_')))
+		return fail_at(lx, ref, "a git version needs a branch, tag or commit after "
+		               "'git.' (such as git.main=1.0 or git.v1.2=1.2)");
+	if (!git && !is_hex40(lx->s + ref, ref_n))
+		return fail_at(lx, start, "'%.*s' is not a git commit: a commit is 40 hex digits",
+		               (int)ref_n, lx->s + ref);
+	if (lx->s[lx->i] == '=') {
+		size_t v = ++lx->i;
+		while (lx->s[lx->i] && is_version_char((unsigned char)lx->s[lx->i]) &&
+		       !strchr(":,=", lx->s[lx->i]))
+			lx->i++;
+		if (!version_ok(lx->s + v, lx->i - v))
+			return expected(lx, "the version a git reference stands for after '=' "
+			                "(such as git.main=1.0)");
+	}
+	if (lx->s[lx->i] && strchr(":,=", lx->s[lx->i]))
+		return fail_at(lx, lx->i, "a git version stands alone: no range or list with "
+		               "'%c' after it", lx->s[lx->i]);
+	*out = petal_xstrndup(lx->s + start, lx->i - start);
+	return 0;
+}
+
+/* Is `lo:hi` a range no version is in?  Only when lo is newer than hi and is
+   not one of hi's own releases (1.4:1 holds 1.4, as :1 holds 1.4.5). */
+static int range_empty(const char *item, size_t lo, size_t hi)
+{
+	if (!lo || !hi)
+		return 0;
+	char *a = petal_xstrndup(item, lo), *b = petal_xstrndup(item + lo + 1, hi);
+	int empty = petal_version_cmp(a, b) > 0 && !petal_version_satisfies(a, b);
+	free(a);
+	free(b);
+	return empty;
+}
+
+/* versions := item {',' item};  item := '=' version | [version] ':' [version] | version
+   or a git version alone */
 static int parse_versions(struct lexer *lx, char **out)
 {
 	size_t start = lx->i;
+	const char *at = lx->s + lx->i;
+	size_t hex = strspn(at, "0123456789abcdefABCDEF");
+	if (strncmp(at, "git.", 4) == 0 || (hex == 40 && !is_version_char((unsigned char)at[40])) ||
+	    (hex == 40 && at[40] == '='))
+		return parse_git_version(lx, out);
 	char *text = take_while(lx, is_version_char);
 	if (!*text) {
 		free(text);
@@ -125,6 +194,14 @@ static int parse_versions(struct lexer *lx, char **out)
 			size_t lo = (size_t)(colon - item), hi = n - lo - 1;
 			ok = (lo || hi) && (!lo || version_ok(item, lo)) &&
 			     (!hi || version_ok(colon + 1, hi));
+			if (ok && range_empty(item, lo, hi)) {
+				int rc = fail_at(lx, pos, "'%.*s' is an empty range: %.*s is newer "
+				                 "than %.*s (write the older version first: %.*s:%.*s)",
+				                 (int)n, item, (int)lo, item, (int)hi, colon + 1,
+				                 (int)hi, colon + 1, (int)lo, item);
+				free(text);
+				return rc;
+			}
 		} else {
 			ok = version_ok(item, n);
 		}
