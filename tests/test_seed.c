@@ -214,7 +214,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(s->build_spot, 1);
 	CU_ASSERT_EQUAL(s->build_timeout_s, 43200);
 	CU_ASSERT_EQUAL(s->build_parallel, 0);
-	CU_ASSERT_STRING_EQUAL(s->spack_version, "0.23.1");
+	CU_ASSERT_STRING_EQUAL(s->spack_version, "1.1.0");
 	CU_ASSERT_PTR_NULL(s->cache_bucket);
 	CU_ASSERT_STRING_EQUAL(s->cache_prefix, "spack-cache");
 	CU_ASSERT_EQUAL(s->n_pkgs, 0); /* a seed without packages is valid */
@@ -688,7 +688,7 @@ static void test_canonical_form(void)
 	CU_ASSERT_STRING_EQUAL(c, "petal-seed-hash v1\n"
 	                          "os=alinux2023\n"
 	                          "arch=x86_64\n"
-	                          "spack=0.23.1\n"
+	                          "spack=1.1.0\n"
 	                          "compilers=gcc@12.3.0\n"
 	                          "pkg=ami gcc@12.3.0\n"
 	                          "pkg=binary-cache bwa@0.7.17\n"
@@ -718,7 +718,7 @@ static void test_hash_changes(void)
 	other_hash(HASH_BASE, CLUSTER "software:\n  use_custom_ami: true\n  in_ami: [gcc@12.3.0]\n"
 	           "  binary_cache: {s3_bucket: my-cache}\n  spack_packages:\n"
 	           "    - samtools@1.18 %gcc@12.3.0\n    - bwa@0.7.17\n");
-	other_hash(HASH_BASE, HASH_BASE "  spack_version: 0.22.0\n");
+	other_hash(HASH_BASE, HASH_BASE "  spack_version: 1.0.2\n");
 	other_hash(HASH_BASE, HASH_BASE "  build: {instance_type: c7g.16xlarge}\n");
 	/* the same build arch does not change it */
 	same_hash(HASH_BASE, HASH_BASE "  build: {instance_type: c5.18xlarge}\n");

@@ -16,7 +16,7 @@
 #define DEFAULT_OS "alinux2023"
 #define DEFAULT_HEAD_NODE "c5.xlarge"
 #define DEFAULT_QUEUE_TYPE "c5.xlarge"
-#define DEFAULT_SPACK_VERSION "0.23.1"
+#define DEFAULT_SPACK_VERSION "1.1.0"
 #define DEFAULT_CACHE_PREFIX "spack-cache"
 #define DEFAULT_BUILD_TIMEOUT (12L * 3600)
 

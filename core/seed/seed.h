@@ -123,6 +123,11 @@ void petal_seed_hash(const struct petal_seed *seed, char out[65]);
 const char *petal_seed_pkg_tier(const struct petal_seed *seed,
                                 const struct petal_seed_pkg *pkg);
 
+/* The tag of Spack's builtin package repository (spack/spack-packages) a
+   supported Spack release pins ("1.1.0" -> "v2025.11.0"), or NULL when petal
+   does not support that release (only 1.0.N and 1.1.N). */
+const char *petal_spack_builtin_tag(const char *version);
+
 /* The largest figure an estimate table or a seed may give (minutes, MB, GB,
    dollars): past it, sums and conversions stop meaning anything. */
 #define PETAL_FIGURE_MAX 1e7

@@ -380,6 +380,31 @@ static void take_packages(struct petal_diags *d, struct petal_seed *s, struct fo
 	free(f->pkgs);
 }
 
+/* The Spack releases petal renders for, each with the release of Spack's
+   builtin package repository (spack/spack-packages) it pins: 1.x reads its
+   packages from there, and the scripts pin the same release. */
+static const struct {
+	const char *series; /* "1.1." matches 1.1.0, 1.1.1, ... */
+	const char *builtin_tag;
+} spack_releases[] = {
+	{ "1.0.", "v2025.07.0" },
+	{ "1.1.", "v2025.11.0" },
+};
+
+const char *petal_spack_builtin_tag(const char *version)
+{
+	for (size_t i = 0; version != NULL && i < PETAL_ARRAY_SIZE(spack_releases); i++) {
+		size_t n = strlen(spack_releases[i].series);
+		const char *patch = version + n;
+
+		if (strncmp(version, spack_releases[i].series, n) == 0 && *patch != '\0' &&
+		    strspn(patch, PETAL_DIGIT) == strlen(patch) && strlen(patch) <= 4 &&
+		    (patch[0] != '0' || patch[1] == '\0'))
+			return spack_releases[i].builtin_tag;
+	}
+	return NULL;
+}
+
 void petal_seed_check_software(struct petal_diags *d, struct petal_seed *s)
 {
 	struct found f = { 0 };
@@ -401,14 +426,13 @@ void petal_seed_check_software(struct petal_diags *d, struct petal_seed *s)
 	const char *v;
 	if (petal_schema_str(d, sw, "spack_version", "software.spack_version", NULL, &v) == 1) {
 		const struct petal_node *n = petal_node_get(sw, "spack_version");
-		if (petal_schema_word(v, PETAL_LOWER PETAL_DIGIT "v",
-		                      PETAL_LOWER PETAL_UPPER PETAL_DIGIT "._-", 64)) {
+		if (petal_spack_builtin_tag(v) != NULL) {
 			free(s->spack_version);
 			s->spack_version = petal_xstrdup(v);
 		} else {
 			petal_diags_add(d, n->line, n->col, "software.spack_version",
-			                "'%s' is not a Spack version; expected e.g. 0.23.1 or "
-			                "develop", v);
+			                "'%s' is not a Spack release petal supports; expected "
+			                "1.0.N or 1.1.N (default 1.1.0)", v);
 		}
 	}
 	if (s->use_custom_ami && n_spack == 0 && n_ami == 0) {
