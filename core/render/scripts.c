@@ -68,17 +68,32 @@ static const char helpers[] =
 	"\t\t\thttps://github.com/spack/spack.git \"$PETAL_SPACK_ROOT\"\n"
 	"\tfi\n"
 	"\texport PATH=\"$PETAL_SPACK_ROOT/bin:$PATH\"\n"
+	"\tpetal_spack_site\n"
 	"}\n";
 
-/* Login shells on every node get Spack's commands (spack load, spack find). */
-static const char profile_helper[] =
-	"\n"
-	"# Spack's shell support for login shells (spack load, spack find).\n"
-	"petal_spack_profile() {\n"
-	"\tprintf '%s\\n' \"if [ -r $PETAL_SPACK_ROOT/share/spack/setup-env.sh ]; then\" \\\n"
-	"\t\t\"\t. $PETAL_SPACK_ROOT/share/spack/setup-env.sh\" 'fi' \\\n"
-	"\t\t>/etc/profile.d/z02-petal-spack.sh\n"
-	"}\n";
+/* Login shells on every node get Spack's commands (spack load, spack find)
+   and its Lmod modules: the image's tree's and the shared tree's. */
+static void profile_helper(struct petal_strbuf *sb, int shared)
+{
+	petal_strbuf_puts(sb, "\n"
+	                      "# Spack's shell support and Lmod modules for login shells.\n"
+	                      "petal_spack_profile() {\n"
+	                      "\tcat >/etc/profile.d/z02-petal-spack.sh <<PETAL_PROFILE\n"
+	                      "if [ -r $PETAL_SPACK_ROOT/share/spack/setup-env.sh ]; then\n"
+	                      "\t. $PETAL_SPACK_ROOT/share/spack/setup-env.sh\n"
+	                      "fi\n"
+	                      "if command -v module >/dev/null 2>&1; then\n"
+	                      "\tfor petal_d in $PETAL_SPACK_ROOT/share/spack/lmod/*/Core");
+	if (shared)
+		petal_strbuf_puts(sb, " " RENDER_SHARED_LMOD "/*/Core");
+	petal_strbuf_puts(sb, "; do\n"
+	                      "\t\tif [ -d \"\\$petal_d\" ]; then module use \"\\$petal_d\"; fi\n"
+	                      "\tdone\n"
+	                      "\tunset petal_d\n"
+	                      "fi\n"
+	                      "PETAL_PROFILE\n"
+	                      "}\n");
+}
 
 /* The node script's helpers when a tier installs at creation (doc/render.md):
    the head node installs once into the shared tree and says so; compute
@@ -91,6 +106,8 @@ static const char shared_helpers[] =
 	"\tmkdir -p /etc/spack\n"
 	"\tprintf '%s\\n' 'config:' '  install_tree:' \"    root: $PETAL_SHARED_TREE\" \\\n"
 	"\t\t>/etc/spack/config.yaml\n"
+	"\tprintf '%s\\n' 'modules:' '  default:' '    roots:' '      lmod: " RENDER_SHARED_LMOD "' \\\n"
+	"\t\t>/etc/spack/modules.yaml\n"
 	"\tif [ \"$PETAL_SPACK_ROOT\" = " RENDER_IMAGE_SPACK " ] && [ -d " RENDER_IMAGE_TREE
 	"/.spack-db ]; then\n"
 	"\t\tprintf '%s\\n' 'upstreams:' '  petal-image:' '    install_tree: "
@@ -154,10 +171,36 @@ static void spack_root(struct petal_strbuf *sb, int shared)
 	                      "fi\n");
 }
 
+/* Spack 1.x's site scope, written where Spack is set up: the builtin
+   repository at the release the seed's Spack pins (kept when the site scope
+   names its repositories already, as an image or a site's Spack may), petal's
+   modules configuration, and the machine's compilers as external packages. */
+static void site_helper(struct petal_strbuf *sb, const char *modules_yaml)
+{
+	petal_strbuf_puts(sb, "\n# Spack's site scope: builtin repository, modules, compilers.\n"
+	                      "petal_spack_site() {\n"
+	                      "\tlocal site=$PETAL_SPACK_ROOT/etc/spack\n"
+	                      "\tmkdir -p \"$site\"\n"
+	                      "\tif [ ! -e \"$site/repos.yaml\" ]; then\n"
+	                      "\t\tprintf '%s\\n' 'repos:' '  builtin::' \\\n"
+	                      "\t\t\t'    git: https://github.com/spack/spack-packages.git' \\\n"
+	                      "\t\t\t\"    tag: $PETAL_SPACK_BUILTIN\" >\"$site/repos.yaml\"\n"
+	                      "\tfi\n"
+	                      "\tcat >\"$site/modules.yaml\" <<'PETAL_MODULES_YAML'\n");
+	petal_strbuf_puts(sb, modules_yaml);
+	if (*modules_yaml != '\0' && modules_yaml[strlen(modules_yaml) - 1] != '\n')
+		petal_strbuf_putc(sb, '\n');
+	petal_strbuf_puts(sb, "PETAL_MODULES_YAML\n"
+	                      "\tspack compiler find --scope site >/dev/null\n"
+	                      "}\n");
+}
+
 static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
                      const char *file, const char *what, const char *log, int jobs,
-                     int shared)
+                     int shared, const char *modules_yaml)
 {
+	const char *builtin = petal_spack_builtin_tag(r->plan->info.spack_version);
+
 	const struct petal_seed_info *info = &r->plan->info;
 
 	petal_strbuf_printf(sb, "#!/bin/bash\n# %s: %s\n# Rendered by petal from ", file, what);
@@ -170,7 +213,10 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	petal_strbuf_puts(sb, "exec > >(tee -a \"$PETAL_LOG\") 2>&1\n\nreadonly PETAL_SEED_HASH=");
 	render_shquote(sb, info->hash != NULL ? info->hash : "");
 	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_VERSION=");
-	render_shquote(sb, info->spack_version != NULL ? info->spack_version : "develop");
+	render_shquote(sb, info->spack_version != NULL ? info->spack_version : "1.1.0");
+	petal_strbuf_puts(sb, "\n# Spack's builtin package repository (spack/spack-packages) at the "
+	                      "release\n# this Spack pins\nreadonly PETAL_SPACK_BUILTIN=");
+	render_shquote(sb, builtin != NULL ? builtin : petal_spack_builtin_tag("1.1.0"));
 	petal_strbuf_putc(sb, '\n');
 	spack_root(sb, shared);
 	if (shared)
@@ -186,6 +232,7 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 		petal_strbuf_puts(sb, "PETAL_JOBS=$(nproc)\n");
 	petal_strbuf_puts(sb, "export PETAL_JOBS\n\n");
 	petal_strbuf_puts(sb, helpers);
+	site_helper(sb, modules_yaml);
 }
 
 /* Spack, and the mirrors the tiers named, for the lines that follow; each
@@ -284,7 +331,7 @@ static void tier_functions(struct petal_strbuf *sb, const struct petal_renderer 
 	}
 }
 
-char *render_build_script(const struct petal_renderer *r)
+char *render_build_script(const struct petal_renderer *r, const char *modules_yaml)
 {
 	struct petal_strbuf sb = PETAL_STRBUF_INIT;
 	const char **tiers;
@@ -294,7 +341,7 @@ char *render_build_script(const struct petal_renderer *r)
 	         "what the build instance runs (root, at boot): the AMI bake and the\n"
 	         "# binary-cache fill.  Usage: build-instance.sh [all | TIER...]; each\n"
 	         "# tier's part can run alone, on its own instance.",
-	         "/var/log/petal-build.log", r->plan->info.build_parallel, 0);
+	         "/var/log/petal-build.log", r->plan->info.build_parallel, 0, modules_yaml);
 	tier_functions(&sb, r, PETAL_FRAG_BUILD_SCRIPT, tiers, n);
 
 	/* every part is checked before anything is installed */
@@ -333,7 +380,7 @@ char *render_build_script(const struct petal_renderer *r)
 	return petal_strbuf_detach(&sb);
 }
 
-char *render_node_script(const struct petal_renderer *r)
+char *render_node_script(const struct petal_renderer *r, const char *modules_yaml)
 {
 	struct petal_strbuf sb = PETAL_STRBUF_INIT;
 	const char **tiers;
@@ -344,13 +391,13 @@ char *render_node_script(const struct petal_renderer *r)
 	preamble(&sb, r, "node-bootstrap.sh",
 	         "ParallelCluster's OnNodeConfigured script, on the head node and\n"
 	         "# on every compute node (root).",
-	         "/var/log/petal-bootstrap.log", 0, r->shared);
+	         "/var/log/petal-bootstrap.log", 0, r->shared, modules_yaml);
 	petal_strbuf_puts(&sb, "\n# ParallelCluster writes the node's role here.\n"
 	                       "petal_is_head_node() {\n"
 	                       "\tgrep -qs '^cfn_node_type=HeadNode' /etc/parallelcluster/cfnconfig\n"
 	                       "}\n");
 	if (spack || r->shared)
-		petal_strbuf_puts(&sb, profile_helper);
+		profile_helper(&sb, r->shared);
 	if (r->shared)
 		petal_strbuf_puts(&sb, shared_helpers);
 	tier_functions(&sb, r, PETAL_FRAG_NODE_SCRIPT, tiers, n);
@@ -371,6 +418,10 @@ char *render_node_script(const struct petal_renderer *r)
 		function_name(&sb, tiers[t]);
 		petal_strbuf_putc(&sb, '\n');
 	}
+	/* the shared tree's modules, once its installs are done */
+	if (r->shared && spack)
+		petal_strbuf_puts(&sb, "\tif petal_is_head_node; then\n"
+		                       "\t\tspack module lmod refresh --delete-tree -y\n\tfi\n");
 	if (r->shared)
 		petal_strbuf_puts(&sb, "\tif petal_is_head_node; then\n\t\tpetal_mark_ready\n\tfi\n");
 	petal_strbuf_puts(&sb, "\techo \"petal: node ready for seed $PETAL_SEED_HASH\"\n}\n\n"
