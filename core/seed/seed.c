@@ -384,6 +384,11 @@ void petal_seed_free(struct petal_seed *s)
 	free(s->queues);
 	free(s->build_instance_type);
 	free(s->spack_version);
+	free(s->spack_url);
+	for (size_t i = 0; i < s->n_spack_repos; i++)
+		free(s->spack_repos[i]);
+	free(s->spack_repos);
+	free(s->source_mirror);
 	free(s->cache_bucket);
 	free(s->cache_prefix);
 	for (size_t i = 0; i < s->n_containers; i++) {

@@ -78,6 +78,10 @@ struct petal_seed {
 	long build_timeout_s;      /* default 12h */
 	int build_parallel;        /* default 0: all cores */
 	char *spack_version;       /* default: the Spack petal is tested with */
+	char *spack_url;           /* software.spack.url: a tarball of Spack, or NULL (git) */
+	char **spack_repos;        /* software.spack.repos: file:// package repositories */
+	size_t n_spack_repos;
+	char *source_mirror;       /* software.spack.source_mirror, or NULL */
 	char *cache_bucket;        /* software.binary_cache.s3_bucket or NULL */
 	char *cache_prefix;        /* default "spack-cache" */
 	struct petal_container *containers;
