@@ -143,7 +143,8 @@ expect_status 3 "plan with no plugins"
 # --- render --------------------------------------------------------------
 run plan -t "$seeds/hybrid.yaml" --render "$tmp/r" --subnet-id subnet-0123456789abcdef0 --key-name lab
 expect_status 0 "render"
-for f in cluster-config.yaml build-instance.sh node-bootstrap.sh spack.yaml modules.yaml; do
+for f in cluster-config.yaml build-instance.sh node-bootstrap.sh spack.yaml modules.yaml \
+	container-modules.yaml; do
 	if [ -s "$tmp/r/$f" ]; then ok; else not_ok "render wrote $f"; fi
 done
 run plan -t "$seeds/hybrid.yaml" --key-name lab

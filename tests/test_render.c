@@ -50,11 +50,13 @@ static char *module_name(const struct petal_seed_pkg *p)
 	                                : petal_xstrdup(p->spec.name);
 }
 
-/* What the plan says must be in spack.yaml, modules.yaml and the config. */
+/* What the plan says must be in spack.yaml, modules.yaml, container-modules.yaml
+   and the config. */
 static void check_contents(const struct petal_seed *seed, const char *dir)
 {
 	struct petal_node *spack = parse_yaml(dir, "spack.yaml");
-	struct petal_node *mods = parse_yaml(dir, "modules.yaml");
+	struct petal_node *mods = parse_yaml(dir, "container-modules.yaml");
+	struct petal_node *smods = parse_yaml(dir, "modules.yaml");
 	struct petal_node *cfg = parse_yaml(dir, "cluster-config.yaml");
 	struct fixture f;
 	struct petal_plan *plan = plan_for(seed, &f);
@@ -64,6 +66,7 @@ static void check_contents(const struct petal_seed *seed, const char *dir)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(spack);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mods);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(smods);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	for (size_t i = 0; i < seed->n_pkgs; i++) {
 		const struct petal_seed_pkg *p = &seed->pkgs[i];
@@ -84,7 +87,9 @@ static void check_contents(const struct petal_seed *seed, const char *dir)
 		char *mirror = petal_xasprintf("s3://%s/%s", seed->cache_bucket, seed->cache_prefix);
 
 		CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(spack,
-		                       "spack.mirrors.petal-cache")) ?: "", mirror);
+		                       "spack.mirrors.petal-cache.url")) ?: "", mirror);
+		CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(spack,
+		                       "spack.mirrors.petal-cache.signed")) ?: "", "false");
 		free(mirror);
 	}
 	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(cfg,
@@ -99,11 +104,20 @@ static void check_contents(const struct petal_seed *seed, const char *dir)
 	} else {
 		CU_ASSERT_PTR_NULL(petal_node_path(cfg, "Image.CustomAmi"));
 	}
+	/* Spack 1.1: the builtin repository it pins; Lmod modules without hashes */
+	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(spack,
+	                       "spack.repos.builtin:.tag")) ?: "", "v2025.11.0");
+	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(smods,
+	                       "modules.default.lmod.hash_length")) ?: "", "0");
+	CU_ASSERT_STRING_EQUAL(petal_node_str(petal_node_path(smods,
+	                       "modules.default.lmod.projections.all")) ?: "", "{name}/{version}");
+	CU_ASSERT(list_has(smods, "modules.default.enable", "lmod"));
 	free(script);
 	free(url);
 	fixture_release(&f);
 	petal_node_free(spack);
 	petal_node_free(mods);
+	petal_node_free(smods);
 	petal_node_free(cfg);
 }
 
@@ -174,6 +188,7 @@ static void test_examples(void)
 		CU_ASSERT_EQUAL(mode_of(dir, "cluster-config.yaml"), 0644);
 		CU_ASSERT_EQUAL(mode_of(dir, "spack.yaml"), 0644);
 		CU_ASSERT_EQUAL(mode_of(dir, "modules.yaml"), 0644);
+		CU_ASSERT_EQUAL(mode_of(dir, "container-modules.yaml"), 0644);
 		if (rc == 0) {
 			CU_ASSERT_EQUAL(check_config(dir), 0);
 			CU_ASSERT_EQUAL(shellcheck(dir, "build-instance.sh"), 0);

@@ -214,7 +214,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(s->build_spot, 1);
 	CU_ASSERT_EQUAL(s->build_timeout_s, 43200);
 	CU_ASSERT_EQUAL(s->build_parallel, 0);
-	CU_ASSERT_STRING_EQUAL(s->spack_version, "0.23.1");
+	CU_ASSERT_STRING_EQUAL(s->spack_version, "1.1.0");
 	CU_ASSERT_PTR_NULL(s->cache_bucket);
 	CU_ASSERT_STRING_EQUAL(s->cache_prefix, "spack-cache");
 	CU_ASSERT_EQUAL(s->n_pkgs, 0); /* a seed without packages is valid */
@@ -507,6 +507,64 @@ static void test_values(void)
 		" ondemand_usd_hour: 2.32, spot_usd_hour: 0.9, arch: arm64}\n"
 		"  figures:\n    s3_gb_month: 0.023\n");
 	petal_seed_free(e);
+
+	/* Spack: only the releases petal renders for, each with its builtin repository */
+	e = expect_ok(CLUSTER "software:\n  spack_version: 1.0.2\n");
+	if (e != NULL)
+		CU_ASSERT_STRING_EQUAL(e->spack_version, "1.0.2");
+	petal_seed_free(e);
+	CU_ASSERT_STRING_EQUAL(petal_spack_builtin_tag("1.1.0"), "v2025.11.0");
+	CU_ASSERT_STRING_EQUAL(petal_spack_builtin_tag("1.1.12"), "v2025.11.0");
+	CU_ASSERT_STRING_EQUAL(petal_spack_builtin_tag("1.0.0"), "v2025.07.0");
+	CU_ASSERT_PTR_NULL(petal_spack_builtin_tag("1.1"));
+	CU_ASSERT_PTR_NULL(petal_spack_builtin_tag("1.1.01"));
+	CU_ASSERT_PTR_NULL(petal_spack_builtin_tag("1.1.0rc1"));
+	CU_ASSERT_PTR_NULL(petal_spack_builtin_tag("1.2.0"));
+	CU_ASSERT_PTR_NULL(petal_spack_builtin_tag(NULL));
+	expect_one(CLUSTER "software:\n  spack_version: 0.23.1\n",
+	           "seed.yaml:5:18: software.spack_version: '0.23.1' is not a Spack release "
+	           "petal supports; expected 1.0.N or 1.1.N (default 1.1.0)");
+	expect_one(CLUSTER "software:\n  spack_version: develop\n",
+	           "seed.yaml:5:18: software.spack_version: 'develop' is not a Spack release "
+	           "petal supports; expected 1.0.N or 1.1.N (default 1.1.0)");
+
+	/* software.spack: where Spack comes from, repositories, a source mirror */
+	e = expect_ok(CLUSTER "software:\n  spack:\n    version: 1.0.1\n"
+	              "    url: s3://site-bucket/spack-1.0.1.tar.gz\n"
+	              "    repos: [file:///site/spack_repo/lab, file:///site/b/builtin]\n"
+	              "    source_mirror: https://mirror.example.org/spack\n");
+	if (e != NULL) {
+		CU_ASSERT_STRING_EQUAL(e->spack_version, "1.0.1");
+		CU_ASSERT_STRING_EQUAL(e->spack_url, "s3://site-bucket/spack-1.0.1.tar.gz");
+		CU_ASSERT_EQUAL_FATAL(e->n_spack_repos, 2);
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[1], "file:///site/b/builtin");
+		CU_ASSERT_STRING_EQUAL(e->source_mirror, "https://mirror.example.org/spack");
+	}
+	petal_seed_free(e);
+	expect_one(CLUSTER "software:\n  spack:\n    version: 0.23.1\n",
+	           "seed.yaml:6:14: software.spack.version: '0.23.1' is not a Spack release "
+	           "petal supports; expected 1.0.N or 1.1.N (default 1.1.0)");
+	expect_one(CLUSTER "software:\n  spack_version: 1.1.0\n  spack: {version: 1.1.0}\n",
+	           "seed.yaml:6:20: software.spack.version: software.spack_version says it "
+	           "too; give the version once");
+	expect_one(CLUSTER "software:\n  spack: {url: ftp://x/spack.tgz}\n",
+	           "software.spack.url: 'ftp://x/spack.tgz' is not a URL of a Spack tarball "
+	           "(file://, s3:// or https://) (an unknown scheme or nothing after it)");
+	expect_one(CLUSTER "software:\n  spack: {url: \"file:///a b\"}\n",
+	           "(a space, a control character, a quote or a backslash)");
+	expect_one(CLUSTER "software:\n  spack: {repos: [https://x/repo]}\n",
+	           "software.spack.repos[0]: 'https://x/repo' is not a package repository's "
+	           "directory (where its repo.yaml is) as a file:/// URL (an unknown scheme or "
+	           "nothing after it)");
+	expect_one(CLUSTER "software:\n  spack: {repos: [file:///site/lab/]}\n",
+	           "software.spack.repos[0]: 'file:///site/lab/' does not end in a repository's "
+	           "name (its namespace: letters, digits, '_'), e.g. file:///site/spack_repo/lab");
+	expect_one(CLUSTER "software:\n  spack: {source_mirror: [a]}\n",
+	           "software.spack.source_mirror: expected a Spack source mirror URL (file://, "
+	           "s3:// or https://), got a list");
+	expect_one(CLUSTER "software:\n  spack: {mirror: file:///x}\n",
+	           "software.spack.mirror: unknown key; expected one of: version, url, repos, "
+	           "source_mirror");
 }
 
 static void test_diag_limit_and_format(void)
@@ -733,7 +791,7 @@ static void test_canonical_form(void)
 	CU_ASSERT_STRING_EQUAL(c, "petal-seed-hash v1\n"
 	                          "os=alinux2023\n"
 	                          "arch=x86_64\n"
-	                          "spack=0.23.1\n"
+	                          "spack=1.1.0\n"
 	                          "compilers=gcc@12.3.0\n"
 	                          "pkg=ami gcc@12.3.0\n"
 	                          "pkg=binary-cache bwa@0.7.17\n"
@@ -763,7 +821,7 @@ static void test_hash_changes(void)
 	other_hash(HASH_BASE, CLUSTER "software:\n  use_custom_ami: true\n  in_ami: [gcc@12.3.0]\n"
 	           "  binary_cache: {s3_bucket: my-cache}\n  spack_packages:\n"
 	           "    - samtools@1.18 %gcc@12.3.0\n    - bwa@0.7.17\n");
-	other_hash(HASH_BASE, HASH_BASE "  spack_version: 0.22.0\n");
+	other_hash(HASH_BASE, HASH_BASE "  spack_version: 1.0.2\n");
 	other_hash(HASH_BASE, HASH_BASE "  build: {instance_type: c7g.16xlarge}\n");
 	/* the same build arch does not change it */
 	same_hash(HASH_BASE, HASH_BASE "  build: {instance_type: c5.18xlarge}\n");

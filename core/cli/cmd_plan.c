@@ -46,7 +46,8 @@ static const char usage_text[] =
 	"                         the binary cache; the cheapest is marked\n"
 	"      --render DIR     also write what the plan implies into DIR:\n"
 	"                         cluster-config.yaml (ParallelCluster 3), build-instance.sh,\n"
-	"                         node-bootstrap.sh, spack.yaml, modules.yaml\n"
+	"                         node-bootstrap.sh, spack.yaml, modules.yaml,\n"
+	"                         container-modules.yaml\n"
 	"                         (all or nothing; DIR new, empty, or a former render)\n"
 	"      --subnet-id ID   subnet for the rendered config (else network.subnet_id)\n"
 	"      --key-name KEY   SSH key pair for the rendered config (else network.key_name)\n"
@@ -305,7 +306,7 @@ int cmd_plan(struct petal_cli *cli, int argc, char **argv)
 		}
 		if (a.render_dir)
 			printf("\nRendered into %s: cluster-config.yaml build-instance.sh "
-			       "node-bootstrap.sh spack.yaml modules.yaml\n", a.render_dir);
+			       "node-bootstrap.sh spack.yaml modules.yaml container-modules.yaml\n", a.render_dir);
 	}
 
 out_plan:

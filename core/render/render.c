@@ -260,7 +260,7 @@ static int write_files(const struct petal_renderer *r, const char *dir,
 {
 	static const char *const names[] = {
 		"cluster-config.yaml", "build-instance.sh", "node-bootstrap.sh",
-		"spack.yaml", "modules.yaml",
+		"spack.yaml", "modules.yaml", "container-modules.yaml",
 	};
 	char *text[PETAL_ARRAY_SIZE(names)] = { NULL };
 	int rc;
@@ -270,10 +270,13 @@ static int write_files(const struct petal_renderer *r, const char *dir,
 		rc = render_spack_yaml(r, &text[3], err);
 	if (rc == 0)
 		rc = render_modules_yaml(r, &text[4], err);
+	if (rc == 0)
+		rc = render_container_modules_yaml(r, &text[5], err);
 	if (rc < 0)
 		goto out_text;
-	text[1] = render_build_script(r);
-	text[2] = render_node_script(r);
+	/* both scripts install modules.yaml into Spack's site scope */
+	text[1] = render_build_script(r, text[4]);
+	text[2] = render_node_script(r, text[4]);
 	int modes[PETAL_ARRAY_SIZE(names)];
 	for (size_t i = 0; i < PETAL_ARRAY_SIZE(names); i++)
 		modes[i] = strstr(names[i], ".sh") != NULL ? 0755 : 0644;

@@ -18,7 +18,8 @@ struct petal_render_opts {
  *   build-instance.sh    script the build instance runs (AMI and cache builds)
  *   node-bootstrap.sh    OnNodeConfigured script
  *   spack.yaml           Spack environment (with the binary-cache mirror)
- *   modules.yaml         Lmod configuration (container modules)
+ *   modules.yaml         Spack's modules configuration (Lmod, no hashes)
+ *   container-modules.yaml  petal's description of the container modules
  * Each tier that claimed packages is init'ed and asked, in rank order, for its
  * fragments.  PETAL_EINVAL, with nothing written, when there is no subnet
  * (opts->subnet_id, else the seed's network.subnet_id) or a value would be

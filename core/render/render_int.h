@@ -6,6 +6,7 @@
 
 #include <yaml.h>
 
+#include "../seed/seed.h"
 #include "../util/util.h"
 #include "render.h"
 
@@ -44,6 +45,7 @@ struct petal_renderer {
 #define RENDER_SHARED_MOUNT "/shared"            /* its MountDir */
 #define RENDER_SHARED_TREE "/shared/spack/opt"   /* Spack's install tree on it */
 #define RENDER_SHARED_SPACK "/shared/spack/spack" /* Spack itself, when the image has none */
+#define RENDER_SHARED_LMOD "/shared/spack/lmod"   /* Lmod modules of the shared tree */
 #define RENDER_SHARED_READY "/shared/petal/ready-" /* + seed hash: the head node is done */
 #define RENDER_IMAGE_SPACK "/opt/spack"          /* Spack in an image petal bakes */
 #define RENDER_IMAGE_TREE "/opt/spack/opt/spack" /* ... and its install tree */
@@ -94,12 +96,18 @@ void render_comment(struct petal_strbuf *sb, const char *s);
 
 int render_cluster_config(const struct petal_renderer *r, char **out,
                           struct petal_error *err);          /* pcluster.c */
-char *render_build_script(const struct petal_renderer *r); /* scripts.c */
-char *render_node_script(const struct petal_renderer *r);  /* scripts.c */
+/* The scripts, which write modules_yaml (render_modules_yaml's text) into
+   Spack's site scope (scripts.c). */
+char *render_build_script(const struct petal_renderer *r, const char *modules_yaml);
+char *render_node_script(const struct petal_renderer *r, const char *modules_yaml);
 int render_spack_yaml(const struct petal_renderer *r, char **out,
                       struct petal_error *err);          /* spack.c */
 int render_modules_yaml(const struct petal_renderer *r, char **out,
                         struct petal_error *err);        /* spack.c */
+int render_container_modules_yaml(const struct petal_renderer *r, char **out,
+                                  struct petal_error *err); /* spack.c */
+/* The seed's Spack packages include an MPI (spack.c). */
+int render_stack_has_mpi(const struct petal_renderer *r);
 
 /* Checks petal_render makes before anything is written (pcluster.c). */
 /* Write the files into a fresh directory beside dir, then put it in dir's

@@ -55,10 +55,41 @@ static const char helpers[] =
 	"\tfi\n"
 	"}\n"
 	"\n"
+	"# petal_fetch URL FILE: file://, s3:// (the aws CLI) or https://\n"
+	"petal_fetch() {\n"
+	"\tcase \"$1\" in\n"
+	"\tfile://*) cp \"${1#file://}\" \"$2\" ;;\n"
+	"\ts3://*) aws s3 cp --only-show-errors \"$1\" \"$2\" ;;\n"
+	"\t*) curl -fsSL -o \"$2\" \"$1\" ;;\n"
+	"\tesac\n"
+	"}\n"
+	"\n"
+	"# Spack from the seed's tarball (software.spack.url): its spack/ directory, or\n"
+	"# the one directory holding bin/spack.\n"
+	"petal_spack_fetch() {\n"
+	"\tlocal tmp src\n"
+	"\ttmp=$(mktemp -d)\n"
+	"\tpetal_fetch \"$PETAL_SPACK_URL\" \"$tmp/spack.tar\"\n"
+	"\tmkdir \"$tmp/x\"\n"
+	"\ttar -C \"$tmp/x\" -xf \"$tmp/spack.tar\"\n"
+	"\tsrc=$(find \"$tmp/x\" -maxdepth 3 -path '*/bin/spack' -type f | sort | head -n 1)\n"
+	"\tif [ -x \"$tmp/x/spack/bin/spack\" ]; then\n"
+	"\t\tsrc=$tmp/x/spack/bin/spack\n"
+	"\telif [ -z \"$src\" ]; then\n"
+	"\t\techo \"petal: no bin/spack in $PETAL_SPACK_URL\" >&2\n"
+	"\t\treturn 1\n"
+	"\tfi\n"
+	"\tmkdir -p \"$PETAL_SPACK_ROOT\"\n"
+	"\tcp -a \"${src%/bin/spack}/.\" \"$PETAL_SPACK_ROOT/\"\n"
+	"\trm -rf \"$tmp\"\n"
+	"}\n"
+	"\n"
 	"# Spack at the pinned version in $PETAL_SPACK_ROOT (kept when an image has it).\n"
 	"petal_spack_setup() {\n"
 	"\tlocal ref\n"
-	"\tif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ]; then\n"
+	"\tif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ] && [ -n \"$PETAL_SPACK_URL\" ]; then\n"
+	"\t\tpetal_spack_fetch\n"
+	"\telif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ]; then\n"
 	"\t\tcommand -v git >/dev/null 2>&1 || petal_os_install git\n"
 	"\t\tcase \"$PETAL_SPACK_VERSION\" in\n"
 	"\t\tdevelop | releases/* | v*) ref=$PETAL_SPACK_VERSION ;;\n"
@@ -68,17 +99,32 @@ static const char helpers[] =
 	"\t\t\thttps://github.com/spack/spack.git \"$PETAL_SPACK_ROOT\"\n"
 	"\tfi\n"
 	"\texport PATH=\"$PETAL_SPACK_ROOT/bin:$PATH\"\n"
+	"\tpetal_spack_site\n"
 	"}\n";
 
-/* Login shells on every node get Spack's commands (spack load, spack find). */
-static const char profile_helper[] =
-	"\n"
-	"# Spack's shell support for login shells (spack load, spack find).\n"
-	"petal_spack_profile() {\n"
-	"\tprintf '%s\\n' \"if [ -r $PETAL_SPACK_ROOT/share/spack/setup-env.sh ]; then\" \\\n"
-	"\t\t\"\t. $PETAL_SPACK_ROOT/share/spack/setup-env.sh\" 'fi' \\\n"
-	"\t\t>/etc/profile.d/z02-petal-spack.sh\n"
-	"}\n";
+/* Login shells on every node get Spack's commands (spack load, spack find)
+   and its Lmod modules: the image's tree's and the shared tree's. */
+static void profile_helper(struct petal_strbuf *sb, int shared)
+{
+	petal_strbuf_puts(sb, "\n"
+	                      "# Spack's shell support and Lmod modules for login shells.\n"
+	                      "petal_spack_profile() {\n"
+	                      "\tcat >/etc/profile.d/z02-petal-spack.sh <<PETAL_PROFILE\n"
+	                      "if [ -r $PETAL_SPACK_ROOT/share/spack/setup-env.sh ]; then\n"
+	                      "\t. $PETAL_SPACK_ROOT/share/spack/setup-env.sh\n"
+	                      "fi\n"
+	                      "if command -v module >/dev/null 2>&1; then\n"
+	                      "\tfor petal_d in $PETAL_SPACK_ROOT/share/spack/lmod/*/Core");
+	if (shared)
+		petal_strbuf_puts(sb, " " RENDER_SHARED_LMOD "/*/Core");
+	petal_strbuf_puts(sb, "; do\n"
+	                      "\t\tif [ -d \"\\$petal_d\" ]; then module use \"\\$petal_d\"; fi\n"
+	                      "\tdone\n"
+	                      "\tunset petal_d\n"
+	                      "fi\n"
+	                      "PETAL_PROFILE\n"
+	                      "}\n");
+}
 
 /* The node script's helpers when a tier installs at creation (doc/render.md):
    the head node installs once into the shared tree and says so; compute
@@ -91,6 +137,8 @@ static const char shared_helpers[] =
 	"\tmkdir -p /etc/spack\n"
 	"\tprintf '%s\\n' 'config:' '  install_tree:' \"    root: $PETAL_SHARED_TREE\" \\\n"
 	"\t\t>/etc/spack/config.yaml\n"
+	"\tprintf '%s\\n' 'modules:' '  default:' '    roots:' '      lmod: " RENDER_SHARED_LMOD "' \\\n"
+	"\t\t>/etc/spack/modules.yaml\n"
 	"\tif [ \"$PETAL_SPACK_ROOT\" = " RENDER_IMAGE_SPACK " ] && [ -d " RENDER_IMAGE_TREE
 	"/.spack-db ]; then\n"
 	"\t\tprintf '%s\\n' 'upstreams:' '  petal-image:' '    install_tree: "
@@ -154,10 +202,66 @@ static void spack_root(struct petal_strbuf *sb, int shared)
 	                      "fi\n");
 }
 
+/* Spack 1.x's site scope, written where Spack is set up: the builtin
+   repository at the release the seed's Spack pins (kept when the site scope
+   names its repositories already, as an image or a site's Spack may), petal's
+   modules configuration, and the machine's compilers as external packages. */
+static void site_helper(struct petal_strbuf *sb, const struct petal_seed *seed,
+                        const char *modules_yaml)
+{
+	int builtin = 0;
+
+	petal_strbuf_puts(sb, "\n# Spack's site scope: repositories, modules, compilers.\n"
+	                      "petal_spack_site() {\n"
+	                      "\tlocal site=$PETAL_SPACK_ROOT/etc/spack\n"
+	                      "\tmkdir -p \"$site\"\n");
+	if (seed->n_spack_repos > 0) {
+		/* the seed's repositories (software.spack.repos), named by their
+		   directories; builtin pinned unless one of them is builtin */
+		petal_strbuf_puts(sb, "\tprintf '%s\\n' 'repos::' \\\n");
+		for (size_t i = 0; i < seed->n_spack_repos; i++) {
+			const char *path = seed->spack_repos[i] + strlen("file://");
+			/* the seed admits no trailing '/': the last component is a name */
+			const char *name = strrchr(path, '/') + 1;
+			char *line = petal_xasprintf("  %s: %s", name, path);
+
+			builtin |= strcmp(name, "builtin") == 0;
+			petal_strbuf_puts(sb, "\t\t");
+			render_shquote(sb, line);
+			petal_strbuf_puts(sb, " \\\n");
+			free(line);
+		}
+		if (!builtin)
+			petal_strbuf_puts(sb, "\t\t'  builtin:' '    git: https://github.com/spack/"
+			                      "spack-packages.git' \\\n\t\t\"    tag: $PETAL_SPACK_BUILTIN\" \\\n");
+		else
+			petal_strbuf_puts(sb, "\t\t\"# builtin: the seed's own (Spack $PETAL_SPACK_VERSION "
+			                      "pins $PETAL_SPACK_BUILTIN)\" \\\n");
+		petal_strbuf_puts(sb, "\t\t>\"$site/repos.yaml\"\n");
+	} else {
+		petal_strbuf_puts(sb, "\tif [ ! -e \"$site/repos.yaml\" ]; then\n"
+		                      "\t\tprintf '%s\\n' 'repos:' '  builtin::' \\\n"
+		                      "\t\t\t'    git: https://github.com/spack/spack-packages.git' \\\n"
+		                      "\t\t\t\"    tag: $PETAL_SPACK_BUILTIN\" >\"$site/repos.yaml\"\n"
+		                      "\tfi\n");
+	}
+	petal_strbuf_puts(sb, "\tcat >\"$site/modules.yaml\" <<'PETAL_MODULES_YAML'\n");
+	petal_strbuf_puts(sb, modules_yaml);
+	if (*modules_yaml != '\0' && modules_yaml[strlen(modules_yaml) - 1] != '\n')
+		petal_strbuf_putc(sb, '\n');
+	/* make from the image, not built (the builtin repository would) */
+	petal_strbuf_puts(sb, "PETAL_MODULES_YAML\n"
+	                      "\tspack compiler find --scope site >/dev/null\n"
+	                      "\tspack external find --scope site --not-buildable gmake >/dev/null\n"
+	                      "}\n");
+}
+
 static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
                      const char *file, const char *what, const char *log, int jobs,
-                     int shared)
+                     int shared, const char *modules_yaml)
 {
+	const char *builtin = petal_spack_builtin_tag(r->plan->info.spack_version);
+
 	const struct petal_seed_info *info = &r->plan->info;
 
 	petal_strbuf_printf(sb, "#!/bin/bash\n# %s: %s\n# Rendered by petal from ", file, what);
@@ -169,8 +273,13 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	petal_strbuf_printf(sb, ").\nset -euo pipefail\n\nreadonly PETAL_LOG=%s\n", log);
 	petal_strbuf_puts(sb, "exec > >(tee -a \"$PETAL_LOG\") 2>&1\n\nreadonly PETAL_SEED_HASH=");
 	render_shquote(sb, info->hash != NULL ? info->hash : "");
+	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_URL=");
+	render_shquote(sb, r->plan->seed->spack_url != NULL ? r->plan->seed->spack_url : "");
 	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_VERSION=");
-	render_shquote(sb, info->spack_version != NULL ? info->spack_version : "develop");
+	render_shquote(sb, info->spack_version != NULL ? info->spack_version : "1.1.0");
+	petal_strbuf_puts(sb, "\n# Spack's builtin package repository (spack/spack-packages) at the "
+	                      "release\n# this Spack pins\nreadonly PETAL_SPACK_BUILTIN=");
+	render_shquote(sb, builtin != NULL ? builtin : petal_spack_builtin_tag("1.1.0"));
 	petal_strbuf_putc(sb, '\n');
 	spack_root(sb, shared);
 	if (shared)
@@ -186,6 +295,7 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 		petal_strbuf_puts(sb, "PETAL_JOBS=$(nproc)\n");
 	petal_strbuf_puts(sb, "export PETAL_JOBS\n\n");
 	petal_strbuf_puts(sb, helpers);
+	site_helper(sb, r->plan->seed, modules_yaml);
 }
 
 /* Spack, and the mirrors the tiers named, for the lines that follow; each
@@ -213,10 +323,24 @@ static void spack_setup(struct petal_strbuf *sb, const struct petal_renderer *r,
 		petal_strbuf_printf(sb, "%sspack mirror remove --scope site ", indent);
 		render_shquote(sb, f->key);
 		petal_strbuf_printf(sb, " >/dev/null 2>&1 || true\n%sspack mirror add --scope site "
-		                    "--type binary --unsigned ", indent);
+		                    "--type binary --unsigned%s ", indent,
+		                    strncmp(f->text, "s3://", 5) == 0
+		                    ? " ${PETAL_S3_ENDPOINT:+--s3-endpoint-url \"$PETAL_S3_ENDPOINT\"}"
+		                    : "");
 		render_shquote(sb, f->key);
 		petal_strbuf_putc(sb, ' ');
 		render_shquote(sb, f->text);
+		petal_strbuf_putc(sb, '\n');
+	}
+	if (r->plan->seed->source_mirror != NULL) {
+		const char *url = r->plan->seed->source_mirror;
+
+		petal_strbuf_printf(sb, "%sspack mirror remove --scope site petal-sources >/dev/null "
+		                    "2>&1 || true\n%sspack mirror add --scope site --type source%s "
+		                    "petal-sources ", indent, indent, strncmp(url, "s3://", 5) == 0
+		                    ? " ${PETAL_S3_ENDPOINT:+--s3-endpoint-url \"$PETAL_S3_ENDPOINT\"}"
+		                    : "");
+		render_shquote(sb, url);
 		petal_strbuf_putc(sb, '\n');
 	}
 }
@@ -284,7 +408,7 @@ static void tier_functions(struct petal_strbuf *sb, const struct petal_renderer 
 	}
 }
 
-char *render_build_script(const struct petal_renderer *r)
+char *render_build_script(const struct petal_renderer *r, const char *modules_yaml)
 {
 	struct petal_strbuf sb = PETAL_STRBUF_INIT;
 	const char **tiers;
@@ -294,7 +418,7 @@ char *render_build_script(const struct petal_renderer *r)
 	         "what the build instance runs (root, at boot): the AMI bake and the\n"
 	         "# binary-cache fill.  Usage: build-instance.sh [all | TIER...]; each\n"
 	         "# tier's part can run alone, on its own instance.",
-	         "/var/log/petal-build.log", r->plan->info.build_parallel, 0);
+	         "/var/log/petal-build.log", r->plan->info.build_parallel, 0, modules_yaml);
 	tier_functions(&sb, r, PETAL_FRAG_BUILD_SCRIPT, tiers, n);
 
 	/* every part is checked before anything is installed */
@@ -333,7 +457,7 @@ char *render_build_script(const struct petal_renderer *r)
 	return petal_strbuf_detach(&sb);
 }
 
-char *render_node_script(const struct petal_renderer *r)
+char *render_node_script(const struct petal_renderer *r, const char *modules_yaml)
 {
 	struct petal_strbuf sb = PETAL_STRBUF_INIT;
 	const char **tiers;
@@ -344,13 +468,14 @@ char *render_node_script(const struct petal_renderer *r)
 	preamble(&sb, r, "node-bootstrap.sh",
 	         "ParallelCluster's OnNodeConfigured script, on the head node and\n"
 	         "# on every compute node (root).",
-	         "/var/log/petal-bootstrap.log", r->plan->info.build_parallel, r->shared);
+	         "/var/log/petal-bootstrap.log", r->plan->info.build_parallel, r->shared,
+	         modules_yaml);
 	petal_strbuf_puts(&sb, "\n# ParallelCluster writes the node's role here.\n"
 	                       "petal_is_head_node() {\n"
 	                       "\tgrep -qs '^cfn_node_type=HeadNode' /etc/parallelcluster/cfnconfig\n"
 	                       "}\n");
 	if (spack || r->shared)
-		petal_strbuf_puts(&sb, profile_helper);
+		profile_helper(&sb, r->shared);
 	if (r->shared)
 		petal_strbuf_puts(&sb, shared_helpers);
 	tier_functions(&sb, r, PETAL_FRAG_NODE_SCRIPT, tiers, n);
@@ -371,6 +496,10 @@ char *render_node_script(const struct petal_renderer *r)
 		function_name(&sb, tiers[t]);
 		petal_strbuf_putc(&sb, '\n');
 	}
+	/* the shared tree's modules, once its installs are done */
+	if (r->shared && spack)
+		petal_strbuf_puts(&sb, "\tif petal_is_head_node; then\n"
+		                       "\t\tspack module lmod refresh --delete-tree -y\n\tfi\n");
 	if (r->shared)
 		petal_strbuf_puts(&sb, "\tif petal_is_head_node; then\n\t\tpetal_mark_ready\n\tfi\n");
 	petal_strbuf_puts(&sb, "\techo \"petal: node ready for seed $PETAL_SEED_HASH\"\n}\n\n"

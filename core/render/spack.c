@@ -1,5 +1,9 @@
-/* spack.yaml (the Spack environment of the plan) and modules.yaml (the
- * container modules), both written with libyaml's emitter. */
+/* spack.yaml (the Spack environment of the plan), modules.yaml (Spack's own
+ * modules configuration, which the scripts install into Spack's site scope)
+ * and container-modules.yaml (petal's description of the container modules),
+ * all written with libyaml's emitter.  Spack 1.x: the builtin repository is
+ * spack/spack-packages at the release the seed's Spack pins, compilers are
+ * external packages (`spack compiler find`), mirrors are unsigned. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -10,6 +14,37 @@
 #define CONTAINERS_DIR "/opt/petal/containers"
 #define MODULES_DIR "/opt/petal/modules"
 #define WRAPPERS_DIR "/opt/petal/wrappers"
+#define BUILTIN_GIT "https://github.com/spack/spack-packages.git"
+
+/* The builtin package repository as repos.yaml and spack.yaml write it. */
+static void builtin_repo(struct yout *y, const struct petal_renderer *r)
+{
+	const char *tag = petal_spack_builtin_tag(r->plan->info.spack_version);
+
+	/* "builtin::" replaces the entry of Spack's defaults (branch: releases/...)
+	   rather than merging a tag into it */
+	yout_str(y, "builtin:");
+	yout_map(y);
+	yout_kstr(y, "git", BUILTIN_GIT);
+	/* the seed refuses a release petal has no tag for; the table's last one else */
+	yout_kstr(y, "tag", tag != NULL ? tag : petal_spack_builtin_tag("1.1.0"));
+	yout_map_end(y);
+}
+
+/* A binary cache pushed unsigned, never searched for sources (doc/render.md). */
+static void binary_mirror(struct yout *y, const char *name, const char *url)
+{
+	yout_str(y, name);
+	yout_map(y);
+	yout_kstr(y, "url", url);
+	yout_str(y, "signed");
+	yout_bool(y, 0);
+	yout_str(y, "binary");
+	yout_bool(y, 1);
+	yout_str(y, "source");
+	yout_bool(y, 0);
+	yout_map_end(y);
+}
 
 int render_spack_yaml(const struct petal_renderer *r, char **out, struct petal_error *err)
 {
@@ -23,9 +58,8 @@ int render_spack_yaml(const struct petal_renderer *r, char **out, struct petal_e
 	                         "and the\n# binary-cache mirror: `spack env create petal "
 	                         "spack.yaml` reproduces the\n# software stack anywhere.\n");
 	if (render_find(r, PETAL_FRAG_SPACK_MIRROR, NULL) != NULL)
-		petal_strbuf_puts(&head, "# The mirrors hold unsigned binaries: `spack mirror set "
-		                         "--unsigned NAME` (the\n# nodes add them so) before "
-		                         "installing from them.\n");
+		petal_strbuf_puts(&head, "# The mirrors hold unsigned binaries (signed: false), "
+		                         "pushed with\n# `spack buildcache push --unsigned`.\n");
 	yout_init(&y);
 	yout_map(&y);
 	yout_str(&y, "spack");
@@ -45,13 +79,17 @@ int render_spack_yaml(const struct petal_renderer *r, char **out, struct petal_e
 			yout_str(&y, f->text);
 	}
 	yout_seq_end(&y);
+	yout_str(&y, "repos");
+	yout_map(&y);
+	builtin_repo(&y, r);
+	yout_map_end(&y);
 	if (render_find(r, PETAL_FRAG_SPACK_MIRROR, NULL) != NULL) {
 		yout_str(&y, "mirrors");
 		yout_map(&y);
 		for (size_t i = 0; i < r->n_frags; i++)
 			if (r->frags[i].kind == PETAL_FRAG_SPACK_MIRROR &&
 			    render_find(r, PETAL_FRAG_SPACK_MIRROR, r->frags[i].key) == &r->frags[i])
-				yout_kstr(&y, r->frags[i].key, r->frags[i].text);
+				binary_mirror(&y, r->frags[i].key, r->frags[i].text);
 		yout_map_end(&y);
 	}
 	/* packages from several tiers (and compilers) need not share one DAG */
@@ -92,7 +130,7 @@ static char *sif_path(const char *image)
 	return petal_strbuf_detach(&sb);
 }
 
-static const char modules_header[] =
+static const char containers_header[] =
 	"# Lmod modules for the plan's container images, rendered by petal.\n"
 	"#\n"
 	"# Shape (petal's own; the node bootstrap writes the modulefiles it describes):\n"
@@ -107,7 +145,8 @@ static const char modules_header[] =
 	"#         path: <directory>     the wrappers the module puts first on PATH\n"
 	"#         modulefile: <path>    the Lua modulefile Lmod reads\n";
 
-int render_modules_yaml(const struct petal_renderer *r, char **out, struct petal_error *err)
+int render_container_modules_yaml(const struct petal_renderer *r, char **out,
+                                  struct petal_error *err)
 {
 	struct yout y;
 
@@ -142,6 +181,82 @@ int render_modules_yaml(const struct petal_renderer *r, char **out, struct petal
 		yout_map_end(&y);
 		free(sif);
 	}
+	yout_map_end(&y);
+	yout_map_end(&y);
+	yout_map_end(&y);
+	return yout_finish(&y, containers_header, out, err);
+}
+
+/* Packages that provide MPI: with one in the stack, the modules of what
+   depends on it sit under an MPI level of the hierarchy. */
+static int is_mpi(const char *name)
+{
+	static const char *const mpis[] = {
+		"openmpi", "mpich", "mvapich", "mvapich2", "intel-oneapi-mpi", "intel-mpi",
+		"cray-mpich", "hpcx-mpi", "mpt", "mpitrampoline", "mpiwrapper",
+	};
+
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(mpis); i++)
+		if (strcmp(name, mpis[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int render_stack_has_mpi(const struct petal_renderer *r)
+{
+	const struct petal_seed *seed = r->plan->seed;
+
+	for (size_t i = 0; i < seed->n_pkgs; i++)
+		if (seed->pkgs[i].section != PETAL_SECTION_CONTAINER &&
+		    is_mpi(seed->pkgs[i].spec.name))
+			return 1;
+	return 0;
+}
+
+static const char modules_header[] =
+	"# Spack's modules configuration, rendered by petal: Lmod modules for every\n"
+	"# Spack package, named NAME/VERSION (no hashes).  The scripts install it\n"
+	"# into Spack's site scope for `spack module lmod refresh`.\n";
+
+int render_modules_yaml(const struct petal_renderer *r, char **out, struct petal_error *err)
+{
+	struct yout y;
+	int mpi = render_stack_has_mpi(r);
+
+	yout_init(&y);
+	yout_map(&y);
+	yout_str(&y, "modules");
+	yout_map(&y);
+	yout_str(&y, "default");
+	yout_map(&y);
+	yout_str(&y, "enable");
+	yout_seq(&y);
+	yout_str(&y, "lmod");
+	yout_seq_end(&y);
+	yout_str(&y, "lmod");
+	yout_map(&y);
+	/* the image's own compiler: what it builds is in Core */
+	yout_str(&y, "core_compilers");
+	yout_seq(&y);
+	yout_str(&y, "gcc");
+	yout_seq_end(&y);
+	/* Spack's default [mpi] fails without an MPI provider in the repositories
+	   (Spack 1.1: "AssertionError: Can't call poll() before start()") */
+	yout_str(&y, mpi ? "hierarchy" : "hierarchy:");
+	yout_seq(&y);
+	if (mpi)
+		yout_str(&y, "mpi");
+	yout_seq_end(&y);
+	yout_kint(&y, "hash_length", 0);
+	yout_str(&y, "projections");
+	yout_map(&y);
+	yout_kstr(&y, "all", "{name}/{version}");
+	yout_map_end(&y);
+	yout_str(&y, "all");
+	yout_map(&y);
+	yout_kstr(&y, "autoload", "direct");
+	yout_map_end(&y);
+	yout_map_end(&y);
 	yout_map_end(&y);
 	yout_map_end(&y);
 	yout_map_end(&y);

@@ -16,7 +16,7 @@
 #define DEFAULT_OS "alinux2023"
 #define DEFAULT_HEAD_NODE "c5.xlarge"
 #define DEFAULT_QUEUE_TYPE "c5.xlarge"
-#define DEFAULT_SPACK_VERSION "0.23.1"
+#define DEFAULT_SPACK_VERSION "1.1.0"
 #define DEFAULT_CACHE_PREFIX "spack-cache"
 #define DEFAULT_BUILD_TIMEOUT (12L * 3600)
 
@@ -388,6 +388,11 @@ void petal_seed_free(struct petal_seed *s)
 	free(s->queues);
 	free(s->build_instance_type);
 	free(s->spack_version);
+	free(s->spack_url);
+	for (size_t i = 0; i < s->n_spack_repos; i++)
+		free(s->spack_repos[i]);
+	free(s->spack_repos);
+	free(s->source_mirror);
 	free(s->cache_bucket);
 	free(s->cache_prefix);
 	for (size_t i = 0; i < s->n_containers; i++) {

@@ -78,6 +78,10 @@ struct petal_seed {
 	long build_timeout_s;      /* default 12h */
 	int build_parallel;        /* default 0: all cores */
 	char *spack_version;       /* default: the Spack petal is tested with */
+	char *spack_url;           /* software.spack.url: a tarball of Spack, or NULL (git) */
+	char **spack_repos;        /* software.spack.repos: file:// package repositories */
+	size_t n_spack_repos;
+	char *source_mirror;       /* software.spack.source_mirror, or NULL */
 	char *cache_bucket;        /* software.binary_cache.s3_bucket or NULL */
 	char *cache_prefix;        /* default "spack-cache" */
 	struct petal_container *containers;
@@ -122,6 +126,11 @@ void petal_seed_hash(const struct petal_seed *seed, char out[65]);
    seed hash records). */
 const char *petal_seed_pkg_tier(const struct petal_seed *seed,
                                 const struct petal_seed_pkg *pkg);
+
+/* The tag of Spack's builtin package repository (spack/spack-packages) a
+   supported Spack release pins ("1.1.0" -> "v2025.11.0"), or NULL when petal
+   does not support that release (only 1.0.N and 1.1.N). */
+const char *petal_spack_builtin_tag(const char *version);
 
 /* The largest figure an estimate table or a seed may give (minutes, MB, GB,
    dollars): past it, sums and conversions stop meaning anything. */

@@ -64,7 +64,9 @@ int ami_render(void *ctx, struct petal_renderer *r,
 		tier_line_quoted(&l, pkgs[i]->spec);
 		tier_line_add(&l, ")\"\n");
 	}
-	/* the image keeps installs, not sources and build stages */
+	/* the image's Lmod modules (Spack's modules.yaml: no hashes), then it keeps
+	   installs, not sources and build stages */
+	tier_line_add(&l, "spack module lmod refresh --delete-tree -y\n");
 	tier_line_add(&l, "spack clean --all");
 	rc = host->render_add(r, PETAL_FRAG_BUILD_SCRIPT, NULL, tier_line_str(&l), err);
 

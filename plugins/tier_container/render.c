@@ -3,7 +3,7 @@
  *
  * Each node pulls every image to /opt/petal/containers/<image>.sif (the image
  * reference without its scheme, each character outside [A-Za-z0-9._-] written
- * '_': the core's modules.yaml names the same file), then writes for each
+ * '_': the core's container-modules.yaml names the same file), then writes for each
  * module a wrapper per executable (exec apptainer exec <sif> <cmd>) under
  * /opt/petal/wrappers/<module>/ and a modulefile /opt/petal/modules/<module>.lua
  * that puts them on PATH.  Wrappers rather than shell functions: they work in

@@ -1,0 +1,135 @@
+#!/bin/sh
+# petal's rendered scripts, run for real: the real Spack 1.1.0 of ../shared/peers/spack
+# (offline), in the sandbox of tests/sandbox/run-as-node.sh, against moto_server's S3.
+# A build instance builds libhello (binary-cache tier) from the source mirror and pushes it
+# to s3://petal-real-cache/spack; `petal cache status` sees it there; the head node installs
+# it from the cache only, builds hello-app (source tier) and writes the ready mark; a compute
+# node waits for the mark and installs nothing; an ordinary user's login shell loads
+# hello-app through Lmod and runs it.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/aws/moto.sh"
+sandbox=$top_srcdir/tests/sandbox/run-as-node.sh
+trap 'moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
+# PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at
+[ -n "${PETAL_TEST_KEEP:-}" ] && trap 'moto_stop "$tmp/moto" 2>/dev/null; echo "kept $tmp" >&2' EXIT
+
+peer=${PETAL_SHARED_TESTDATA:-}
+if [ -z "$peer" ]; then
+	d=$(cd "$top_srcdir" && pwd)
+	while [ "$d" != / ] && [ ! -d "$d/shared/peers/spack" ]; do d=$(dirname "$d"); done
+	peer=$d/shared
+fi
+peer=$peer/peers/spack
+[ -r "$peer/spack-1.1.0-offline.tar.gz" ] || { echo "no real Spack in $peer" >&2; exit 77; }
+for cmd in lmod patchelf runuser aws moto_server; do
+	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -e "/usr/share/lmod/lmod/libexec/$cmd" ]; then
+		echo "no $cmd (tools/deps-debian.sh installs what the real Spack needs)" >&2
+		exit 77
+	fi
+done
+python3 -c 'import boto3' 2>/dev/null || { echo "no boto3 for Spack's s3://" >&2; exit 77; }
+
+# run_box ROLE BOX COMMAND...: status in $status, output in $tmp/out, $tmp/err
+run_box() {
+	status=0
+	sh "$sandbox" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+}
+run_box build "$tmp/probe" true
+[ "$status" -eq 77 ] && { cat "$tmp/err" >&2; exit 77; }
+
+if ! moto_start "$tmp/moto" noauth; then
+	echo "FAIL: moto_server could not be started" >&2
+	exit 1
+fi
+. "$tmp/moto/moto.env"
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE="$tmp/no-config" AWS_SHARED_CREDENTIALS_FILE="$tmp/no-credentials"
+# Spack's s3:// mirrors through --s3-endpoint-url; `buildcache update-index` runs the aws
+# CLI, which needs AWS_ENDPOINT_URL; petal itself reads AWS_ENDPOINT_URL_S3
+export PETAL_S3_ENDPOINT="$MOTO_URL" AWS_ENDPOINT_URL="$MOTO_URL" AWS_ENDPOINT_URL_S3="$MOTO_URL"
+export XDG_STATE_HOME="$tmp/state"
+moto_aws s3 mb s3://petal-real-cache >/dev/null || { echo "FAIL: no bucket" >&2; exit 1; }
+
+# The builtin repository the tarball carries, extracted for this run (shared/ is read-only).
+tar -C "$tmp" -xzf "$peer/spack-1.1.0-offline.tar.gz" builtin-min
+cat >"$tmp/seed.yaml" <<EOF
+cluster: {name: real-spack, region: us-east-1}
+network: {subnet_id: subnet-0123456789abcdef0}
+software:
+  spack:
+    url: file://$peer/spack-1.1.0-offline.tar.gz
+    repos:
+      - file://$tmp/builtin-min/spack_repo/builtin
+      - file://$peer/test-repo/spack_repo/petaltest
+    source_mirror: file://$peer/sources
+  spack_packages: [libhello@1.0]
+  build_from_source: [hello-app@1.0]
+  binary_cache: {s3_bucket: petal-real-cache, s3_prefix: spack}
+EOF
+run plan -t "$tmp/seed.yaml" --render "$tmp/r"
+expect_status 0 "render"
+if ! command -v shellcheck >/dev/null 2>&1 ||
+	shellcheck "$tmp/r/build-instance.sh" "$tmp/r/node-bootstrap.sh" >"$tmp/sc" 2>&1; then
+	ok
+else
+	not_ok "the scripts of software.spack pass shellcheck: $(head -20 "$tmp/sc")"
+fi
+
+# Spack as root on each machine, with its user scope inside the machine
+export SPACK_PYTHON=/usr/bin/python3 SPACK_USER_CONFIG_PATH=/root/.spack-petal-test
+export SPACK_USER_CACHE_PATH=/root/.spack-petal-test-cache
+jobs=$(nproc)
+
+# --- the build instance: from source, every core, pushed to the cache
+run_box build "$tmp/build" bash "$tmp/r/build-instance.sh"
+expect_status 0 "build-instance.sh"
+log=$tmp/build/var/log/petal-build.log
+expect_in "$log" "petal: build finished for seed" "build: finished"
+out=$(find "$tmp/build/opt" -path '*libhello*/.spack/spack-build-out.txt*' | head -n 1)
+if [ -n "$out" ] && gzip -cdf "$out" | grep -q -- "-j$jobs\b\|-j $jobs\b"; then ok; else
+	not_ok "build: libhello built with -j $jobs ($out: $(gzip -cdf "$out" 2>/dev/null | grep make | head -3))"
+fi
+moto_aws s3 ls --recursive s3://petal-real-cache/spack/ >"$tmp/ls" 2>&1
+expect_in "$tmp/ls" "v3/manifests/spec/libhello/" "build: libhello pushed (v3 layout)"
+
+# the cache, as petal sees it: an index written by the real Spack
+run cache status -t "$tmp/seed.yaml" --url s3://petal-real-cache/spack --output json
+expect_status 0 "petal cache status on the real cache"
+cp "$tmp/out" "$tmp/status.json"
+if python3 -c "import json, sys; j = json.load(open('$tmp/status.json')); s = json.dumps(j);
+sys.exit(0 if 'libhello' in s else 1)"; then ok; else not_ok "cache status: libhello is there"; fi
+
+# --- the head node: the cache package from the cache only, the source package built
+run_box head "$tmp/head" bash "$tmp/r/node-bootstrap.sh"
+expect_status 0 "node-bootstrap.sh on the head node"
+log=$tmp/head/var/log/petal-bootstrap.log
+expect_in "$log" "petal: node ready for seed" "head: ready"
+if ls "$tmp/head/shared/petal/ready-"* >/dev/null 2>&1; then ok; else not_ok "head: the ready mark"; fi
+if grep -q "libhello.*from binary cache\|Extracting libhello\|Installing libhello.*binary" "$log" &&
+	! grep -q "libhello.*Executing phase" "$log"; then ok; else
+	not_ok "head: libhello from the cache, never built: $(grep -i libhello "$log" | head -5)"
+fi
+if grep -q "hello-app.*Executing phase\|Installing hello-app" "$log" &&
+	[ -n "$(find "$tmp/head/shared/spack/opt" -path '*hello-app*/bin/hello-app' 2>/dev/null)" ]; then
+	ok
+else
+	not_ok "head: hello-app built into the shared tree"
+fi
+
+# --- a compute node: waits for the mark (there), installs nothing
+PETAL_WAIT_S=0 PETAL_SANDBOX_SHARED=$tmp/head/shared \
+	run_box compute "$tmp/compute" bash "$tmp/r/node-bootstrap.sh"
+expect_status 0 "node-bootstrap.sh on a compute node"
+log=$tmp/compute/var/log/petal-bootstrap.log
+expect_in "$log" "petal: node ready for seed" "compute: ready"
+expect_not_in "$log" "Installing" "compute: installs nothing"
+if [ -z "$(ls -A "$tmp/compute/opt" 2>/dev/null)" ]; then ok; else not_ok "compute: nothing in /opt"; fi
+
+# --- Lmod: an ordinary user's login shell
+PETAL_SANDBOX_SHARED=$tmp/head/shared run_box compute "$tmp/compute" \
+	runuser -u nobody -- bash -lc 'module avail 2>&1; module load hello-app && hello-app'
+expect_status 0 "login shell: module load hello-app && hello-app"
+expect_in "$tmp/out" "hello-app/1.0" "login shell: module avail lists hello-app"
+expect_in "$tmp/out" "libhello/1.0" "login shell: module avail lists libhello"
+finish
