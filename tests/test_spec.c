@@ -119,6 +119,8 @@ static void test_canonical_order(void)
 	check_canonical("lab cflags=\"-O3 -march=native\"", "lab cflags=\"-O3 -march=native\"");
 	check_canonical("lab build_type='Release'", "lab build_type=Release");
 	check_canonical("gcc languages=c,c++,fortran", "gcc languages=c,c++,fortran");
+	/* a value starting with = is quoted: k==v would be a propagated k (found by fuzzing) */
+	check_canonical("mpich cflags=\"=O2\"", "mpich cflags=\"=O2\"");
 	/* equal specs written differently format the same */
 	struct petal_spec a, b;
 	struct petal_error err = { 0 };
