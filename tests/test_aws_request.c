@@ -49,6 +49,8 @@ static size_t n_sent;
 static char logbuf[16384];
 
 static void fake_log(int level, const char *plugin, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fake_log(int level, const char *plugin, const char *fmt, ...)
 {
 	(void)level;
 	size_t l = strlen(logbuf);

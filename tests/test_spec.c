@@ -119,6 +119,8 @@ static void test_canonical_order(void)
 	check_canonical("lab cflags=\"-O3 -march=native\"", "lab cflags=\"-O3 -march=native\"");
 	check_canonical("lab build_type='Release'", "lab build_type=Release");
 	check_canonical("gcc languages=c,c++,fortran", "gcc languages=c,c++,fortran");
+	/* a value starting with = is quoted: k==v would be a propagated k (found by fuzzing) */
+	check_canonical("mpich cflags=\"=O2\"", "mpich cflags=\"=O2\"");
 	/* equal specs written differently format the same */
 	struct petal_spec a, b;
 	struct petal_error err = { 0 };
@@ -223,6 +225,15 @@ static void test_version_satisfies(void)
 	CU_ASSERT_TRUE(petal_version_satisfies("1.17", ""));
 	CU_ASSERT_TRUE(petal_version_satisfies("1.17", "1.17"));
 	CU_ASSERT_TRUE(petal_version_satisfies("1.17.1", "1.17")); /* as Spack: 1.17.x */
+	/* versions past 255 characters compare whole (a fixed buffer cut them; found by fuzzing) */
+	char longv[400], longer[402];
+	memset(longv, '1', 300);
+	memcpy(longv + 300, ".2", 3);
+	snprintf(longer, sizeof(longer), "%s.3", longv);
+	CU_ASSERT_TRUE(petal_version_satisfies(longv, longv));
+	CU_ASSERT_TRUE(petal_version_satisfies(longer, longv));
+	longv[301] = '3';
+	CU_ASSERT_FALSE(petal_version_satisfies(longer, longv));
 	CU_ASSERT_FALSE(petal_version_satisfies("1.18", "1.17"));
 	CU_ASSERT_FALSE(petal_version_satisfies("1.170", "1.17"));
 	CU_ASSERT_TRUE(petal_version_satisfies("1.2", "1.2:"));

@@ -3,7 +3,7 @@
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config \
 libyaml-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcunit1-dev libexpat1-dev \
-shellcheck valgrind python3 python3-yaml \
+shellcheck valgrind python3 python3-yaml clang libclang-rt-14-dev \
 lmod patchelf python3-cffi-backend python3-boto3"
 missing=""
 for p in $pkgs; do

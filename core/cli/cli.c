@@ -11,8 +11,9 @@
 #include "../plugin/host.h"
 #include "../util/util.h"
 
-static void say(const struct petal_cli *cli, const char *color, const char *label,
-                const char *fmt, va_list ap)
+static void __attribute__((format(printf, 4, 0)))
+say(const struct petal_cli *cli, const char *color, const char *label, const char *fmt,
+    va_list ap)
 {
 	/* the message carries text from outside: it cannot drive the terminal */
 	struct petal_strbuf msg = PETAL_STRBUF_INIT;

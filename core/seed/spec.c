@@ -398,7 +398,7 @@ static int variant_cmp(const void *a, const void *b)
 
 static void put_value(struct petal_strbuf *sb, const char *v)
 {
-	int plain = *v != '\0';
+	int plain = *v != '\0' && *v != '='; /* "k==v" would read as a propagated k */
 	for (const char *p = v; *p; p++)
 		if (!is_value_char((unsigned char)*p))
 			plain = 0;

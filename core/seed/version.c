@@ -7,7 +7,10 @@
 #include "spec.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "../util/util.h"
 
 enum comp_kind { COMP_WORD = 0, COMP_NUMBER = 1, COMP_INFINITY = 2 };
 
@@ -101,29 +104,30 @@ int petal_version_cmp(const char *a, const char *b)
 /* Are the components of `prefix` the leading components of `v`? */
 static int is_prefix(const char *prefix, size_t plen, const char *v)
 {
-	char buf[256];
-	if (plen >= sizeof(buf))
-		return 0;
-	memcpy(buf, prefix, plen);
-	buf[plen] = '\0';
+	char *buf = petal_xstrndup(prefix, plen);
 	const char *pp = buf, *pv = v;
+	int rc;
 	for (;;) {
 		struct comp cp, cv;
-		if (!next_comp(&pp, &cp))
-			return 1;
-		if (!next_comp(&pv, &cv) || comp_cmp(&cp, &cv) != 0)
-			return 0;
+		if (!next_comp(&pp, &cp)) {
+			rc = 1;
+			break;
+		}
+		if (!next_comp(&pv, &cv) || comp_cmp(&cp, &cv) != 0) {
+			rc = 0;
+			break;
+		}
 	}
+	free(buf);
+	return rc;
 }
 
 static int cmp_n(const char *v, const char *bound, size_t n)
 {
-	char buf[256];
-	if (n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	memcpy(buf, bound, n);
-	buf[n] = '\0';
-	return petal_version_cmp(v, buf);
+	char *buf = petal_xstrndup(bound, n);
+	int rc = petal_version_cmp(v, buf);
+	free(buf);
+	return rc;
 }
 
 static int item_satisfied(const char *v, const char *item, size_t n)

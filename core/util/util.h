@@ -29,7 +29,8 @@ void petal_grow(void **items, size_t *cap, size_t need, size_t size);
 /* Fill err (may be NULL) and return code. */
 int petal_fail(struct petal_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int petal_vfail(struct petal_error *err, int code, const char *fmt, va_list ap);
+int petal_vfail(struct petal_error *err, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 const char *petal_strerror(int code);
 
 /* A growable NUL-terminated string. */
@@ -44,7 +45,8 @@ void petal_strbuf_puts(struct petal_strbuf *sb, const char *s);
 void petal_strbuf_putc(struct petal_strbuf *sb, char c);
 void petal_strbuf_printf(struct petal_strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void petal_strbuf_vprintf(struct petal_strbuf *sb, const char *fmt, va_list ap);
+void petal_strbuf_vprintf(struct petal_strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 const char *petal_strbuf_str(const struct petal_strbuf *sb); /* "" when empty */
 char *petal_strbuf_detach(struct petal_strbuf *sb);            /* caller frees */
 void petal_strbuf_release(struct petal_strbuf *sb);

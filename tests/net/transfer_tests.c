@@ -79,7 +79,7 @@ static void test_headers_exact(void)
 		char sha[65];
 		sha256_hex(body, strlen(body), sha);
 		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(doc, "method")), "PUT");
-		CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "body_len")), strlen(body));
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "body_len")), (json_int_t)strlen(body));
 		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(doc, "body_sha256")), sha);
 		CU_ASSERT_STRING_EQUAL(echoed(doc, "Host"), "examplebucket.s3.amazonaws.com");
 		CU_ASSERT_STRING_EQUAL(echoed(doc, "X-Amz-Date"), "20130524T000000Z");
@@ -145,7 +145,7 @@ static void test_upload_file(void)
 	};
 	json_t *doc = echo(&rq, &e);
 	if (doc) {
-		CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "body_len")), n);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "body_len")), (json_int_t)n);
 		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(doc, "body_sha256")), sha);
 		CU_ASSERT_PTR_NULL(echoed(doc, "Expect"));
 		json_decref(doc);
