@@ -31,6 +31,9 @@
 # SKIP) with the reason on stderr when it cannot make the sandbox (not root, unshare or
 # overlayfs refused), 2 on a usage error.
 set -eu
+# A make that runs the tests in parallel hands its jobserver down in MAKEFLAGS
+# but not its descriptors: Spack would try to use them (EBADF). A real node has none.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
 skip() {
 	echo "run-as-node.sh: SKIP: $*" >&2
