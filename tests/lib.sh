@@ -8,6 +8,26 @@ passes=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/petal-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
+# The shared/ folder beside the project (read-only test data and peers):
+# $PETAL_SHARED_TESTDATA/.. when that is set, else the first shared/ with a
+# testdata/ above the source tree, else /work/shared. Missing: a failure, said.
+shared_dir() {
+	if [ -n "${PETAL_SHARED_TESTDATA:-}" ]; then
+		(cd "$PETAL_SHARED_TESTDATA/.." && pwd)
+		return
+	fi
+	d=$(cd "$top_srcdir" && pwd)
+	while :; do
+		if [ -d "$d/shared/testdata" ]; then echo "$d/shared"; return; fi
+		[ "$d" = / ] && break
+		d=$(dirname "$d")
+	done
+	[ -d /work/shared/testdata ] && { echo /work/shared; return; }
+	echo "FAIL: shared/ (test data and peers) is not found above $top_srcdir:" \
+		"set PETAL_SHARED_TESTDATA to its testdata/" >&2
+	exit 1
+}
+
 # run ARGS...: runs petal, keeps status in $status, stdout in $tmp/out, stderr in $tmp/err
 run() {
 	status=0

@@ -8,16 +8,7 @@ subnet=subnet-0123456789abcdef0
 
 # the real Spack mirrors: $PETAL_SHARED_TESTDATA, else shared/testdata above
 # the source tree, else /work/shared/testdata (as in test_cache_cli.sh)
-data=${PETAL_SHARED_TESTDATA:-}
-if [ -z "$data" ]; then
-	d=$(cd "$top_srcdir" && pwd)
-	while [ -n "$d" ]; do
-		if [ -d "$d/shared/testdata/spack-buildcache" ]; then data=$d/shared/testdata; break; fi
-		[ "$d" = / ] && break
-		d=$(dirname "$d")
-	done
-	[ -z "$data" ] && [ -d /work/shared/testdata ] && data=/work/shared/testdata
-fi
+data=$(shared_dir)/testdata
 if [ -z "$data" ] || [ ! -d "$data/spack-buildcache/v3-mirror" ]; then
 	echo "FAIL: the real mirrors (shared/testdata/spack-buildcache) are not found:" \
 		"set PETAL_SHARED_TESTDATA" >&2

@@ -10,19 +10,8 @@
 # --- the document: $PETAL_SHARED_TESTDATA/../seed, else shared/seed above the
 # source tree, else /work/shared/seed; missing is a failure
 name=000_fed4394c9250031f.txt
-doc=
-if [ -n "${PETAL_SHARED_TESTDATA:-}" ] && [ -f "$PETAL_SHARED_TESTDATA/../seed/$name" ]; then
-	doc=$PETAL_SHARED_TESTDATA/../seed/$name
-else
-	d=$(cd "$top_srcdir" && pwd)
-	while [ -n "$d" ]; do
-		if [ -f "$d/shared/seed/$name" ]; then doc=$d/shared/seed/$name; break; fi
-		[ "$d" = / ] && break
-		d=$(dirname "$d")
-	done
-	[ -z "$doc" ] && [ -f "/work/shared/seed/$name" ] && doc=/work/shared/seed/$name
-fi
-if [ -z "$doc" ]; then
+doc=$(shared_dir)/seed/$name
+if [ ! -f "$doc" ]; then
 	echo "FAIL: the design document (shared/seed/$name) is not found:" \
 		"set PETAL_SHARED_TESTDATA" >&2
 	exit 1

@@ -12,18 +12,7 @@
 . "${top_srcdir:?}/tests/lib.sh"
 . "$top_srcdir/tests/aws/moto.sh"
 
-data=
-if [ -n "${PETAL_SHARED_TESTDATA:-}" ]; then
-	data=$PETAL_SHARED_TESTDATA
-else
-	d=$(cd "$top_srcdir" && pwd)
-	while [ -n "$d" ]; do
-		if [ -d "$d/shared/testdata/spack-buildcache" ]; then data=$d/shared/testdata; break; fi
-		[ "$d" = / ] && break
-		d=$(dirname "$d")
-	done
-	[ -z "$data" ] && [ -d /work/shared/testdata ] && data=/work/shared/testdata
-fi
+data=$(shared_dir)/testdata
 if [ -z "$data" ] || [ ! -d "$data/spack-buildcache/v3-mirror" ]; then
 	echo "FAIL: the real mirrors (shared/testdata/spack-buildcache) are not found:" \
 		"set PETAL_SHARED_TESTDATA" >&2

@@ -13,13 +13,7 @@ trap 'moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at
 [ -n "${PETAL_TEST_KEEP:-}" ] && trap 'moto_stop "$tmp/moto" 2>/dev/null; echo "kept $tmp" >&2' EXIT
 
-peer=${PETAL_SHARED_TESTDATA:-}
-if [ -z "$peer" ]; then
-	d=$(cd "$top_srcdir" && pwd)
-	while [ "$d" != / ] && [ ! -d "$d/shared/peers/spack" ]; do d=$(dirname "$d"); done
-	peer=$d/shared
-fi
-peer=$peer/peers/spack
+peer=$(shared_dir)/peers/spack
 [ -r "$peer/spack-1.1.0-offline.tar.gz" ] || { echo "no real Spack in $peer" >&2; exit 77; }
 for cmd in lmod patchelf runuser aws moto_server; do
 	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -e "/usr/share/lmod/lmod/libexec/$cmd" ]; then

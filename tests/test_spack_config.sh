@@ -5,13 +5,7 @@
 # the Lmod settings, the [mpi] hierarchy only for a stack with an MPI.
 . "$top_srcdir/tests/lib.sh"
 
-peer=${PETAL_SHARED_TESTDATA:-}
-if [ -z "$peer" ]; then
-	d=$(cd "$top_srcdir" && pwd)
-	while [ "$d" != / ] && [ ! -d "$d/shared/peers/spack" ]; do d=$(dirname "$d"); done
-	peer=$d/shared
-fi
-peer=$peer/peers/spack
+peer=$(shared_dir)/peers/spack
 if [ ! -r "$peer/spack-1.1.0-offline.tar.gz" ]; then
 	echo "no $peer/spack-1.1.0-offline.tar.gz: the real Spack is not checked" >&2
 	exit 77
