@@ -168,15 +168,15 @@ compute:
   queues:
     - name: hpc
       instance_types: [hpc7g.16xlarge]
-    - name: gpu
-      instance_types: [p5.48xlarge]
+    - name: big
+      instance_types: [c8g.48xlarge]
 software:
   build:
     instance_type: c7g.16xlarge
   spack_packages: [samtools]
 YAML
 run validate -t "$tmp/graviton.yaml"
-expect_status 0 "validate m7g.large, hpc7g.16xlarge, p5.48xlarge"
+expect_status 0 "validate m7g.large, hpc7g.16xlarge, c8g.48xlarge"
 run plan -t "$tmp/graviton.yaml"
 expect_status 0 "a seed that validates plans (m7g.large head node)"
 expect_in "$tmp/out" "head node m7g.large" "the plan runs on the m7g.large"
@@ -185,7 +185,33 @@ expect_not_in "$tmp/out" "a guess: instance type" "listed types are not guesses"
 run plan -t "$tmp/graviton.yaml" --output json
 expect_py "listed types: no instance guesses" "j['instance_guesses'] == []"
 
-sed 's/m7g.large/x9z.4xlarge/' "$tmp/graviton.yaml" >"$tmp/unknown-type.yaml"
+# an x86_64 cluster with a GPU queue
+sed -e 's/m7g.large/c7i.2xlarge/; s/hpc7g.16xlarge/p5.48xlarge/; s/c8g.48xlarge/g6.12xlarge/' \
+	-e 's/c7g.16xlarge/c7i.16xlarge/' "$tmp/graviton.yaml" >"$tmp/gpu.yaml"
+run plan -t "$tmp/gpu.yaml" --output json
+expect_status 0 "c7i.2xlarge with p5.48xlarge and g6.12xlarge queues plans"
+expect_py "listed x86_64 types: no guesses, the build instance as given" \
+	"j['instance_guesses'] == [] and 'c7i.16xlarge' in json.dumps(j)"
+
+# one cluster, one architecture (ParallelCluster's InstanceArchitectureCompatibilityValidator)
+sed 's/c8g.48xlarge/p5.48xlarge/' "$tmp/graviton.yaml" >"$tmp/mixed.yaml"
+run validate -t "$tmp/mixed.yaml"
+expect_status 2 "an x86_64 queue under an arm64 head node is refused"
+expect_in "$tmp/err" "compute.queues[1].instance_types[0]: p5.48xlarge is x86_64 but the head node m7g.large is arm64" \
+	"mixed queue: names the type, both architectures and where"
+sed 's/instance_type: c7g.16xlarge/instance_type: c5.18xlarge/' "$tmp/graviton.yaml" >"$tmp/mixed-build.yaml"
+run plan -t "$tmp/mixed-build.yaml"
+expect_status 2 "an x86_64 build instance for an arm64 cluster is refused"
+expect_in "$tmp/err" "software.build.instance_type: c5.18xlarge is x86_64 but the head node m7g.large is arm64" \
+	"mixed build instance: says why"
+expect_in "$tmp/err" "c7g.16xlarge" "mixed build instance: names an arm64 type to use"
+# with no build instance given, an arm64 cluster gets an arm64 one
+sed '/build:/d; /instance_type: c7g.16xlarge/d' "$tmp/graviton.yaml" >"$tmp/arm-default.yaml"
+run plan -t "$tmp/arm-default.yaml"
+expect_status 0 "an arm64 cluster without a build instance plans"
+expect_in "$tmp/out" "build instance c7g.4xlarge" "the recommended build instance is arm64"
+
+sed -e 's/c7i.2xlarge/x9z.4xlarge/' "$tmp/gpu.yaml" >"$tmp/unknown-type.yaml"
 run validate -t "$tmp/unknown-type.yaml"
 expect_status 0 "a well-formed unknown type validates"
 run plan -t "$tmp/unknown-type.yaml"

@@ -327,27 +327,33 @@ static void test_model_properties(void)
 
 /* ---- recommendation -------------------------------------------------------- */
 
-static const char *recommend_n(const struct petal_estimates *e, size_t n, char **why)
+static const char *recommend_n(const struct petal_estimates *e, const char *arch, size_t n,
+                               char **why)
 {
 	/* n light, known packages (samtools repeated: the count is what matters) */
 	const char **names = petal_xcalloc(n + 1, sizeof(*names));
 	for (size_t i = 0; i < n; i++)
 		names[i] = "samtools";
-	const char *pick = petal_estimates_recommend(e, names, n, why);
+	const char *pick = petal_estimates_recommend(e, arch, names, n, why);
 	free(names);
 	return pick;
 }
 
 static void test_recommend_table(void)
 {
-	static const struct { size_t n; const char *type; } cases[] = {
-		{ 1, "c5.4xlarge" }, { 9, "c5.4xlarge" }, { 10, "c5.9xlarge" },
-		{ 29, "c5.9xlarge" }, { 30, "c5.18xlarge" }, { 120, "c5.18xlarge" },
+	static const struct { size_t n; const char *arch, *type; } cases[] = {
+		{ 1, "x86_64", "c5.4xlarge" }, { 9, "x86_64", "c5.4xlarge" },
+		{ 10, "x86_64", "c5.9xlarge" }, { 29, "x86_64", "c5.9xlarge" },
+		{ 30, "x86_64", "c5.18xlarge" }, { 120, "x86_64", "c5.18xlarge" },
+		/* a Graviton cluster gets a Graviton build instance */
+		{ 9, "arm64", "c7g.4xlarge" }, { 10, "arm64", "c7g.8xlarge" },
+		{ 30, "arm64", "c7g.16xlarge" },
 	};
 	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
 		char *why = NULL;
-		const char *pick = recommend_n(est, cases[i].n, &why);
+		const char *pick = recommend_n(est, cases[i].arch, cases[i].n, &why);
 		CU_ASSERT_STRING_EQUAL(pick, cases[i].type);
+		CU_ASSERT_STRING_EQUAL(petal_instance_arch(pick), cases[i].arch);
 		/* the sentence says how many and what was picked */
 		char count[32];
 		snprintf(count, sizeof(count), "%zu package", cases[i].n);
@@ -376,12 +382,17 @@ static void test_recommend_memory_heavy(void)
 	for (size_t i = 0; i < 12; i++)
 		names[i] = "samtools";
 	char *why = NULL;
-	CU_ASSERT_STRING_EQUAL(petal_estimates_recommend(e, names, 12, &why), "c5.9xlarge");
+	CU_ASSERT_STRING_EQUAL(petal_estimates_recommend(e, "x86_64", names, 12, &why),
+	                       "c5.9xlarge");
 	free(why);
 	names[5] = "bigmem";
-	CU_ASSERT_STRING_EQUAL(petal_estimates_recommend(e, names, 12, &why), "c5.24xlarge");
+	CU_ASSERT_STRING_EQUAL(petal_estimates_recommend(e, "x86_64", names, 12, &why),
+	                       "c5.24xlarge");
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "bigmem"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "memory"));
+	free(why);
+	CU_ASSERT_STRING_EQUAL(petal_estimates_recommend(e, "arm64", names, 12, &why),
+	                       "m7g.16xlarge");
 	free(why);
 	struct petal_pkg_figures f;
 	petal_estimates_package(e, "bigmem", &f);

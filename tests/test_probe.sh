@@ -267,15 +267,14 @@ run plan -t "$tmp/arm-ok.yaml" --probe -o json
 expect_status 0 "probe, an arm64 custom_ami for arm64 instances"
 expect_py "arm64 on Graviton: resolved, and nothing baked for this seed hash yet" \
 	"j['probe']['images']['custom_ami_arch'] == 'arm64' and j['probe']['images']['seed_image_id'] is None"
-# built on x86_64, booted on arm64: the seed hash is the x86_64 one, whose image
-# nodes of arm64 types cannot boot
+# built on x86_64, booted on arm64: refused when the seed is read, before the
+# cloud is asked (what the build instance makes would not run on the nodes)
 sed -e "s/custom_ami: petal-base-probe/custom_ami: petal-base-arm/" \
 	-e "s/c5.2xlarge/c7g.2xlarge/; s/c5.18xlarge\]/c7g.16xlarge]/" "$tmp/hybrid.yaml" >"$tmp/arm-mixed.yaml"
 run plan -t "$tmp/arm-mixed.yaml" --probe
-expect_status 1 "probe, arm64 nodes for a seed hash baked on x86_64"
-expect_in "$tmp/err" "the image baked for seed hash $(echo "$hash" | cut -c1-12) is $baked_id (x86_64)" \
-	"mixed: names the baked image and its architecture"
-expect_in "$tmp/err" "c7g.2xlarge is arm64" "mixed: names the instance type and its architecture"
+expect_status 2 "probe, arm64 nodes with an x86_64 build instance"
+expect_in "$tmp/err" "software.build.instance_type: c5.18xlarge is x86_64 but the head node c7g.2xlarge is arm64" \
+	"mixed: names the build instance and both architectures"
 
 # a wrong secret: refused, and never shown
 good_secret=$AWS_SECRET_ACCESS_KEY

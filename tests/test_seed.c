@@ -822,7 +822,26 @@ static void test_hash_changes(void)
 	           "  binary_cache: {s3_bucket: my-cache}\n  spack_packages:\n"
 	           "    - samtools@1.18 %gcc@12.3.0\n    - bwa@0.7.17\n");
 	other_hash(HASH_BASE, HASH_BASE "  spack_version: 1.0.2\n");
-	other_hash(HASH_BASE, HASH_BASE "  build: {instance_type: c7g.16xlarge}\n");
+	/* an arm64 build instance for an x86_64 head node is refused (check_arch) */
+	struct petal_diags d;
+	struct petal_seed *mixed = load(HASH_BASE "  build: {instance_type: c7g.16xlarge}\n", &d);
+	CU_ASSERT_PTR_NULL(mixed);
+	petal_seed_free(mixed);
+	char *all = petal_diags_format(&d);
+	CU_ASSERT_EQUAL(d.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(all, "software.build.instance_type: c7g.16xlarge is arm64 "
+	                                   "but the head node c5.2xlarge is x86_64"));
+	free(all);
+	petal_diags_release(&d);
+	/* an arm64 cluster hashes apart from the x86_64 one */
+	other_hash(HASH_BASE,
+	           "cluster:\n  name: one\n  region: us-east-1\n"
+	           "compute:\n  head_node: c7g.2xlarge\n  queues:\n"
+	           "    - {name: q, instance_types: [c7g.xlarge], max_count: 5}\n"
+	           "software:\n  use_custom_ami: true\n  in_ami: [gcc@12.3.0]\n"
+	           "  binary_cache: {s3_bucket: my-cache}\n"
+	           "  spack_packages:\n    - samtools@1.17 %gcc@12.3.0\n    - bwa@0.7.17\n"
+	           "  build: {instance_type: c7g.16xlarge}\n");
 	/* the same build arch does not change it */
 	same_hash(HASH_BASE, HASH_BASE "  build: {instance_type: c5.18xlarge}\n");
 	other_hash(CLUSTER "software:\n  spack_packages: [bwa]\n",

@@ -203,7 +203,8 @@ static int fill_info(struct petal_plan *plan, struct petal_estimates *est,
 			if (is_built(&seed->pkgs[i]))
 				names[n++] = seed->pkgs[i].spec.name;
 		plan->build_instance = petal_xstrdup(
-			petal_estimates_recommend(est, names, n, &plan->build_instance_reason));
+			petal_estimates_recommend(est, petal_instance_arch(seed->head_node), names, n,
+			                          &plan->build_instance_reason));
 		free(names);
 	}
 

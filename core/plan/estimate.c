@@ -233,18 +233,21 @@ int petal_estimates_build(const struct petal_estimates *est,
 	return 0;
 }
 
-const char *petal_estimates_recommend(const struct petal_estimates *est,
+const char *petal_estimates_recommend(const struct petal_estimates *est, const char *arch,
                                       const char *const *names, size_t n, char **why)
 {
+	/* Graviton builds for a Graviton cluster: c7g sizes of like vCPUs, and
+	   m7g (4 GB a vCPU) where c5.24xlarge would be picked for memory. */
+	int arm = arch && !strcmp(arch, "arm64");
 	const char *pick, *band;
 	if (n < 10) {
-		pick = "c5.4xlarge";
+		pick = arm ? "c7g.4xlarge" : "c5.4xlarge";
 		band = "fewer than 10";
 	} else if (n < 30) {
-		pick = "c5.9xlarge";
+		pick = arm ? "c7g.8xlarge" : "c5.9xlarge";
 		band = "10-29";
 	} else {
-		pick = "c5.18xlarge";
+		pick = arm ? "c7g.16xlarge" : "c5.18xlarge";
 		band = "30 or more";
 	}
 	struct petal_instance_type cand = { .vcpus = 0 };
@@ -267,7 +270,7 @@ const char *petal_estimates_recommend(const struct petal_estimates *est,
 	}
 	struct petal_instance_type big = { .vcpus = 0 };
 	if (heavy) {
-		const char *biggest = "c5.24xlarge";
+		const char *biggest = arm ? "m7g.16xlarge" : "c5.24xlarge";
 		petal_estimates_instance(est, biggest, &big);
 		*why = petal_xasprintf("%zu package%s (%s) would take %s, but %s needs ~%g GB per "
 		                       "build job: %g jobs need %g GB, more than its %g GB: "

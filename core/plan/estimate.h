@@ -49,10 +49,11 @@ int petal_estimates_build(const struct petal_estimates *est,
                           const char *const *names, size_t n, const char *instance_type,
                           int parallel, struct petal_build_estimate *out);
 
-/* The build instance for a stack: fewer than 10 packages c5.4xlarge, 10-30
-   c5.9xlarge, 30+ c5.18xlarge, memory-heavy c5.24xlarge.  *why is a
-   sentence the plan shows; caller frees. */
-const char *petal_estimates_recommend(const struct petal_estimates *est,
+/* The build instance for a stack on `arch` ("x86_64" or "arm64", the
+   cluster's): fewer than 10 packages c5.4xlarge, 10-30 c5.9xlarge, 30+
+   c5.18xlarge, memory-heavy c5.24xlarge; on arm64 c7g.4xlarge, c7g.8xlarge,
+   c7g.16xlarge, m7g.16xlarge.  *why is a sentence the plan shows; caller frees. */
+const char *petal_estimates_recommend(const struct petal_estimates *est, const char *arch,
                                       const char *const *names, size_t n, char **why);
 
 #endif

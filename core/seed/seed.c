@@ -5,6 +5,7 @@
 
 #include "seed.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -282,6 +283,43 @@ static void check_queue(struct petal_diags *d, const struct petal_node *q, const
 	free(p);
 }
 
+/* One architecture for the whole cluster: ParallelCluster runs the head node
+   and every queue from one image, and what a build instance compiles must run
+   on them. */
+static void check_arch(struct petal_diags *d, const struct petal_seed *s)
+{
+	const char *arch = petal_instance_arch(s->head_node);
+	const struct petal_node *c = petal_node_get(s->root, "compute");
+	const struct petal_node *qs = c ? petal_node_get(c, "queues") : NULL;
+	for (size_t i = 0; qs && qs->type == PETAL_NODE_LIST && i < qs->n; i++) {
+		const struct petal_node *q = qs->items[i];
+		const struct petal_node *ts = q->type == PETAL_NODE_MAP ?
+		                              petal_node_get(q, "instance_types") : NULL;
+		for (size_t j = 0; ts && ts->type == PETAL_NODE_LIST && j < ts->n; j++) {
+			const struct petal_node *t = ts->items[j];
+			if (t->type != PETAL_NODE_SCALAR || !petal_schema_instance_type(t->scalar) ||
+			    !strcmp(petal_instance_arch(t->scalar), arch))
+				continue;
+			char path[96];
+			snprintf(path, sizeof(path), "compute.queues[%zu].instance_types[%zu]", i, j);
+			petal_diags_add(d, t->line, t->col, path,
+			                "%s is %s but the head node %s is %s: one cluster runs one "
+			                "architecture; pick a %s type", t->scalar,
+			                petal_instance_arch(t->scalar), s->head_node, arch, arch);
+		}
+	}
+	const struct petal_node *sw = petal_node_get(s->root, "software");
+	const struct petal_node *b = sw ? petal_node_get(sw, "build") : NULL;
+	const struct petal_node *t = b ? petal_node_get(b, "instance_type") : NULL;
+	if (t && s->build_instance_type && strcmp(petal_instance_arch(s->build_instance_type), arch))
+		petal_diags_add(d, t->line, t->col, "software.build.instance_type",
+		                "%s is %s but the head node %s is %s: what it builds would not "
+		                "run on the cluster; pick a %s type (e.g. %s)",
+		                s->build_instance_type, petal_instance_arch(s->build_instance_type),
+		                s->head_node, arch, arch,
+		                strcmp(arch, "arm64") ? "c5.18xlarge" : "c7g.16xlarge");
+}
+
 static void check_compute(struct petal_diags *d, struct petal_seed *s)
 {
 	const struct petal_node *c = petal_schema_child(d, s->root, "compute", "compute",
@@ -480,6 +518,7 @@ int petal_seed_load_text(const char *name, const char *text, size_t len,
 	check_network(diags, s);
 	check_compute(diags, s);
 	petal_seed_check_software(diags, s);
+	check_arch(diags, s);
 	check_plugins(diags, root);
 	petal_seed_check_estimates(diags, root);
 
