@@ -224,7 +224,7 @@ static void test_env(void)
 	CU_ASSERT_STRING_EQUAL(c->access_key_id, "minioadmin");
 	aws_credentials_free(c);
 	/* a blank, a tab or a control character is no key: refused, never shown */
-	static const char *const bad_ids[] = { "minio admin", "minio\tadmin", "minio\x01" "admin",
+	static const char *const bad_ids[] = { "minio admin", "minio\tadmin", "minio\001admin",
 		                               "minioadmin\x7f" };
 	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
 		setenv("AWS_ACCESS_KEY_ID", bad_ids[i], 1);

@@ -842,6 +842,12 @@ static void test_hash_changes(void)
 	           "  binary_cache: {s3_bucket: my-cache}\n"
 	           "  spack_packages:\n    - samtools@1.17 %gcc@12.3.0\n    - bwa@0.7.17\n"
 	           "  build: {instance_type: c7g.16xlarge}\n");
+	/* where Spack and its packages come from changes it; a source mirror does not */
+	other_hash(HASH_BASE, HASH_BASE "  spack: {repos: [file:///site/spack_repo/lab]}\n");
+	other_hash(HASH_BASE "  spack: {repos: [file:///site/a/lab]}\n",
+	           HASH_BASE "  spack: {repos: [file:///site/b/lab]}\n");
+	other_hash(HASH_BASE, HASH_BASE "  spack: {url: file:///site/spack-1.1.0.tar.gz}\n");
+	same_hash(HASH_BASE, HASH_BASE "  spack: {source_mirror: file:///site/sources}\n");
 	/* the same build arch does not change it */
 	same_hash(HASH_BASE, HASH_BASE "  build: {instance_type: c5.18xlarge}\n");
 	other_hash(CLUSTER "software:\n  spack_packages: [bwa]\n",

@@ -188,6 +188,9 @@ static void test_git_and_empty(void)
 	check_error("bwa@git.main=", "the version a git reference stands for");
 	check_error("bwa@git.main=1.0:2.0", "a git version stands alone");
 	check_error("bwa@git.main,1.2", "a git version stands alone");
+	check_error("bwa@1.0,git.main", "a git version stands alone");
+	check_error("bwa@1.0:git.main", "a git version stands alone");
+	check_error("bwa@git.main:2.0", "a git version stands alone");
 	check_error("bwa@abc=1.0", "'abc=1.0' is not a version or range");
 
 	check_error("bwa@2:1", "'2:1' is an empty range: 2 is newer than 1 (write the older "

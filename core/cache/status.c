@@ -35,6 +35,7 @@ static int on_record(void *arg, const struct petal_cache_record *rec, struct pet
 	struct status_ctx *c = arg;
 	/* a hash listed twice is one spec (Spack's reader keeps the last) */
 	void **seen = petal_strmap_slot(&c->seen, rec->hash, 1);
+	void *before = *seen;
 	if (*seen) {
 		if (!c->st->duplicates++)
 			snprintf(c->st->first_duplicate, sizeof(c->st->first_duplicate), "%s",
@@ -46,7 +47,8 @@ static int on_record(void *arg, const struct petal_cache_record *rec, struct pet
 		*seen = (void *)2;
 	else if (!*seen)
 		*seen = (void *)1;
-	if (!rec->in_buildcache)
+	/* a spec already counted in the cache is not counted, dated or matched again */
+	if (!rec->in_buildcache || before == (void *)2)
 		return 0;
 	void **slot = petal_strmap_slot(&c->names, rec->name, 1);
 	*slot = (void *)1;

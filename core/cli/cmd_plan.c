@@ -209,7 +209,8 @@ static int compose_probed(struct petal_cli *cli, const struct plan_args *a,
 		return status;
 	if (a->cache_url && (rc = petal_cli_cache_url(a->cache_url, &url, &err))) {
 		petal_cli_error(cli, "--cache-url: %s", err.msg);
-		return PETAL_EXIT_USAGE;
+		status = PETAL_EXIT_USAGE;
+		goto out_url;
 	}
 	if (!url && seed->cache_bucket)
 		url = petal_cli_cache_url_s3(seed->cache_bucket, seed->cache_prefix);

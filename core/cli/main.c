@@ -168,7 +168,7 @@ static int guard_std_fds(void)
 /* Output that did not reach its file is a failure (gnulib's close_stdout):
    a full disk, /dev/full, a closed stdout.  The reason is known when the
    last flush is what failed; an earlier failure of stdio lost it. */
-static int close_stdout(int status)
+static int close_stdout(int status, FILE *orig)
 {
 	int failed = ferror(stdout);
 	errno = 0;
@@ -179,6 +179,7 @@ static int close_stdout(int status)
 		failed = 1;
 		e = errno;
 	}
+	stdout = orig; /* not the closed filter: a late printf (an exit handler) fails, no more */
 	if (failed) {
 		if (e)
 			fprintf(stderr, "petal: error writing standard output: %s\n", strerror(e));
@@ -203,9 +204,10 @@ int main(int argc, char **argv)
 		.color = want_color(STDOUT_FILENO),
 		.color_err = want_color(STDERR_FILENO),
 	};
+	FILE *orig = stdout;
 	if (petal_cli_filter_stdout(&cli) != 0) {
 		fprintf(stderr, "petal: cannot set up standard output: %s\n", strerror(errno));
 		return PETAL_EXIT_FAILURE;
 	}
-	return close_stdout(petal_main(&cli, argc, argv));
+	return close_stdout(petal_main(&cli, argc, argv), orig);
 }

@@ -183,6 +183,12 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 	petal_strbuf_printf(&sb, "os=%s\n", seed->os);
 	petal_strbuf_printf(&sb, "arch=%s\n", petal_instance_arch(build));
 	petal_strbuf_printf(&sb, "spack=%s\n", seed->spack_version);
+	/* where Spack and its packages come from changes what it builds; a source
+	   mirror does not (Spack checks every tarball's checksum) */
+	if (seed->spack_url)
+		petal_strbuf_printf(&sb, "spack-url=%s\n", seed->spack_url);
+	for (size_t i = 0; i < seed->n_spack_repos; i++)
+		petal_strbuf_printf(&sb, "repo=%s\n", seed->spack_repos[i]);
 	petal_strbuf_puts(&sb, "compilers=");
 	for (size_t i = 0, out = 0; i < compilers.n; i++) {
 		if (i && !strcmp(compilers.items[i], compilers.items[i - 1]))

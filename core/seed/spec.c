@@ -188,6 +188,14 @@ static int parse_versions(struct lexer *lx, char **out)
 		const char *colon = memchr(item, ':', n);
 		size_t pos = start + (size_t)(item - text);
 		int ok;
+		const char *end = colon ? colon : item + n;
+		if (!strncmp(item, "git.", 4) || !strncmp(colon ? colon + 1 : "", "git.", 4) ||
+		    is_hex40(item, (size_t)(end - item))) {
+			int rc = fail_at(lx, pos, "a git version stands alone after '@': no range or "
+			                 "list with it ('%.*s')", (int)n, item);
+			free(text);
+			return rc;
+		}
 		if (item[0] == '=') {
 			ok = version_ok(item + 1, n - 1);
 		} else if (colon) {
