@@ -212,7 +212,7 @@ j = json.load(open(p))
 for v in j['database']['installs'].values():
     if v['spec']['name'] == 'petal-hello':
         v['spec']['version'] = '1.0\x1b]0;pwned\x07\x1b[2J\u009b\x7f'
-        v['spec']['arch']['target']['name'] = 'ice\x1b[31mlake'
+        v['spec']['arch']['target']['name'] = 'ice\x1b[31mlake\n  miss  forged'
 data = json.dumps(j).encode()
 open(p, 'wb').write(data)
 open(p + '.hash', 'w').write(hashlib.sha256(data).hexdigest())
@@ -227,7 +227,8 @@ expect_status 0 "cache status on a hostile index"
 expect_in "$tmp/out" "hit" "the hostile spec is still listed"
 [ "$(raw_controls "$tmp/out")" = 0 ] && ok || not_ok "cache status: no raw control characters on stdout"
 expect_in "$tmp/out" '1.0\x1b]0;pwned\x07\x1b[2J\u009b\x7f' "cache status shows the version escaped"
-expect_in "$tmp/out" 'ice\x1b[31mlake' "a colour from outside is escaped too (no terminal)"
+expect_in "$tmp/out" 'ice\x1b[31mlake\n  miss  forged' "a colour from outside is escaped too (no terminal)"
+if grep -q '^  miss  forged' "$tmp/out"; then not_ok "a newline in the index's words forged a line"; else ok; fi
 run --output json cache status -t "$tmp/evil.yaml" --url "file://$tmp/evil"
 expect_status 0 "cache status --output json on a hostile index"
 [ "$(raw_controls "$tmp/out")" = 0 ] && ok || not_ok "cache status json: no raw control characters"

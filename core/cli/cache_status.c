@@ -236,13 +236,23 @@ static void status_text(const struct petal_cli *cli, const char *url, const char
 			printf("  %smiss%s  %s\n", red, off, m->request);
 			continue;
 		}
-		printf("  %shit%s   %-28s %s/%.7s", green, off, m->request, m->version, m->hash);
+		/* the index's own words, one field each: a newline in them is shown as
+		   \n, not let through to forge a line (the stdout filter keeps lines) */
+		char *version = petal_escape_text(m->version, 0), *hash = petal_escape_text(m->hash, 0);
+		char *compiler = petal_escape_text(m->compiler, 0);
+		char *cver = petal_escape_text(m->compiler_version, 0);
+		char *arch = petal_escape_text(m->arch, 0);
+		printf("  %shit%s   %-28s %s/%.7s", green, off, m->request, version, hash);
 		if (m->compiler)
-			printf(" %%%s%s%s", m->compiler, m->compiler_version ? "@" : "",
-			       m->compiler_version ? m->compiler_version : "");
-		if (m->arch && *m->arch)
-			printf(" %s", m->arch);
+			printf(" %%%s%s%s", compiler, m->compiler_version ? "@" : "", cver);
+		if (*arch)
+			printf(" %s", arch);
 		putchar('\n');
+		free(version);
+		free(hash);
+		free(compiler);
+		free(cver);
+		free(arch);
 	}
 }
 
