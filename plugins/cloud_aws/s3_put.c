@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,7 +121,11 @@ struct part_check {
 static int check_part(void *arg, const char *headers, struct petal_error *err)
 {
 	struct part_check *pc = arg;
-	char raw[128], etag[128];
+	char raw[128], etag[128], sse[64];
+	/* under SSE-KMS an ETag is no MD5 (S3 checked the part's Content-MD5 itself) */
+	if (aws_header_get(headers, "x-amz-server-side-encryption", sse, sizeof(sse)) &&
+	    strncasecmp(sse, "aws:kms", 7) == 0)
+		return 0;
 	s3_etag_clean(aws_header_get(headers, "ETag", raw, sizeof(raw)), etag, sizeof(etag));
 	if (strcmp(etag, pc->md5hex) == 0)
 		return 0;
