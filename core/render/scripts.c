@@ -276,10 +276,10 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_URL=");
 	render_shquote(sb, r->plan->seed->spack_url != NULL ? r->plan->seed->spack_url : "");
 	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_VERSION=");
-	render_shquote(sb, info->spack_version != NULL ? info->spack_version : "1.1.0");
+	render_shquote(sb, info->spack_version != NULL ? info->spack_version : PETAL_SPACK_DEFAULT_VERSION);
 	petal_strbuf_puts(sb, "\n# Spack's builtin package repository (spack/spack-packages) at the "
 	                      "release\n# this Spack pins\nreadonly PETAL_SPACK_BUILTIN=");
-	render_shquote(sb, builtin != NULL ? builtin : petal_spack_builtin_tag("1.1.0"));
+	render_shquote(sb, builtin != NULL ? builtin : petal_spack_builtin_tag(PETAL_SPACK_DEFAULT_VERSION));
 	petal_strbuf_putc(sb, '\n');
 	spack_root(sb, shared);
 	if (shared)

@@ -27,7 +27,7 @@ static void builtin_repo(struct yout *y, const struct petal_renderer *r)
 	yout_map(y);
 	yout_kstr(y, "git", BUILTIN_GIT);
 	/* the seed refuses a release petal has no tag for; the table's last one else */
-	yout_kstr(y, "tag", tag != NULL ? tag : petal_spack_builtin_tag("1.1.0"));
+	yout_kstr(y, "tag", tag != NULL ? tag : petal_spack_builtin_tag(PETAL_SPACK_DEFAULT_VERSION));
 	yout_map_end(y);
 }
 

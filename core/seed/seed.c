@@ -17,7 +17,6 @@
 #define DEFAULT_OS "alinux2023"
 #define DEFAULT_HEAD_NODE "c5.xlarge"
 #define DEFAULT_QUEUE_TYPE "c5.xlarge"
-#define DEFAULT_SPACK_VERSION "1.1.0"
 #define DEFAULT_CACHE_PREFIX "spack-cache"
 #define DEFAULT_BUILD_TIMEOUT (12L * 3600)
 
@@ -510,7 +509,7 @@ int petal_seed_load_text(const char *name, const char *text, size_t len,
 	s->head_node = petal_xstrdup(DEFAULT_HEAD_NODE);
 	s->build_spot = 1;
 	s->build_timeout_s = DEFAULT_BUILD_TIMEOUT;
-	s->spack_version = petal_xstrdup(DEFAULT_SPACK_VERSION);
+	s->spack_version = petal_xstrdup(PETAL_SPACK_DEFAULT_VERSION);
 	s->cache_prefix = petal_xstrdup(DEFAULT_CACHE_PREFIX);
 
 	petal_schema_keys(diags, root, "", top_keys);

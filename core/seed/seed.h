@@ -127,6 +127,9 @@ void petal_seed_hash(const struct petal_seed *seed, char out[65]);
 const char *petal_seed_pkg_tier(const struct petal_seed *seed,
                                 const struct petal_seed_pkg *pkg);
 
+/* The Spack release a seed gets when it names none. */
+#define PETAL_SPACK_DEFAULT_VERSION "1.1.0"
+
 /* The tag of Spack's builtin package repository (spack/spack-packages) a
    supported Spack release pins ("1.1.0" -> "v2025.11.0"), or NULL when petal
    does not support that release (only 1.0.N and 1.1.N). */
