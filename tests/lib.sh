@@ -28,6 +28,16 @@ shared_dir() {
 	exit 1
 }
 
+# real_spack_stage: the tests that run the real Spack are the suite's heavy part;
+# tools/test.sh runs them in the gcc and sanitizer stages and sets PETAL_SKIP_REAL_SPACK=1
+# for the clang and distcheck stages, where they would repeat the same run.
+real_spack_stage() {
+	if [ "${PETAL_SKIP_REAL_SPACK:-0}" = 1 ]; then
+		echo "skipped: PETAL_SKIP_REAL_SPACK=1 (the real Spack runs in another stage)" >&2
+		exit 77
+	fi
+}
+
 # run ARGS...: runs petal, keeps status in $status, stdout in $tmp/out, stderr in $tmp/err
 run() {
 	status=0

@@ -7,6 +7,7 @@
 # node waits for the mark and installs nothing; an ordinary user's login shell loads
 # hello-app through Lmod and runs it.
 . "$top_srcdir/tests/lib.sh"
+real_spack_stage
 . "$top_srcdir/tests/aws/moto.sh"
 sandbox=$top_srcdir/tests/sandbox/run-as-node.sh
 trap 'moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
