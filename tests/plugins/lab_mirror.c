@@ -1,7 +1,7 @@
 /* A third-party tier, "lab-mirror" (file tier_lab_mirror.so), for
  * tests/test_plan: it knows no other tier, only the stages.  It claims the
- * packages listed under the seed's plugins.lab-mirror.packages (rank 25:
- * after the binary cache) and adds
+ * packages listed under the seed's plugins.lab-mirror.packages (rank 15:
+ * before the binary cache) and adds
  *   lab-mirror.sync   stage cache-pull, after node-boot: nodes install from
  *                     the lab's own mirror
  *   lab-mirror.check  stage ready, after cache-pull and source-build: a
@@ -116,7 +116,7 @@ const struct petal_plugin petal_plugin = {
 	.name = "lab-mirror",
 	.version = "1.0",
 	.summary = "a third-party tier that takes its place by stage (tests only)",
-	.rank = 25,
+	.rank = 15,
 	.init = lab_init,
 	.ops.tier = &lab_ops,
 };
