@@ -331,6 +331,37 @@ static void test_container_action(void)
 	free(dir);
 }
 
+/* petal:packages fits EC2's 256 characters: whole specs, then "+N" for the rest. */
+static void test_packages_tag_cut(void)
+{
+	char *dir = plugin_dir(all_plugins, 0);
+	struct petal_strbuf sb = PETAL_STRBUF_INIT;
+	petal_strbuf_puts(&sb, "cluster: {name: many, region: us-east-1}\nsoftware:\n  in_ami:\n");
+	for (int i = 0; i < 30; i++)
+		petal_strbuf_printf(&sb, "    - py-long-package-name-%02d@1.0\n", i);
+	struct run r;
+	compose(&r, seed_text(petal_strbuf_str(&sb)), dir);
+	petal_strbuf_release(&sb);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	const struct petal_plan_step *image = petal_plan_producer(r.plan, PETAL_PRODUCT_IMAGE_ID);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(image);
+	const char *tag = tag_of(image->action, "petal:packages");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
+	CU_ASSERT_TRUE(strlen(tag) <= 256);
+	CU_ASSERT_EQUAL(strncmp(tag, "py-long-package-name-00@1.0 py-long-package-name-01@1.0 ",
+	                        56), 0);
+	/* the words kept and the count left add up to every package */
+	const char *plus = strrchr(tag, '+');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plus);
+	size_t words = 0;
+	for (const char *c = tag; c < plus; c++)
+		words += *c == ' ';
+	CU_ASSERT_EQUAL(words + (size_t)atoi(plus + 1), 30);
+	CU_ASSERT_TRUE(words > 5);
+	release(&r);
+	free(dir);
+}
+
 /* The plan owns its actions: readable after every plugin is unloaded. */
 static void test_actions_copied(void)
 {
@@ -941,6 +972,8 @@ int main(void)
 	    !CU_add_test(s, "container pull after the boot; image named by hash",
 	                 test_container_action) ||
 	    !CU_add_test(s, "actions are the plan's own copies", test_actions_copied) ||
+	    !CU_add_test(s, "petal:packages cut to 256 characters at a spec",
+	                 test_packages_tag_cut) ||
 	    !CU_add_test(s, "a third-party tier ordered by stage", test_stage_tier) ||
 	    !CU_add_test(s, "guesses flagged, and gone with seed figures", test_guesses) ||
 	    !CU_add_test(s, "several versions of one package", test_versions_of_one_name) ||
