@@ -693,6 +693,8 @@ static void test_misbehaving_plugin(void)
 	misbehave("optional-dep", PETAL_EPLUGIN, "name its stage in after_stages");
 	misbehave("bad-part", PETAL_EPLUGIN, "'x; rm -rf /' is not a script part name");
 	misbehave("no-type", PETAL_EPLUGIN, "names no instance_type");
+	misbehave("not-once", PETAL_EPLUGIN, "stage image-build is one-time preparation, but "
+	          "the step says one_time 0");
 }
 
 /* ---- critical paths on a hand-made DAG ----------------------------------------------- */

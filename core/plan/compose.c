@@ -82,6 +82,10 @@ static int check_stages(struct petal_planner *pl, const struct petal_step *s,
 		return refuse(pl, err, "step '%s': stage '%s' is not one of %s", s->id, s->stage,
 		              names);
 	}
+	if ((s->one_time != 0) != petal_plan_stage_one_time(s->stage))
+		return refuse(pl, err, "step '%s': stage %s is %s, but the step says one_time %d",
+		              s->id, s->stage, petal_plan_stage_one_time(s->stage)
+		              ? "one-time preparation" : "work at cluster creation", s->one_time);
 	if (s->n_after_stages && !s->after_stages)
 		return refuse(pl, err, "step '%s': a count without its list", s->id);
 	for (size_t i = 0; i < s->n_after_stages; i++) {

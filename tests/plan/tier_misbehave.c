@@ -14,7 +14,8 @@
  *   other-dep    a dependency on another tier's step by id (ami.boot)
  *   optional-dep the same written "?ami.boot", as ABI 1 had it
  *   bad-part     an action naming a script part "x; rm -rf /"
- *   no-type      an image action without an instance type */
+ *   no-type      an image action without an instance type
+ *   not-once     an image-build step that says it is not one-time */
 #include <string.h>
 
 #include <petal/plugin.h>
@@ -115,6 +116,8 @@ static int mb_plan(void *ctx, struct petal_planner *pl,
 		a.action = &bad_part;
 	} else if (strcmp(m, "no-type") == 0) {
 		a.action = &no_type;
+	} else if (strcmp(m, "not-once") == 0) {
+		a.stage = PETAL_STAGE_IMAGE_BUILD;
 	}
 	return host->plan_add_step(pl, &a, err);
 }
