@@ -154,6 +154,50 @@ static void check_scripts_run(const struct petal_seed *seed, const char *dir)
 	free(node);
 }
 
+/* Each step's action names parts the rendered scripts have: a build
+   instance's part runs alone and installs the step's packages; a node part is
+   a function of node-bootstrap.sh. */
+static void check_action_parts(const struct petal_seed *seed, const char *dir)
+{
+	struct fixture f;
+	struct petal_plan *plan = plan_for(seed, &f);
+	char *node = slurp(dir, "node-bootstrap.sh");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(node);
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct petal_plan_step *s = &plan->steps[i];
+		const struct petal_plan_action *a = s->action;
+		int on_instance;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		on_instance = a->kind == PETAL_ACTION_IMAGE || a->kind == PETAL_ACTION_CACHE_FILL ||
+		              a->kind == PETAL_ACTION_BUILD_INSTANCE;
+		for (size_t k = 0; k < a->n_parts; k++) {
+			if (on_instance) {
+				int rc;
+				char *box = sandbox(dir, "build-instance.sh", a->parts[k], &rc);
+
+				CU_ASSERT_EQUAL(rc, 0);
+				for (size_t p = 0; p < s->n_packages; p++)
+					CU_ASSERT(got_arg(box, s->packages[p]));
+				free(box);
+			} else {
+				struct petal_strbuf fn = PETAL_STRBUF_INIT;
+
+				petal_strbuf_puts(&fn, "\ntier_");
+				for (const char *c = a->parts[k]; *c; c++)
+					petal_strbuf_putc(&fn, *c == '-' ? '_' : *c);
+				petal_strbuf_puts(&fn, "() {\n");
+				CU_ASSERT_PTR_NOT_NULL(strstr(node, petal_strbuf_str(&fn)));
+				petal_strbuf_release(&fn);
+			}
+		}
+	}
+	free(node);
+	fixture_release(&f);
+}
+
 static void test_examples(void)
 {
 	const char *seeds = getenv("PETAL_SEEDS");
@@ -197,6 +241,7 @@ static void test_examples(void)
 			CU_ASSERT_EQUAL(shellcheck(dir, "node-bootstrap.sh"), 0);
 			check_contents(seed, dir);
 			check_scripts_run(seed, dir);
+			check_action_parts(seed, dir);
 			check_layout(seed, dir);
 		}
 		free(dir);
