@@ -672,8 +672,19 @@ static void test_misbehaving_plugin(void)
 	                   "    packages: [lab-aligner]\n"), dir);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(claim_of(r.plan, "lab-aligner")->tier, "misbehave");
-	CU_ASSERT_PTR_NOT_NULL(step_of(r.plan, "misbehave.a"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(step_of(r.plan, "misbehave.a"));
 	CU_ASSERT_PTR_NULL(step_of(r.plan, "source.build")); /* it got nothing */
+	/* a step without an action: planned, and its JSON says so */
+	CU_ASSERT_PTR_NULL(step_of(r.plan, "misbehave.a")->action);
+	json_t *j = petal_plan_to_json(r.plan);
+	size_t i;
+	json_t *js;
+	int seen = 0;
+	json_array_foreach(json_object_get(j, "steps"), i, js)
+		if (strcmp(json_string_value(json_object_get(js, "id")), "misbehave.a") == 0)
+			seen = json_is_null(json_object_get(js, "action"));
+	CU_ASSERT_TRUE(seen);
+	json_decref(j);
 	release(&r);
 	free(dir);
 
