@@ -32,13 +32,16 @@ HIDDEN int source_render(void *ctx, struct petal_renderer *r,
    `foo cflags="-O3"` or a hostile string must reach the command as one word. */
 #include <string.h>
 
+#include <petal/shell.h>
+
 struct tier_line {
 	const struct petal_host *host;
 	char *buf;
 	size_t len, cap;
 };
 
-static inline void tier_line_addn(struct tier_line *l, const char *s, size_t n)
+/* Room for n more bytes and the NUL. */
+static inline void tier_line_reserve(struct tier_line *l, size_t n)
 {
 	if (l->len + n + 1 > l->cap) {
 		size_t cap = l->cap ? l->cap : 64;
@@ -53,6 +56,11 @@ static inline void tier_line_addn(struct tier_line *l, const char *s, size_t n)
 		l->buf = nb;
 		l->cap = cap;
 	}
+}
+
+static inline void tier_line_addn(struct tier_line *l, const char *s, size_t n)
+{
+	tier_line_reserve(l, n);
 	memcpy(l->buf + l->len, s, n);
 	l->len += n;
 	l->buf[l->len] = '\0';
@@ -63,27 +71,14 @@ static inline void tier_line_add(struct tier_line *l, const char *s)
 	tier_line_addn(l, s, strlen(s));
 }
 
-/* s as one POSIX shell word: single quotes, with ' $ and ` written outside
-   them, backslashed (the same word, and shellcheck need not wonder whether a
-   quoted "$(...)" was meant to expand). */
+/* s as one POSIX shell word, by petal's one quoter (<petal/shell.h>). */
 static inline void tier_line_quoted(struct tier_line *l, const char *s)
 {
-	int open = 0;
+	size_t n = petal_shell_quote(NULL, 0, s);
 
-	if (*s == '\0')
-		tier_line_add(l, "''");
-	for (; *s; s++) {
-		int special = *s == '\'' || *s == '$' || *s == '`';
-
-		if (special == open)
-			tier_line_add(l, "'");
-		open = !special;
-		if (special)
-			tier_line_add(l, "\\");
-		tier_line_addn(l, s, 1);
-	}
-	if (open)
-		tier_line_add(l, "'");
+	tier_line_reserve(l, n);
+	petal_shell_quote(l->buf + l->len, n + 1, s);
+	l->len += n;
 }
 
 /* The text built so far ("" when nothing), then start again. */

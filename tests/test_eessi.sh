@@ -88,6 +88,8 @@ expect_py "gromacs is delivered by eessi" "$tier_of('gromacs') == ['eessi']"
 expect_py "samtools is delivered by binary-cache" "$tier_of('samtools') == ['binary-cache']"
 expect_py "the eessi step boots on every node, about 2 minutes, no cost" \
 	"any(s['id'] == 'eessi.mount' and s['stage'] == 'node-boot' and 1 <= s['est_minutes'] <= 5 and s['est_cost_usd'] == 0 for s in j['steps'])"
+expect_py "the eessi step says what it does: its part of node-bootstrap.sh" \
+	"[s['action'] for s in j['steps'] if s['id'] == 'eessi.mount'] == [dict(kind='node-bootstrap', instance_type=None, spot=False, spot_fallback=False, volume_gb=0, timeout_s=0, parts=['eessi'], image_name=None, image_tags=None, produces=None, output=None, uses=None, input=None)]"
 
 run plan -t "$seed"
 expect_status 0 "text plan of the EESSI seed"

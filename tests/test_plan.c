@@ -22,6 +22,7 @@ static const char *plugins_dir; /* the built plugins (PETAL_PLUGIN_PATH) */
 static const char *data_dir;
 static const char *seeds_dir;
 static char *test_plugins_dir;  /* tests/plan/.libs */
+static char *lab_plugins_dir;   /* tests/plugins/.libs: tier_lab_mirror.so */
 static char *tmp_root;
 static int n_tmp;
 
@@ -167,6 +168,14 @@ static int depends(const struct petal_plan_step *s, const char *id)
 	return 0;
 }
 
+static const char *tag_of(const struct petal_plan_action *a, const char *key)
+{
+	for (size_t i = 0; i < a->n_image_tags; i++)
+		if (strcmp(a->image_tags[i].key, key) == 0)
+			return a->image_tags[i].value;
+	return NULL;
+}
+
 /* ---- the hybrid example ------------------------------------------------ */
 
 static void test_hybrid(void)
@@ -224,7 +233,222 @@ static void test_hybrid(void)
 	CU_ASSERT_STRING_EQUAL(p->build_instance, "c5.18xlarge");
 	CU_ASSERT_PTR_NULL(p->build_instance_reason);
 	CU_ASSERT_PTR_NOT_NULL(strstr(image->runs_on, "c5.18xlarge (spot)"));
+
+	/* what each step does, as data */
+	const struct petal_plan_action *a = image->action;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->kind, PETAL_ACTION_IMAGE);
+	CU_ASSERT_STRING_EQUAL(a->instance_type, "c5.18xlarge");
+	CU_ASSERT_TRUE(a->spot);
+	CU_ASSERT_FALSE(a->spot_fallback);
+	CU_ASSERT_EQUAL(a->timeout_s, 12 * 3600);
+	CU_ASSERT_TRUE(a->volume_gb > 0);
+	CU_ASSERT_EQUAL_FATAL(a->n_parts, 1);
+	CU_ASSERT_STRING_EQUAL(a->parts[0], "ami");
+	CU_ASSERT_STRING_EQUAL(a->image_name, "ami-base-bio-v2"); /* custom_ami, a name */
+	CU_ASSERT_EQUAL(a->produces, PETAL_PRODUCT_IMAGE_ID);
+	CU_ASSERT_PTR_NULL(a->output); /* only the run learns the id */
+	CU_ASSERT_STRING_EQUAL(tag_of(a, "petal:seed-hash"), r.seed->hash);
+	CU_ASSERT_STRING_EQUAL(tag_of(a, "petal:seed"), "bio-hybrid");
+	CU_ASSERT_STRING_EQUAL(tag_of(a, "Name"), "ami-base-bio-v2");
+	CU_ASSERT_STRING_EQUAL(tag_of(a, "petal:packages"), "gcc@12.3.0 openmpi@4.1.6");
+	CU_ASSERT_STRING_EQUAL(tag_of(a, "parallelcluster:os"), "alinux2023");
+	CU_ASSERT_PTR_NOT_NULL(tag_of(a, "petal:spack-version"));
+
+	a = boot->action;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->kind, PETAL_ACTION_NODE_BOOT);
+	CU_ASSERT_EQUAL(a->uses, PETAL_PRODUCT_IMAGE_ID);
+	CU_ASSERT_PTR_NULL(a->input); /* the image step's, once made */
+	CU_ASSERT_PTR_NULL(a->instance_type);
+
+	a = fill->action;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->kind, PETAL_ACTION_CACHE_FILL);
+	CU_ASSERT_STRING_EQUAL(a->instance_type, "c5.18xlarge");
+	CU_ASSERT_TRUE(a->spot);
+	CU_ASSERT_EQUAL_FATAL(a->n_parts, 1);
+	CU_ASSERT_STRING_EQUAL(a->parts[0], "binary-cache");
+	CU_ASSERT_EQUAL(a->produces, PETAL_PRODUCT_MIRROR_URL);
+	CU_ASSERT_STRING_EQUAL(a->output, "s3://my-lab-spack-cache/bio");
+	CU_ASSERT_EQUAL(a->n_image_tags, 0);
+
+	a = pull->action;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->kind, PETAL_ACTION_NODE_BOOTSTRAP);
+	CU_ASSERT_EQUAL(a->uses, PETAL_PRODUCT_MIRROR_URL);
+	CU_ASSERT_STRING_EQUAL(a->input, "s3://my-lab-spack-cache/bio");
+	CU_ASSERT_STRING_EQUAL(a->parts[0], "binary-cache");
+
+	a = src->action;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(a->kind, PETAL_ACTION_NODE_BOOTSTRAP);
+	CU_ASSERT_STRING_EQUAL(a->parts[0], "source");
+	CU_ASSERT_EQUAL(a->produces, PETAL_PRODUCT_NONE);
+
+	/* found by what they produce, not by tier or id */
+	CU_ASSERT_PTR_EQUAL(petal_plan_producer(p, PETAL_PRODUCT_IMAGE_ID), image);
+	CU_ASSERT_PTR_EQUAL(petal_plan_producer(p, PETAL_PRODUCT_MIRROR_URL), fill);
+	CU_ASSERT_PTR_NULL(petal_plan_producer(p, PETAL_PRODUCT_NONE));
+
+	/* stage deps as the tiers named them, resolved into ids */
+	CU_ASSERT_EQUAL_FATAL(src->n_after_stages, 2);
+	CU_ASSERT_STRING_EQUAL(src->after_stages[0], "node-boot");
+	CU_ASSERT_STRING_EQUAL(src->after_stages[1], "cache-pull");
+	CU_ASSERT_EQUAL(src->n_depends_on, 2);
+	CU_ASSERT_EQUAL(pull->n_depends_on, 2);
+	CU_ASSERT_STRING_EQUAL(pull->depends_on[0], "binary-cache.cache-build"); /* its own */
 	release(&r);
+	free(dir);
+}
+
+/* A container step and an image baked before: the pull waits for the boot,
+   which waits for nothing and boots the image the cloud named. */
+static void test_container_action(void)
+{
+	char *dir = plugin_dir(all_plugins, 0);
+	struct run r;
+	compose(&r, seed_text("cluster: {name: c, region: us-east-1}\n"
+	                      "software:\n  in_ami: [gcc@12.3.0]\n"
+	                      "  containers:\n    - name: bio\n"
+	                      "      image: docker.io/biocontainers/samtools:1.17\n"
+	                      "      modules: [samtools@1.17]\n"), dir);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	const struct petal_plan_step *pull = step_of(r.plan, "container.pull");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pull);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pull->action);
+	CU_ASSERT_EQUAL(pull->action->kind, PETAL_ACTION_CONTAINER_PULL);
+	CU_ASSERT_STRING_EQUAL(pull->action->parts[0], "container");
+	CU_ASSERT_EQUAL_FATAL(pull->n_depends_on, 1);
+	CU_ASSERT_STRING_EQUAL(pull->depends_on[0], "ami.boot");
+	/* no custom_ami: the image is named after the seed hash */
+	const struct petal_plan_step *image = petal_plan_producer(r.plan, PETAL_PRODUCT_IMAGE_ID);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(image);
+	char name[32];
+	snprintf(name, sizeof(name), "petal-%.16s", r.seed->hash);
+	CU_ASSERT_STRING_EQUAL(image->action->image_name, name);
+	release(&r);
+	free(dir);
+}
+
+/* petal:packages fits EC2's 256 characters: whole specs, then "+N" for the rest. */
+static void test_packages_tag_cut(void)
+{
+	char *dir = plugin_dir(all_plugins, 0);
+	struct petal_strbuf sb = PETAL_STRBUF_INIT;
+	petal_strbuf_puts(&sb, "cluster: {name: many, region: us-east-1}\nsoftware:\n  in_ami:\n");
+	for (int i = 0; i < 30; i++)
+		petal_strbuf_printf(&sb, "    - py-long-package-name-%02d@1.0\n", i);
+	struct run r;
+	compose(&r, seed_text(petal_strbuf_str(&sb)), dir);
+	petal_strbuf_release(&sb);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	const struct petal_plan_step *image = petal_plan_producer(r.plan, PETAL_PRODUCT_IMAGE_ID);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(image);
+	const char *tag = tag_of(image->action, "petal:packages");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tag);
+	CU_ASSERT_TRUE(strlen(tag) <= 256);
+	CU_ASSERT_EQUAL(strncmp(tag, "py-long-package-name-00@1.0 py-long-package-name-01@1.0 ",
+	                        56), 0);
+	/* the words kept and the count left add up to every package */
+	const char *plus = strrchr(tag, '+');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plus);
+	size_t words = 0;
+	for (const char *c = tag; c < plus; c++)
+		words += *c == ' ';
+	CU_ASSERT_EQUAL(words + (size_t)atoi(plus + 1), 30);
+	CU_ASSERT_TRUE(words > 5);
+	release(&r);
+	free(dir);
+}
+
+/* The plan owns its actions: readable after every plugin is unloaded. */
+static void test_actions_copied(void)
+{
+	char *dir = plugin_dir(all_plugins, 0);
+	struct run r;
+	compose(&r, hybrid(NULL, NULL), dir);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	petal_registry_release(&r.reg);
+	memset(&r.reg, 0, sizeof(r.reg));
+	size_t parts = 0, tags = 0;
+	for (size_t i = 0; i < r.plan->n_steps; i++) {
+		const struct petal_plan_action *a = r.plan->steps[i].action;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		for (size_t k = 0; k < a->n_parts; k++)
+			parts += strlen(a->parts[k]) > 0;
+		for (size_t k = 0; k < a->n_image_tags; k++)
+			tags += strlen(a->image_tags[k].key) > 0 && a->image_tags[k].value != NULL;
+	}
+	CU_ASSERT_EQUAL(parts, 4); /* image, fill, pull, source build */
+	CU_ASSERT_EQUAL(tags, 6);
+	json_t *j = petal_plan_to_json(r.plan);
+	json_t *first = json_array_get(json_object_get(j, "steps"), 0);
+	json_t *action = json_object_get(first, "action");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(action, "kind")), "image");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(action, "produces")),
+	                       "image-id");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(action,
+	                       "image_tags"), "petal:seed-hash")), r.seed->hash);
+	json_decref(j);
+	release(&r);
+	free(dir);
+}
+
+/* A third-party tier that knows only the stages takes its place in the order. */
+static void test_stage_tier(void)
+{
+	char *dir = plugin_dir(all_plugins, 0);
+	install(lab_plugins_dir, "tier_lab_mirror.so", dir);
+	struct run r;
+	compose(&r, hybrid(NULL, "plugins:\n  lab-mirror:\n    packages: [bwa, hmmer]\n"), dir);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	const struct petal_plan *p = r.plan;
+	CU_ASSERT_STRING_EQUAL(claim_of(p, "bwa")->tier, "lab-mirror");
+	const struct petal_plan_step *sync = step_of(p, "lab-mirror.sync");
+	const struct petal_plan_step *check = step_of(p, "lab-mirror.check");
+	const struct petal_plan_step *src = step_of(p, "source.build");
+	const struct petal_plan_step *pull = step_of(p, "binary-cache.pull");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sync);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(check);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(src);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pull);
+	/* it waits for the boot; the built-in source build waits for it */
+	CU_ASSERT_EQUAL(sync->n_depends_on, 1);
+	CU_ASSERT_TRUE(depends(sync, "ami.boot"));
+	CU_ASSERT_TRUE(depends(src, "lab-mirror.sync"));
+	CU_ASSERT_TRUE(depends(src, "binary-cache.pull") && depends(src, "ami.boot"));
+	CU_ASSERT_FALSE(depends(pull, "lab-mirror.sync")); /* side by side */
+	/* ready: after every pull and the source build */
+	CU_ASSERT_EQUAL(check->n_depends_on, 3);
+	CU_ASSERT_TRUE(depends(check, "binary-cache.pull") && depends(check, "lab-mirror.sync") &&
+	               depends(check, "source.build"));
+	CU_ASSERT_DOUBLE_EQUAL(p->ready_minutes, step_of(p, "ami.boot")->est_minutes +
+	                       (pull->est_minutes > sync->est_minutes ? pull->est_minutes
+	                        : sync->est_minutes) + src->est_minutes + check->est_minutes,
+	                       1e-9);
+	CU_ASSERT_EQUAL(sync->action->uses, PETAL_PRODUCT_MIRROR_URL);
+	release(&r);
+
+	/* without the ami tier there is no node-boot step: nothing to wait for */
+	static const char *const no_ami[] = { "tier_binary_cache.so", "tier_source.so",
+	                                      "cloud_aws.so", NULL };
+	char *dir2 = plugin_dir(no_ami, 0);
+	install(lab_plugins_dir, "tier_lab_mirror.so", dir2);
+	compose(&r, hybrid(NULL, "plugins:\n  lab-mirror:\n    packages: [bwa]\n"), dir2);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	CU_ASSERT_EQUAL(step_of(r.plan, "lab-mirror.sync")->n_depends_on, 0);
+	CU_ASSERT_TRUE(depends(step_of(r.plan, "source.build"), "lab-mirror.sync"));
+	release(&r);
+
+	/* waiting for a later stage than its own is refused, naming the tier */
+	compose(&r, hybrid(NULL, "plugins:\n  lab-mirror:\n    packages: [bwa]\n"
+	                   "    order: early\n"), dir2);
+	CU_ASSERT_EQUAL(r.rc, PETAL_EPLUGIN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err.msg, "tier 'lab-mirror'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err.msg, "waits for stage source-build"));
+	release(&r);
+	free(dir2);
 	free(dir);
 }
 
@@ -448,8 +672,19 @@ static void test_misbehaving_plugin(void)
 	                   "    packages: [lab-aligner]\n"), dir);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(claim_of(r.plan, "lab-aligner")->tier, "misbehave");
-	CU_ASSERT_PTR_NOT_NULL(step_of(r.plan, "misbehave.a"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(step_of(r.plan, "misbehave.a"));
 	CU_ASSERT_PTR_NULL(step_of(r.plan, "source.build")); /* it got nothing */
+	/* a step without an action: planned, and its JSON says so */
+	CU_ASSERT_PTR_NULL(step_of(r.plan, "misbehave.a")->action);
+	json_t *j = petal_plan_to_json(r.plan);
+	size_t i;
+	json_t *js;
+	int seen = 0;
+	json_array_foreach(json_object_get(j, "steps"), i, js)
+		if (strcmp(json_string_value(json_object_get(js, "id")), "misbehave.a") == 0)
+			seen = json_is_null(json_object_get(js, "action"));
+	CU_ASSERT_TRUE(seen);
+	json_decref(j);
 	release(&r);
 	free(dir);
 
@@ -460,6 +695,17 @@ static void test_misbehaving_plugin(void)
 	misbehave("negative", PETAL_EPLUGIN, "0 or more");
 	misbehave("cycle", PETAL_EPLUGIN, "cycle");
 	misbehave("fail", PETAL_EIO, "failing on purpose");
+	misbehave("bad-stage", PETAL_EPLUGIN, "stage 'compile' is not one of prepare, "
+	          "image-build, cache-build, node-boot");
+	misbehave("late-stage", PETAL_EPLUGIN, "waits for stage ready, which does not come "
+	          "before it");
+	misbehave("other-dep", PETAL_EPLUGIN, "a step of tier 'ami': name its stage "
+	          "(node-boot) in after_stages");
+	misbehave("optional-dep", PETAL_EPLUGIN, "name its stage in after_stages");
+	misbehave("bad-part", PETAL_EPLUGIN, "'x; rm -rf /' is not a script part name");
+	misbehave("no-type", PETAL_EPLUGIN, "names no instance_type");
+	misbehave("not-once", PETAL_EPLUGIN, "stage image-build is one-time preparation, but "
+	          "the step says one_time 0");
 }
 
 /* ---- critical paths on a hand-made DAG ----------------------------------------------- */
@@ -530,7 +776,8 @@ static void test_json(void)
 	CU_ASSERT_EQUAL(json_array_size(steps), r.plan->n_steps);
 	static const char *const step_keys[] = { "id", "tier", "stage", "packages", "runs_on",
 	                                         "est_minutes", "est_cost_usd", "depends_on",
-	                                         "one_time", "guess", "note" };
+	                                         "one_time", "guess", "note", "after_stages",
+	                                         "action" };
 	size_t i;
 	json_t *s;
 	json_array_foreach(steps, i, s) {
@@ -541,7 +788,24 @@ static void test_json(void)
 		json_t *dep;
 		json_array_foreach(json_object_get(s, "depends_on"), d, dep)
 			CU_ASSERT_NOT_EQUAL(json_string_value(dep)[0], '?');
+		/* every built-in step says what it does */
+		json_t *act = json_object_get(s, "action");
+		static const char *const action_keys[] = { "kind", "instance_type", "spot",
+		                                           "spot_fallback", "volume_gb",
+		                                           "timeout_s", "parts", "image_name",
+		                                           "image_tags", "produces", "output",
+		                                           "uses", "input" };
+		CU_ASSERT_TRUE(json_is_object(act));
+		for (size_t k = 0; k < PETAL_ARRAY_SIZE(action_keys); k++)
+			CU_ASSERT_PTR_NOT_NULL(json_object_get(act, action_keys[k]));
+		CU_ASSERT_TRUE(json_is_string(json_object_get(act, "kind")));
 	}
+	json_t *src = json_array_get(steps, json_array_size(steps) - 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(src, "id")), "source.build");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(src,
+	                       "after_stages"), 1)), "cache-pull");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(src, "action"),
+	                       "kind")), "node-bootstrap");
 	json_t *totals = json_object_get(j, "totals");
 	static const char *const total_keys[] = { "prepare_minutes", "prepare_cost_usd",
 	                                          "ready_minutes", "ready_cost_usd",
@@ -705,6 +969,7 @@ int main(void)
 	}
 	plugins_dir = petal_xstrdup(plugins_dir);
 	test_plugins_dir = petal_xasprintf("%s/tests/plan/.libs", top);
+	lab_plugins_dir = petal_xasprintf("%s/tests/plugins/.libs", top);
 	tmp_root = petal_xstrdup("/tmp/petal-test-plan-XXXXXX");
 	if (!mkdtemp(tmp_root)) {
 		perror("mkdtemp");
@@ -717,6 +982,12 @@ int main(void)
 	CU_pSuite s = CU_add_suite("plan", NULL, NULL);
 	if (!s ||
 	    !CU_add_test(s, "hybrid: ~25 min ready against a 4-8 h baseline", test_hybrid) ||
+	    !CU_add_test(s, "container pull after the boot; image named by hash",
+	                 test_container_action) ||
+	    !CU_add_test(s, "actions are the plan's own copies", test_actions_copied) ||
+	    !CU_add_test(s, "petal:packages cut to 256 characters at a spec",
+	                 test_packages_tag_cut) ||
+	    !CU_add_test(s, "a third-party tier ordered by stage", test_stage_tier) ||
 	    !CU_add_test(s, "guesses flagged, and gone with seed figures", test_guesses) ||
 	    !CU_add_test(s, "several versions of one package", test_versions_of_one_name) ||
 	    !CU_add_test(s, "seed overrides change the plan's figures", test_overrides_change_plan) ||
@@ -741,6 +1012,7 @@ int main(void)
 	remove_tree(tmp_root);
 	free(tmp_root);
 	free(test_plugins_dir);
+	free(lab_plugins_dir);
 	free((char *)plugins_dir);
 	return (rc != CUE_SUCCESS || failed) ? 1 : 0;
 }

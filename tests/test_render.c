@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <petal/shell.h>
+
 #include "../core/render/render_int.h"
 #include "render/fixture.h"
 
@@ -152,6 +154,50 @@ static void check_scripts_run(const struct petal_seed *seed, const char *dir)
 	free(node);
 }
 
+/* Each step's action names parts the rendered scripts have: a build
+   instance's part runs alone and installs the step's packages; a node part is
+   a function of node-bootstrap.sh. */
+static void check_action_parts(const struct petal_seed *seed, const char *dir)
+{
+	struct fixture f;
+	struct petal_plan *plan = plan_for(seed, &f);
+	char *node = slurp(dir, "node-bootstrap.sh");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(node);
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct petal_plan_step *s = &plan->steps[i];
+		const struct petal_plan_action *a = s->action;
+		int on_instance;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		on_instance = a->kind == PETAL_ACTION_IMAGE || a->kind == PETAL_ACTION_CACHE_FILL ||
+		              a->kind == PETAL_ACTION_BUILD_INSTANCE;
+		for (size_t k = 0; k < a->n_parts; k++) {
+			if (on_instance) {
+				int rc;
+				char *box = sandbox(dir, "build-instance.sh", a->parts[k], &rc);
+
+				CU_ASSERT_EQUAL(rc, 0);
+				for (size_t p = 0; p < s->n_packages; p++)
+					CU_ASSERT(got_arg(box, s->packages[p]));
+				free(box);
+			} else {
+				struct petal_strbuf fn = PETAL_STRBUF_INIT;
+
+				petal_strbuf_puts(&fn, "\ntier_");
+				for (const char *c = a->parts[k]; *c; c++)
+					petal_strbuf_putc(&fn, *c == '-' ? '_' : *c);
+				petal_strbuf_puts(&fn, "() {\n");
+				CU_ASSERT_PTR_NOT_NULL(strstr(node, petal_strbuf_str(&fn)));
+				petal_strbuf_release(&fn);
+			}
+		}
+	}
+	free(node);
+	fixture_release(&f);
+}
+
 static void test_examples(void)
 {
 	const char *seeds = getenv("PETAL_SEEDS");
@@ -195,6 +241,7 @@ static void test_examples(void)
 			CU_ASSERT_EQUAL(shellcheck(dir, "node-bootstrap.sh"), 0);
 			check_contents(seed, dir);
 			check_scripts_run(seed, dir);
+			check_action_parts(seed, dir);
 			check_layout(seed, dir);
 		}
 		free(dir);
@@ -340,6 +387,94 @@ static void test_hostile(void)
 	free(mirror);
 	free(dir);
 	petal_seed_free(seed);
+}
+
+/* Values a seed or a cloud could hand the quoter, the nastier the better. */
+static const char *const nasty[] = {
+	"", "'", "''", "a'b", "it's", "$(touch PWNED)", "`touch PWNED`", "${HOME}",
+	"$HOME", "a\nb; touch PWNED", "\n", "x\\", "\\'", "\"", "\"$(touch PWNED)\"",
+	"'; touch PWNED; echo '", "a b\tc", "*", "~", "!x", "-n", "#c", "a&&touch PWNED",
+	"|touch PWNED", ">PWNED", "\xc3\xa9\xff\xfe\x80", "\x01\x1b[31m", "$'\\x41'",
+};
+
+/* petal's one quoter: sh reads each word back as the same bytes, and nothing
+   in it runs; the rendered form (render_shquote) is the same word. */
+static void test_shell_quote(void)
+{
+	char *dir = new_dir();
+	struct petal_strbuf script = PETAL_STRBUF_INIT;
+	char small[4];
+
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+	/* one line per value, as the rendered scripts write them */
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(nasty); i++) {
+		struct petal_strbuf sb = PETAL_STRBUF_INIT;
+		size_t n = petal_shell_quote(NULL, 0, nasty[i]);
+		char *word = petal_xmalloc(n + 1);
+
+		CU_ASSERT_EQUAL(petal_shell_quote(word, n + 1, nasty[i]), n);
+		CU_ASSERT_EQUAL(strlen(word), n);
+		render_shquote(&sb, nasty[i]);
+		CU_ASSERT_STRING_EQUAL(petal_strbuf_str(&sb), word);
+		petal_strbuf_printf(&script, "printf '%%s' %s >'%s/out.%zu'\n", word, dir, i);
+		petal_strbuf_release(&sb);
+		free(word);
+	}
+	/* cut short, still terminated, and the length says how much room */
+	CU_ASSERT_EQUAL(petal_shell_quote(small, sizeof(small), "abcdef"), 8);
+	CU_ASSERT_STRING_EQUAL(small, "'ab");
+	CU_ASSERT_EQUAL(petal_shell_quote(small, sizeof(small), ""), 2);
+	CU_ASSERT_STRING_EQUAL(small, "''");
+	CU_ASSERT_EQUAL(petal_shell_quote(small, sizeof(small), "$"), 2);
+	CU_ASSERT_STRING_EQUAL(small, "\\$");
+
+	char *path = petal_xasprintf("%s/lines.sh", dir);
+	struct petal_error err = { 0 };
+	CU_ASSERT_EQUAL_FATAL(petal_write_file(path, petal_strbuf_str(&script), script.len,
+	                                       0600, &err), 0);
+	char *cmd = petal_xasprintf("sh -n '%s' && cd '%s' && sh '%s'", path, dir, path);
+	CU_ASSERT_EQUAL(run(cmd), 0);
+	CU_ASSERT(!exists_in(dir, "PWNED"));
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(nasty); i++) {
+		char name[32], *back = NULL, *file;
+		size_t len = 0;
+
+		snprintf(name, sizeof(name), "out.%zu", i);
+		file = petal_xasprintf("%s/%s", dir, name);
+		CU_ASSERT_EQUAL(petal_read_file(file, 1 << 16, &back, &len, &err), 0);
+		CU_ASSERT(back != NULL && len == strlen(nasty[i]) &&
+		          memcmp(back, nasty[i], len) == 0);
+		if (back == NULL || len != strlen(nasty[i]) || memcmp(back, nasty[i], len) != 0)
+			fprintf(stderr, "\n  value %zu came back changed\n", i);
+		free(back);
+		free(file);
+	}
+	free(cmd);
+	free(path);
+	petal_strbuf_release(&script);
+	free(dir);
+}
+
+/* The word for a person's command: bare when nothing in it is special. */
+static void test_shell_word(void)
+{
+	static const char *const bare[] = { "petal", "s3://bucket/a-b_c.d", "file:///tmp/m",
+	                                    "user@host:5%", "a=b,c+d" };
+	char buf[64];
+
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(bare); i++) {
+		CU_ASSERT_EQUAL(petal_shell_word(buf, sizeof(buf), bare[i]), strlen(bare[i]));
+		CU_ASSERT_STRING_EQUAL(buf, bare[i]);
+	}
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(nasty); i++) {
+		char q[256];
+
+		if (strcmp(nasty[i], "-n") == 0)
+			continue; /* plain: a word as it stands */
+		petal_shell_quote(q, sizeof(q), nasty[i]);
+		petal_shell_word(buf, sizeof(buf), nasty[i]);
+		CU_ASSERT_STRING_EQUAL(buf, q); /* anything else: the quoted word */
+	}
 }
 
 static void test_ami_name_or_id(void)
@@ -596,6 +731,8 @@ int main(void)
 		void (*fn)(void);
 	} tests[] = {
 		{ "quoting rule", test_quoting_rule },
+		{ "one shell quoter: nasty values inert under sh", test_shell_quote },
+		{ "shell words bare only when plain", test_shell_word },
 		{ "every example seed: five files, checked", test_examples },
 		{ "number-like strings quoted", test_scalars_quoted },
 		{ "missing or bad subnet", test_missing_subnet },

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <petal/shell.h>
+
 #include "../plugin/host.h"
 #include "../util/util.h"
 #include "cache_cli.h"
@@ -192,22 +194,15 @@ static char *mirrors_yaml(const char *url, const char *endpoint)
 	return petal_strbuf_detach(&sb);
 }
 
-/* Shell word for the printed command. */
+/* Shell word for the printed command: bare when it can be (<petal/shell.h>). */
 static void shell_word(struct petal_strbuf *sb, const char *s)
 {
-	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	                    "-_./:%@+=,") == strlen(s)) {
-		petal_strbuf_puts(sb, s);
-		return;
-	}
-	petal_strbuf_putc(sb, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			petal_strbuf_puts(sb, "'\\''");
-		else
-			petal_strbuf_putc(sb, *s);
-	}
-	petal_strbuf_putc(sb, '\'');
+	size_t n = petal_shell_word(NULL, 0, s);
+	char *word = petal_xmalloc(n + 1);
+
+	petal_shell_word(word, n + 1, s);
+	petal_strbuf_add(sb, word, n);
+	free(word);
 }
 
 static int count_one(void *arg, const struct petal_object_info *obj)

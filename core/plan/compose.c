@@ -44,10 +44,10 @@ static int refuse(struct petal_planner *pl, struct petal_error *err, const char 
 
 static int valid_id(const char *id)
 {
-	if (!id || !*id || *id == PETAL_PLAN_OPTIONAL_DEP)
+	if (!id || !*id)
 		return 0;
 	for (const char *p = id; *p; p++)
-		if (*p <= ' ' || *p == '"' || *p == '\\' || (unsigned char)*p >= 0x7f)
+		if (*p <= ' ' || *p == '"' || *p == '\\' || *p == '?' || (unsigned char)*p >= 0x7f)
 			return 0;
 	return 1;
 }
@@ -58,6 +58,49 @@ static char **copy_strings(const char *const *src, size_t n)
 	for (size_t i = 0; i < n; i++)
 		out[i] = petal_xstrdup(src[i]);
 	return out;
+}
+
+/* "prepare, image-build, ..." for the messages. */
+static void stage_list(char *buf, size_t len)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; petal_plan_stages[i] && at < len; i++) {
+		int w = snprintf(buf + at, len - at, "%s%s", i ? ", " : "", petal_plan_stages[i]);
+		at += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* The step's stage, and the stages it waits for: known, and earlier. */
+static int check_stages(struct petal_planner *pl, const struct petal_step *s,
+                        struct petal_error *err)
+{
+	char names[256];
+	int rank = petal_plan_stage_rank(s->stage);
+	if (rank < 0) {
+		stage_list(names, sizeof(names));
+		return refuse(pl, err, "step '%s': stage '%s' is not one of %s", s->id, s->stage,
+		              names);
+	}
+	if ((s->one_time != 0) != petal_plan_stage_one_time(s->stage))
+		return refuse(pl, err, "step '%s': stage %s is %s, but the step says one_time %d",
+		              s->id, s->stage, petal_plan_stage_one_time(s->stage)
+		              ? "one-time preparation" : "work at cluster creation", s->one_time);
+	if (s->n_after_stages && !s->after_stages)
+		return refuse(pl, err, "step '%s': a count without its list", s->id);
+	for (size_t i = 0; i < s->n_after_stages; i++) {
+		const char *a = s->after_stages[i];
+		int r = petal_plan_stage_rank(a);
+		if (r < 0) {
+			stage_list(names, sizeof(names));
+			return refuse(pl, err, "step '%s': after_stages[%zu] '%s' is not one of %s",
+			              s->id, i, a ? a : "(null)", names);
+		}
+		if (r >= rank)
+			return refuse(pl, err, "step '%s' (stage %s) waits for stage %s, which "
+			              "does not come before it", s->id, s->stage, a);
+	}
+	return 0;
 }
 
 int petal_planner_add_step(struct petal_planner *pl, const struct petal_step *step,
@@ -75,11 +118,14 @@ int petal_planner_add_step(struct petal_planner *pl, const struct petal_step *st
 
 	if (!valid_id(s.id))
 		return refuse(pl, err, "step id '%s' is empty or has spaces, quotes or a "
-		              "leading '?'", s.id ? s.id : "(null)");
+		              "'?'", s.id ? s.id : "(null)");
 	if (petal_plan_find_step(pl->plan, s.id))
 		return refuse(pl, err, "duplicate step id '%s'", s.id);
 	if (!s.stage || !*s.stage)
 		return refuse(pl, err, "step '%s' has no stage", s.id);
+	int rc = check_stages(pl, &s, err);
+	if (rc)
+		return rc;
 	if (!isfinite(s.est_minutes) || s.est_minutes < 0 ||
 	    !isfinite(s.est_cost_usd) || s.est_cost_usd < 0)
 		return refuse(pl, err, "step '%s': estimates must be 0 or more "
@@ -91,10 +137,18 @@ int petal_planner_add_step(struct petal_planner *pl, const struct petal_step *st
 			return refuse(pl, err, "step '%s': package %zu is NULL", s.id, i);
 	for (size_t i = 0; i < s.n_depends_on; i++) {
 		const char *d = s.depends_on[i];
-		if (!d || !valid_id(d[0] == PETAL_PLAN_OPTIONAL_DEP ? d + 1 : d))
+		if (d && d[0] == '?')
+			return refuse(pl, err, "step '%s': depends_on[%zu] '%s': an optional "
+			              "dependency on another tier's step is gone (ABI 2); name its "
+			              "stage in after_stages", s.id, i, d);
+		if (!valid_id(d))
 			return refuse(pl, err, "step '%s': depends_on[%zu] is not a step id",
 			              s.id, i);
 	}
+	char why[512];
+	struct petal_plan_action *action = NULL;
+	if (petal_plan_action_copy(s.action, &action, why, sizeof(why)) != 0)
+		return refuse(pl, err, "step '%s': %s", s.id, why);
 
 	struct petal_plan *plan = pl->plan;
 	petal_grow((void **)&plan->steps, &plan->cap_steps, plan->n_steps + 1,
@@ -114,6 +168,10 @@ int petal_planner_add_step(struct petal_planner *pl, const struct petal_step *st
 		.one_time = s.one_time != 0,
 		.guess = s.guess != 0,
 		.from_cloud = s.from_cloud != 0,
+		.stage_rank = petal_plan_stage_rank(s.stage),
+		.after_stages = copy_strings(s.after_stages, s.n_after_stages),
+		.n_after_stages = s.n_after_stages,
+		.action = action,
 	};
 	return 0;
 }
@@ -572,6 +630,10 @@ void petal_plan_free(struct petal_plan *plan)
 		for (size_t k = 0; k < s->n_depends_on; k++)
 			free(s->depends_on[k]);
 		free(s->depends_on);
+		for (size_t k = 0; k < s->n_after_stages; k++)
+			free(s->after_stages[k]);
+		free(s->after_stages);
+		petal_plan_action_free(s->action);
 	}
 	free(plan->steps);
 	for (size_t i = 0; i < plan->n_guess_names; i++)

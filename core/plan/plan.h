@@ -12,6 +12,28 @@
 #include "../seed/seed.h"
 #include "estimate.h"
 
+struct petal_plan_tag {
+	char *key, *value;
+};
+
+/* A step's struct petal_action, owned: what the run layer executes. */
+struct petal_plan_action {
+	enum petal_action_kind kind;
+	char *instance_type;        /* NULL unless on a build instance */
+	int spot, spot_fallback;
+	int volume_gb;
+	long timeout_s;
+	char **parts;
+	size_t n_parts;
+	char *image_name;           /* IMAGE, else NULL */
+	struct petal_plan_tag *image_tags;
+	size_t n_image_tags;
+	enum petal_product produces;
+	char *output;               /* known at plan time, or NULL */
+	enum petal_product uses;
+	char *input;                /* known at plan time, or NULL */
+};
+
 struct petal_plan_step {
 	char *id;
 	char *tier;
@@ -27,6 +49,10 @@ struct petal_plan_step {
 	int one_time;
 	int guess;
 	int from_cloud;    /* rests on the cloud's answers (petal plan --probe) */
+	int stage_rank;    /* the stage's place in the order (petal_plan_stage_rank) */
+	char **after_stages; /* as the tier named them; depends_on holds them resolved */
+	size_t n_after_stages;
+	struct petal_plan_action *action; /* NULL: the tier gave none */
 };
 
 /* A tier that was the seed's choice for a package but could not serve it. */
@@ -142,6 +168,24 @@ double petal_plan_critical_path(const struct petal_plan *plan, int one_time);
 const struct petal_seed_info *petal_planner_seed(struct petal_planner *pl);
 int petal_planner_add_step(struct petal_planner *pl, const struct petal_step *step,
                            struct petal_error *err);
+
+/* The stages of a plan in order (PETAL_STAGE_*), NULL-terminated. */
+extern const char *const petal_plan_stages[];
+/* A stage's place in the order (stages of one place run side by side), or
+   -1 when it is not a stage. */
+int petal_plan_stage_rank(const char *stage);
+/* Is a stage one-time preparation (prepare, image-build, cache-build)? */
+int petal_plan_stage_one_time(const char *stage);
+
+/* "image", "cache-fill", ... and "image-id", "mirror-url" (doc/plan-json.md);
+   NULL for NONE. */
+const char *petal_action_kind_name(enum petal_action_kind kind);
+const char *petal_product_name(enum petal_product out);
+/* The first step whose action produces `what` (the image the cluster boots,
+   the mirror nodes pull from), or NULL: found by what it does, never by its
+   tier or id. */
+const struct petal_plan_step *petal_plan_producer(const struct petal_plan *plan,
+                                                  enum petal_product what);
 
 /* Stable JSON form, documented in doc/plan-json.md. */
 json_t *petal_plan_to_json(const struct petal_plan *plan);

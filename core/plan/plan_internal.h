@@ -4,12 +4,14 @@
 
 #include "plan.h"
 
-/* A depends_on entry starting with this means "depend on it if the plan has
-   it" (doc/plan-json.md): a tier cannot know which other tiers took part. */
-#define PETAL_PLAN_OPTIONAL_DEP '?'
-
 struct petal_plan_step *petal_plan_find_step(const struct petal_plan *plan, const char *id);
-/* Refuse unknown dependencies, drop optional ones the plan lacks, refuse
+/* Check and copy a plugin's action (NULL: none, *out NULL); -1 with why
+   filled when refused. */
+int petal_plan_action_copy(const struct petal_action *from, struct petal_plan_action **out,
+                           char *why, size_t why_len);
+void petal_plan_action_free(struct petal_plan_action *a);
+/* Resolve each step's after_stages into depends_on (every step of those
+   stages), then refuse unknown dependencies and ones on another tier's step,
    one-time steps waiting for creation-time ones, and cycles; PETAL_EPLUGIN
    naming the tier. */
 int petal_plan_check_dependencies(struct petal_plan *plan, struct petal_error *err);

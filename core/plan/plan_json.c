@@ -60,6 +60,38 @@ static json_t *tier_json(const struct petal_plan *plan, const char *tier)
 	                 "declined", declined);
 }
 
+static json_t *product_json(enum petal_product o)
+{
+	return str_or_null(petal_product_name(o));
+}
+
+/* What the step does, for the run layer (doc/plan-json.md, "action"). */
+static json_t *action_json(const struct petal_plan_action *a)
+{
+	if (!a)
+		return json_null();
+	json_t *tags = json_object();
+	for (size_t i = 0; i < a->n_image_tags; i++)
+		json_object_set_new(tags, a->image_tags[i].key, json_string(a->image_tags[i].value));
+	json_t *j = json_pack("{s:o, s:o, s:b, s:b, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                      "kind", str_or_null(petal_action_kind_name(a->kind)),
+	                      "instance_type", str_or_null(a->instance_type),
+	                      "spot", a->spot,
+	                      "spot_fallback", a->spot_fallback,
+	                      "volume_gb", a->volume_gb,
+	                      "timeout_s", (json_int_t)a->timeout_s,
+	                      "parts", string_array(a->parts, a->n_parts),
+	                      "image_name", str_or_null(a->image_name),
+	                      "image_tags", a->kind == PETAL_ACTION_IMAGE ? tags : json_null(),
+	                      "produces", product_json(a->produces),
+	                      "output", str_or_null(a->output),
+	                      "uses", product_json(a->uses),
+	                      "input", str_or_null(a->input));
+	if (a->kind != PETAL_ACTION_IMAGE)
+		json_decref(tags);
+	return j;
+}
+
 static json_t *step_json(const struct petal_plan *plan, const struct petal_plan_step *s)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:b, s:b, s:o}",
@@ -74,6 +106,8 @@ static json_t *step_json(const struct petal_plan *plan, const struct petal_plan_
 	                 "one_time", s->one_time,
 	                 "guess", s->guess,
 	                 "note", str_or_null(s->note));
+	json_object_set_new(j, "after_stages", string_array(s->after_stages, s->n_after_stages));
+	json_object_set_new(j, "action", action_json(s->action));
 	/* probed plans only: an offline plan keeps its keys as they were */
 	if (plan->probe.done)
 		json_object_set_new(j, "from_cloud", json_boolean(s->from_cloud));

@@ -18,9 +18,9 @@
 
 /* The tiers whose assumptions the probe replaces; the seed's sections name
    the same tiers (petal_seed_pkg_tier). */
-#define CACHE_TIER "binary-cache"
-#define AMI_TIER "ami"
-#define SEED_HASH_TAG "petal:seed-hash"
+#define CACHE_TIER PETAL_TIER_BINARY_CACHE
+#define AMI_TIER PETAL_TIER_AMI
+#define SEED_HASH_TAG PETAL_TAG_SEED_HASH
 
 struct probe_run {
 	const struct petal_seed *seed;

@@ -90,39 +90,55 @@ double petal_plan_critical_path(const struct petal_plan *plan, int one_time)
 	return longest_path(plan, one_time, NULL);
 }
 
-static const char *dep_id(const char *dep)
+static int has_dep(const struct petal_plan_step *s, const char *id)
 {
-	return dep[0] == PETAL_PLAN_OPTIONAL_DEP ? dep + 1 : dep;
+	for (size_t d = 0; d < s->n_depends_on; d++)
+		if (strcmp(s->depends_on[d], id) == 0)
+			return 1;
+	return 0;
 }
 
-/* Refuse unknown dependencies, drop the optional ones the plan lacks, then
-   refuse cycles. */
+/* A step waits for every step of the stages it names, after the ids it
+   gave, in plan order; a stage the plan lacks adds nothing. */
+static void resolve_stages(struct petal_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		struct petal_plan_step *s = &plan->steps[i];
+		for (size_t k = 0; k < plan->n_steps; k++) {
+			const struct petal_plan_step *o = &plan->steps[k];
+			int named = 0;
+			for (size_t a = 0; a < s->n_after_stages && !named; a++)
+				named = strcmp(s->after_stages[a], o->stage) == 0;
+			if (!named || has_dep(s, o->id))
+				continue;
+			s->depends_on = petal_xrealloc(s->depends_on,
+			                               (s->n_depends_on + 1) * sizeof(char *));
+			s->depends_on[s->n_depends_on++] = petal_xstrdup(o->id);
+		}
+	}
+}
+
+/* Resolve the stages, refuse unknown dependencies and ones on another tier's
+   step by id, then one-time steps waiting for creation-time ones, and
+   cycles. */
 int petal_plan_check_dependencies(struct petal_plan *plan, struct petal_error *err)
 {
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		const struct petal_plan_step *s = &plan->steps[i];
 		for (size_t d = 0; d < s->n_depends_on; d++) {
 			const char *dep = s->depends_on[d];
-			if (dep[0] != PETAL_PLAN_OPTIONAL_DEP && !petal_plan_find_step(plan, dep))
+			const struct petal_plan_step *o = petal_plan_find_step(plan, dep);
+			if (!o)
 				return petal_fail(err, PETAL_EPLUGIN, "tier '%s': step '%s' depends "
 				                  "on '%s', which no tier added", s->tier, s->id, dep);
+			if (strcmp(o->tier, s->tier) != 0)
+				return petal_fail(err, PETAL_EPLUGIN, "tier '%s': step '%s' depends "
+				                  "on '%s', a step of tier '%s': name its stage (%s) in "
+				                  "after_stages instead", s->tier, s->id, dep, o->tier,
+				                  o->stage);
 		}
 	}
-	for (size_t i = 0; i < plan->n_steps; i++) {
-		struct petal_plan_step *s = &plan->steps[i];
-		size_t kept = 0;
-		for (size_t d = 0; d < s->n_depends_on; d++) {
-			char *dep = s->depends_on[d];
-			if (!petal_plan_find_step(plan, dep_id(dep))) {
-				free(dep);
-				continue;
-			}
-			if (dep[0] == PETAL_PLAN_OPTIONAL_DEP)
-				memmove(dep, dep + 1, strlen(dep));
-			s->depends_on[kept++] = dep;
-		}
-		s->n_depends_on = kept;
-	}
+	resolve_stages(plan);
 	/* A one-time step cannot wait for a creation-time one: it is prepared
 	   before any cluster exists.  So edges across the kinds only point from
 	   creation to preparation, and a cycle lies within one kind. */

@@ -1,36 +1,26 @@
 /* build-instance.sh and node-bootstrap.sh: a fixed preamble petal owns, then
  * each tier's lines (PETAL_FRAG_BUILD_SCRIPT, PETAL_FRAG_NODE_SCRIPT) in rank
- * order.  Every value from the seed is shell-quoted here; the tiers quote
- * their own (plugins/builtin.h: tier_line_quoted). */
+ * order.  Every value from the seed is shell-quoted, here and in the tiers,
+ * by the one quoter of <petal/shell.h>. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <petal/shell.h>
+
 #include "render_int.h"
 
 
-/* Single quotes, with ' $ and ` written outside them, backslashed: the same
-   word to the shell, and shellcheck is not left wondering whether a quoted
-   "$(...)" was meant to expand. */
+/* petal's one quoter (<petal/shell.h>), which the tiers use too. */
 void render_shquote(struct petal_strbuf *sb, const char *s)
 {
-	int open = 0;
+	size_t n = petal_shell_quote(NULL, 0, s);
+	char *word = petal_xmalloc(n + 1);
 
-	if (*s == '\0')
-		petal_strbuf_puts(sb, "''");
-	for (; *s; s++) {
-		int special = *s == '\'' || *s == '$' || *s == '`';
-
-		if (special == open)
-			petal_strbuf_putc(sb, '\'');
-		open = !special;
-		if (special)
-			petal_strbuf_putc(sb, '\\');
-		petal_strbuf_putc(sb, *s);
-	}
-	if (open)
-		petal_strbuf_putc(sb, '\'');
+	petal_shell_quote(word, n + 1, s);
+	petal_strbuf_add(sb, word, n);
+	free(word);
 }
 
 void render_comment(struct petal_strbuf *sb, const char *s)

@@ -33,18 +33,18 @@ static const char *tier_of(const struct petal_seed *seed, const struct petal_see
 {
 	switch (pkg->section) {
 	case PETAL_SECTION_IN_AMI:
-		return "ami";
+		return PETAL_TIER_AMI;
 	case PETAL_SECTION_CONTAINER:
-		return "container";
+		return PETAL_TIER_CONTAINER;
 	case PETAL_SECTION_BUILD_FROM_SOURCE:
-		return "source";
+		return PETAL_TIER_SOURCE;
 	case PETAL_SECTION_SPACK_PACKAGES:
 	default:
 		break;
 	}
 	if (seed->use_custom_ami && !in_ami)
-		return "ami";
-	return seed->cache_bucket ? "binary-cache" : "source";
+		return PETAL_TIER_AMI;
+	return seed->cache_bucket ? PETAL_TIER_BINARY_CACHE : PETAL_TIER_SOURCE;
 }
 
 const char *petal_seed_pkg_tier(const struct petal_seed *seed, const struct petal_seed_pkg *pkg)

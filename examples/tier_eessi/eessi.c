@@ -126,6 +126,8 @@ static int eessi_plan(void *ctx, struct petal_planner *pl,
 	const struct petal_seed_info *seed = host->planner_seed(pl);
 	const char *version = eessi_version(host, seed ? seed->root : NULL);
 	const char **names;
+	static const char *const parts[] = { "eessi" }; /* its node-bootstrap.sh part */
+	struct petal_action action;
 	struct petal_step step;
 	size_t i;
 	int rc;
@@ -139,10 +141,16 @@ static int eessi_plan(void *ctx, struct petal_planner *pl,
 	names = host->alloc(n * sizeof(*names));
 	for (i = 0; i < n; i++)
 		names[i] = pkgs[i]->spec;
+	/* what the run does: the nodes run this tier's part of node-bootstrap.sh */
+	memset(&action, 0, sizeof(action));
+	action.size = sizeof(action);
+	action.kind = PETAL_ACTION_NODE_BOOTSTRAP;
+	action.parts = parts;
+	action.n_parts = 1;
 	memset(&step, 0, sizeof(step));
 	step.size = sizeof(step);
 	step.id = "eessi.mount";
-	step.stage = "node-boot";
+	step.stage = PETAL_STAGE_NODE_BOOT; /* nothing to wait for: it mounts at boot */
 	step.runs_on = "every node (CernVM-FS)";
 	step.packages = names;
 	step.n_packages = n;
@@ -150,6 +158,7 @@ static int eessi_plan(void *ctx, struct petal_planner *pl,
 	step.est_cost_usd = 0;
 	step.note = "ready-built by EESSI and streamed from " EESSI_REPO
 	            " on first use; nodes need the CernVM-FS client";
+	step.action = &action;
 	rc = host->plan_add_step(pl, &step, err);
 	host->free(names);
 	return rc;

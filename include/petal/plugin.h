@@ -160,26 +160,117 @@ enum petal_claim {
 
 struct petal_planner; /* opaque: the plan being composed */
 
+/* ---- names written once: tiers, tags, stages ----------------------------------
+   (plan side; the host side may add its own block).  petal's own tiers, the
+   tag keys petal writes on what it creates, and the stages of a plan. */
+#define PETAL_TIER_AMI "ami"
+#define PETAL_TIER_BINARY_CACHE "binary-cache"
+#define PETAL_TIER_CONTAINER "container"
+#define PETAL_TIER_SOURCE "source"
+
+#define PETAL_TAG_SEED_HASH "petal:seed-hash"   /* the seed hash, 64 hex digits */
+#define PETAL_TAG_SEED "petal:seed"             /* the seed's cluster.name */
+#define PETAL_TAG_RUN "petal:run"               /* the run that made it */
+#define PETAL_TAG_SPACK_VERSION "petal:spack-version"
+#define PETAL_TAG_PACKAGES "petal:packages"     /* specs, space-separated */
+#define PETAL_TAG_NAME "Name"
+#define PETAL_TAG_PCLUSTER_VERSION "parallelcluster:version"
+#define PETAL_TAG_PCLUSTER_OS "parallelcluster:os"
+#define PETAL_TAG_PCLUSTER_BUILD_STATUS "parallelcluster:build_status"
+
+/* Stages, in the order a plan runs them; stages on one line run side by
+   side.  A step names its own stage and the earlier stages it waits for
+   (petal_step.after_stages); the planner makes it depend on every step of
+   those stages the plan has.  The first three are one-time preparation. */
+#define PETAL_STAGE_PREPARE "prepare"               /* 0 */
+#define PETAL_STAGE_IMAGE_BUILD "image-build"       /* 1 */
+#define PETAL_STAGE_CACHE_BUILD "cache-build"       /* 1 */
+#define PETAL_STAGE_NODE_BOOT "node-boot"           /* 2: at cluster creation */
+#define PETAL_STAGE_CACHE_PULL "cache-pull"         /* 3 */
+#define PETAL_STAGE_CONTAINER_PULL "container-pull" /* 3 */
+#define PETAL_STAGE_SOURCE_BUILD "source-build"     /* 4 */
+#define PETAL_STAGE_READY "ready"                   /* 5 */
+
+/* ---- what a step does ----------------------------------------------------------
+   The run layer reads a step's action, never its prose (runs_on, note) nor
+   its tier's name. */
+enum petal_action_kind {
+	PETAL_ACTION_NONE = 0,           /* nothing to run (an estimate only) */
+	PETAL_ACTION_BUILD_INSTANCE = 1, /* launch a build instance that runs `parts`
+	                                    of build-instance.sh, then terminate it */
+	PETAL_ACTION_IMAGE = 2,          /* the same, then make an image of it
+	                                    (image_name, image_tags): an IMAGE_ID */
+	PETAL_ACTION_CACHE_FILL = 3,     /* the same, its parts push to a binary
+	                                    cache: a MIRROR_URL */
+	PETAL_ACTION_NODE_BOOT = 4,      /* the cluster's nodes boot an image: the
+	                                    IMAGE_ID it uses */
+	PETAL_ACTION_NODE_BOOTSTRAP = 5, /* `parts` of node-bootstrap.sh, run by the
+	                                    nodes at cluster creation */
+	PETAL_ACTION_CONTAINER_PULL = 6, /* a node-bootstrap part that pulls
+	                                    container images */
+	PETAL_ACTION_CLUSTER = 7,        /* create the cluster from the rendered
+	                                    config (no built-in tier adds one) */
+};
+
+/* What a step hands the steps after it, or takes from the steps before. */
+enum petal_product {
+	PETAL_PRODUCT_NONE = 0,
+	PETAL_PRODUCT_IMAGE_ID = 1,   /* a machine image id ("ami-...") */
+	PETAL_PRODUCT_MIRROR_URL = 2, /* a Spack binary cache ("s3://bucket/prefix") */
+};
+
+struct petal_action {
+	size_t size;
+	enum petal_action_kind kind;
+	/* on a build instance (BUILD_INSTANCE, IMAGE, CACHE_FILL) */
+	const char *instance_type;
+	int spot;              /* ask for spot capacity */
+	int spot_fallback;     /* spot refused: on demand is allowed */
+	int volume_gb;         /* root volume; 0: the image's default */
+	long timeout_s;        /* the step fails past this; 0: no limit of its own */
+	/* which named parts of the rendered script it runs ([a-z0-9-]+: a tier's
+	   part is named after the tier), of build-instance.sh on a build
+	   instance, of node-bootstrap.sh on nodes */
+	const char *const *parts;
+	size_t n_parts;
+	/* IMAGE: the image made, and its tags (struct petal_tag, below; the run
+	   adds petal:run and ParallelCluster's version and build status) */
+	const char *image_name;
+	const struct petal_tag *image_tags;
+	size_t n_image_tags;
+	/* what it produces; `output` is its value when the plan knows it (the
+	   mirror's URL), NULL when only the run will (an image's id) */
+	enum petal_product produces;
+	const char *output;
+	/* what it takes from the steps it depends on; `input` is the value when
+	   the plan already knows it (an image baked before) */
+	enum petal_product uses;
+	const char *input;
+};
+
 struct petal_step {
 	size_t size;
 	const char *id;        /* unique in the plan, e.g. "ami.image-build" */
-	const char *stage;     /* image-build, cache-build, node-boot, cache-pull,
-	                          container-pull, source-build, ... */
-	const char *runs_on;   /* "build instance c5.18xlarge (spot)", "head node" */
+	const char *stage;     /* one of PETAL_STAGE_* */
+	const char *runs_on;   /* for people: "build instance c5.18xlarge (spot)" */
 	const char *const *packages;
 	size_t n_packages;
-	const char *const *depends_on; /* ids of other steps; "?id" depends on id
-	                                  only when the plan has such a step */
+	const char *const *depends_on; /* ids of steps this tier adds too; for
+	                                  another tier's steps, after_stages */
 	size_t n_depends_on;
 	double est_minutes;
 	double est_cost_usd;
 	int one_time; /* prepared once, reused while the seed hash is unchanged */
 	int guess;    /* rests on default figures for an unknown package */
 	const char *note; /* one line for the reader: why this, what it assumes */
-	/* Appended; read only when present (PETAL_HAS). */
 	int from_cloud; /* the step's shape or figures rest on answers the cloud
 	                   gave `petal plan --probe` (petal_seed_info.probed,
 	                   petal_package.cache_probed), not on assumptions */
+	/* earlier stages (PETAL_STAGE_*) it waits for: every step of them */
+	const char *const *after_stages;
+	size_t n_after_stages;
+	/* what it does, for the run; copied by the planner (NULL: nothing) */
+	const struct petal_action *action;
 };
 
 /* Estimate for building a set of packages on an instance type. */

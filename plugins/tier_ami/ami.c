@@ -73,6 +73,60 @@ static void image_label(char *buf, size_t len, const struct petal_seed_info *see
 		snprintf(buf, len, "%s", seed->custom_ami);
 }
 
+/* custom_ami as an image id ("ami-" and hex digits), not a name to bake under */
+static int is_image_id(const char *s)
+{
+	size_t n;
+
+	if (strncmp(s, "ami-", 4) != 0)
+		return 0;
+	n = strspn(s + 4, "0123456789abcdef");
+	return (n == 8 || n == 17) && s[4 + n] == '\0';
+}
+
+/* The tags the baked image carries (the run adds petal:run and
+   ParallelCluster's version and build status).  petal:packages holds the
+   specs, space-separated, cut at a whole spec to fit EC2's 256 characters,
+   with " +N" saying how many more. */
+#define TAG_VALUE_MAX 256
+struct image_tags {
+	char name[TAG_VALUE_MAX + 1];
+	char packages[TAG_VALUE_MAX + 1];
+	struct petal_tag tags[6];
+};
+
+static void fill_tags(struct image_tags *t, const struct petal_seed_info *seed,
+                      const struct petal_package *const *pkgs, size_t n)
+{
+	size_t at = 0, i;
+
+	if (seed->custom_ami && !is_image_id(seed->custom_ami))
+		snprintf(t->name, sizeof(t->name), "%s", seed->custom_ami);
+	else
+		snprintf(t->name, sizeof(t->name), "petal-%.16s", seed->hash);
+	t->packages[0] = '\0';
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(pkgs[i]->spec) + (at ? 1 : 0);
+		char more[24];
+		int m = i + 1 < n ? snprintf(more, sizeof(more), " +%zu", n - i - 1) : 0;
+
+		if (at + len + (size_t)m > TAG_VALUE_MAX)
+			break;
+		at += (size_t)snprintf(t->packages + at, sizeof(t->packages) - at, "%s%s",
+		                       at ? " " : "", pkgs[i]->spec);
+	}
+	if (i < n)
+		snprintf(t->packages + at, sizeof(t->packages) - at, "%s+%zu", at ? " " : "",
+		         n - i);
+	t->tags[0] = (struct petal_tag){ PETAL_TAG_NAME, t->name };
+	t->tags[1] = (struct petal_tag){ PETAL_TAG_SEED_HASH, seed->hash };
+	t->tags[2] = (struct petal_tag){ PETAL_TAG_SEED, seed->cluster_name ? seed->cluster_name : "" };
+	t->tags[3] = (struct petal_tag){ PETAL_TAG_SPACK_VERSION,
+	                                 seed->spack_version ? seed->spack_version : "" };
+	t->tags[4] = (struct petal_tag){ PETAL_TAG_PACKAGES, t->packages };
+	t->tags[5] = (struct petal_tag){ PETAL_TAG_PCLUSTER_OS, seed->os ? seed->os : "" };
+}
+
 static int ami_plan(void *ctx, struct petal_planner *pl,
                     const struct petal_package *const *pkgs, size_t n,
                     struct petal_error *err)
@@ -83,6 +137,8 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 	struct petal_instance_type head = { .size = sizeof(head) };
 	struct petal_build_estimate est = { .size = sizeof(est) };
 	char runs_on[160], head_on[160], note[768], boot_note[512], label[320];
+	static const char *const parts[] = { PETAL_TIER_AMI };
+	struct image_tags *tags = NULL;
 	int rc;
 
 	if (n == 0)
@@ -102,7 +158,7 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 	/* The cloud has the image this seed hash bakes: nothing to build. */
 	if (probed_image && seed->seed_image_id) {
 		snprintf(boot_note, sizeof(boot_note), "nodes boot %s, baked before for this seed "
-		         "hash (from the cloud: tagged petal:seed-hash=%.12s, %s); nothing to "
+		         "hash (from the cloud: tagged " PETAL_TAG_SEED_HASH "=%.12s, %s); nothing to "
 		         "install", seed->seed_image_id, seed->hash,
 		         seed->seed_image_arch ? seed->seed_image_arch : "architecture unknown");
 		rc = 0;
@@ -130,10 +186,28 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 	         "snapshot %.0f min; cost includes a month of AMI storage (%.1f GB, $%.2f)%s",
 	         label, launch, jobs, est.minutes, snapshot, image_gb, storage,
 	         probed_image ? "; from the cloud: no image for this seed hash yet" : "");
+	tags = host->alloc(sizeof(*tags));
+	fill_tags(tags, seed, pkgs, n);
+	struct petal_action bake = {
+		.size = sizeof(bake),
+		.kind = PETAL_ACTION_IMAGE,
+		.instance_type = seed->build_instance,
+		.spot = seed->build_spot,
+		.spot_fallback = 0, /* the seed has no key that allows it yet */
+		/* the base image, and room for sources and build stages */
+		.volume_gb = (int)(figure(host, "base_ami_gb") + 3 * est.size_mb / 1024.0 + 0.999),
+		.timeout_s = seed->build_timeout_s,
+		.parts = parts,
+		.n_parts = 1,
+		.image_name = tags->name,
+		.image_tags = tags->tags,
+		.n_image_tags = sizeof(tags->tags) / sizeof(tags->tags[0]),
+		.produces = PETAL_PRODUCT_IMAGE_ID,
+	};
 	struct petal_step image = {
 		.size = sizeof(image),
-		.id = "ami.image-build",
-		.stage = "image-build",
+		.id = PETAL_TIER_AMI ".image-build",
+		.stage = PETAL_STAGE_IMAGE_BUILD,
 		.runs_on = runs_on,
 		.packages = specs,
 		.n_packages = n,
@@ -143,6 +217,7 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 		.guess = est.guesses > 0,
 		.note = note,
 		.from_cloud = probed_any,
+		.action = &bake,
 	};
 	rc = host->plan_add_step(pl, &image, err);
 	if (rc != 0)
@@ -154,14 +229,20 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 	         probed_any && seed->custom_ami ? label : "");
 
 boot:;
-	static const char *const after_image[] = { "ami.image-build" };
+	static const char *const after_image[] = { PETAL_TIER_AMI ".image-build" };
 	int baked = probed_image && seed->seed_image_id;
+	struct petal_action booted = {
+		.size = sizeof(booted),
+		.kind = PETAL_ACTION_NODE_BOOT,
+		.uses = PETAL_PRODUCT_IMAGE_ID,
+		.input = baked ? seed->seed_image_id : NULL, /* else the image step's */
+	};
 	double boot = figure(host, "boot_minutes");
 	snprintf(head_on, sizeof(head_on), "head node %s", seed->head_node);
 	struct petal_step nodes = {
 		.size = sizeof(nodes),
-		.id = "ami.boot",
-		.stage = "node-boot",
+		.id = PETAL_TIER_AMI ".boot",
+		.stage = PETAL_STAGE_NODE_BOOT,
 		.runs_on = head_on,
 		.packages = specs,
 		.n_packages = n,
@@ -171,10 +252,12 @@ boot:;
 		.est_cost_usd = boot / 60.0 * head.ondemand_usd_hour,
 		.note = boot_note,
 		.from_cloud = probed_any,
+		.action = &booted,
 	};
 	rc = host->plan_add_step(pl, &nodes, err);
 
 out_specs:
+	host->free(tags);
 	host->free(specs);
 	return rc;
 }
@@ -191,7 +274,7 @@ const struct petal_plugin petal_plugin = {
 	.magic = PETAL_PLUGIN_MAGIC,
 	.abi = PETAL_PLUGIN_ABI,
 	.kind = PETAL_KIND_TIER,
-	.name = "ami",
+	.name = PETAL_TIER_AMI,
 	.version = PETAL_PLUGIN_VERSION,
 	.summary = "bake packages into a custom AMI on a build instance; nodes boot ready",
 	.rank = 10,

@@ -12,6 +12,7 @@
  * (petal_package.cache_hit): only the others are built and pushed, and the
  * pull installs them all. */
 #include <stdio.h>
+#include <string.h>
 
 #include <petal/plugin.h>
 
@@ -91,6 +92,21 @@ static void cloud_words(char *buf, size_t len, const struct petal_seed_info *see
 	}
 }
 
+/* The mirror the fill pushes to and nodes pull from, "s3://bucket/prefix"
+   (as render.c writes it: the prefix without slashes at either end). */
+static void mirror_url(char *buf, size_t len, const struct petal_seed_info *seed)
+{
+	const char *p = seed->cache_prefix ? seed->cache_prefix : "";
+	size_t n;
+
+	while (*p == '/')
+		p++;
+	n = strlen(p);
+	while (n > 0 && p[n - 1] == '/')
+		n--;
+	snprintf(buf, len, "s3://%s%s%.*s", seed->cache_bucket, n ? "/" : "", (int)n, p);
+}
+
 /* Fill: launch, build, push the tarballs; a month of S3 storage.  Only the
    packages the cache does not hold (all of them, unprobed). */
 static int plan_fill(const struct petal_host *host, struct petal_planner *pl,
@@ -100,7 +116,8 @@ static int plan_fill(const struct petal_host *host, struct petal_planner *pl,
 {
 	const struct petal_seed_info *seed = host->planner_seed(pl);
 	struct petal_build_estimate est = { .size = sizeof(est) };
-	char runs_on[160], note[1024];
+	char runs_on[160], note[1024], url[1024];
+	static const char *const parts[] = { PETAL_TIER_BINARY_CACHE };
 	int rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
 	if (rc != 0)
 		return host->fail(err, rc, "cannot estimate the cache build on %s",
@@ -121,10 +138,25 @@ static int plan_fill(const struct petal_host *host, struct petal_planner *pl,
 	         "push %.1f GB %.0f min; cost includes a month of S3 storage ($%.2f)%s",
 	         seed->cache_bucket, seed->cache_prefix ? seed->cache_prefix : "", launch,
 	         est.minutes, size_gb, push, storage, from_cloud ? from_cloud : "");
+	mirror_url(url, sizeof(url), seed);
+	struct petal_action action = {
+		.size = sizeof(action),
+		.kind = PETAL_ACTION_CACHE_FILL,
+		.instance_type = seed->build_instance,
+		.spot = seed->build_spot,
+		.spot_fallback = 0, /* the seed has no key that allows it yet */
+		/* the base image, and room for sources, build stages and tarballs */
+		.volume_gb = (int)(figure(host, "base_ami_gb") + 4 * size_gb + 0.999),
+		.timeout_s = seed->build_timeout_s,
+		.parts = parts,
+		.n_parts = 1,
+		.produces = PETAL_PRODUCT_MIRROR_URL,
+		.output = url,
+	};
 	struct petal_step fill_step = {
 		.size = sizeof(fill_step),
-		.id = "binary-cache.cache-build",
-		.stage = "cache-build",
+		.id = PETAL_TIER_BINARY_CACHE ".cache-build",
+		.stage = PETAL_STAGE_CACHE_BUILD,
 		.runs_on = runs_on,
 		.packages = specs,
 		.n_packages = n,
@@ -134,6 +166,7 @@ static int plan_fill(const struct petal_host *host, struct petal_planner *pl,
 		.guess = est.guesses > 0,
 		.note = note,
 		.from_cloud = from_cloud != NULL,
+		.action = &action,
 	};
 	rc = host->plan_add_step(pl, &fill_step, err);
 	host->free(specs);
@@ -150,15 +183,17 @@ static int plan_pull(const struct petal_host *host, struct petal_planner *pl,
 {
 	const struct petal_seed_info *seed = host->planner_seed(pl);
 	struct petal_build_estimate est = { .size = sizeof(est) };
-	char head_on[160], note[1024];
+	char head_on[160], note[1024], url[1024];
+	static const char *const parts[] = { PETAL_TIER_BINARY_CACHE };
 	int rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
 	if (rc != 0)
 		return host->fail(err, rc, "cannot estimate the cache's sizes");
 	const char **specs = host->alloc(n * sizeof(*specs));
 	for (size_t i = 0; i < n; i++)
 		specs[i] = pkgs[i]->spec;
-	static const char *const after_fill_boot[] = { "binary-cache.cache-build", "?ami.boot" };
-	static const char *const after_boot[] = { "?ami.boot" };
+	/* its own fill by id; whatever boots the nodes by stage */
+	static const char *const own_fill[] = { PETAL_TIER_BINARY_CACHE ".cache-build" };
+	static const char *const after_stages[] = { PETAL_STAGE_NODE_BOOT };
 	double size_gb = est.size_mb / 1024.0;
 	double pull_rate = figure(host, "cache_pull_mb_s");
 	double pull = (double)n * figure(host, "cache_pkg_overhead_minutes") +
@@ -168,20 +203,32 @@ static int plan_pull(const struct petal_host *host, struct petal_planner *pl,
 	snprintf(note, sizeof(note), "spack buildcache install of %zu package%s "
 	         "(%.1f GB); cost includes transfer ($%.2f)%s", n, n == 1 ? "" : "s", size_gb,
 	         transfer, from_cloud ? from_cloud : "");
+	mirror_url(url, sizeof(url), seed);
+	struct petal_action action = {
+		.size = sizeof(action),
+		.kind = PETAL_ACTION_NODE_BOOTSTRAP,
+		.parts = parts,
+		.n_parts = 1,
+		.uses = PETAL_PRODUCT_MIRROR_URL,
+		.input = url,
+	};
 	struct petal_step pull_step = {
 		.size = sizeof(pull_step),
-		.id = "binary-cache.pull",
-		.stage = "cache-pull",
+		.id = PETAL_TIER_BINARY_CACHE ".pull",
+		.stage = PETAL_STAGE_CACHE_PULL,
 		.runs_on = head_on,
 		.packages = specs,
 		.n_packages = n,
-		.depends_on = after_fill ? after_fill_boot : after_boot,
-		.n_depends_on = after_fill ? 2 : 1,
+		.depends_on = after_fill ? own_fill : NULL,
+		.n_depends_on = after_fill ? 1 : 0,
+		.after_stages = after_stages,
+		.n_after_stages = 1,
 		.est_minutes = pull,
 		.est_cost_usd = pull / 60.0 * head->ondemand_usd_hour + transfer,
 		.guess = est.guesses > 0,
 		.note = note,
 		.from_cloud = from_cloud != NULL,
+		.action = &action,
 	};
 	rc = host->plan_add_step(pl, &pull_step, err);
 	host->free(specs);
@@ -241,7 +288,7 @@ const struct petal_plugin petal_plugin = {
 	.magic = PETAL_PLUGIN_MAGIC,
 	.abi = PETAL_PLUGIN_ABI,
 	.kind = PETAL_KIND_TIER,
-	.name = "binary-cache",
+	.name = PETAL_TIER_BINARY_CACHE,
 	.version = PETAL_PLUGIN_VERSION,
 	.summary = "build once into a Spack buildcache in S3; nodes pull at creation",
 	.rank = 20,

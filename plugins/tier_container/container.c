@@ -114,23 +114,31 @@ static int container_plan(void *ctx, struct petal_planner *pl,
 		images++;
 	}
 
-	static const char *const after[] = { "?ami.boot" };
+	static const char *const after[] = { PETAL_STAGE_NODE_BOOT };
+	static const char *const parts[] = { PETAL_TIER_CONTAINER };
+	struct petal_action action = {
+		.size = sizeof(action),
+		.kind = PETAL_ACTION_CONTAINER_PULL,
+		.parts = parts,
+		.n_parts = 1,
+	};
 	snprintf(runs_on, sizeof(runs_on), "each node at boot (head node %s)", seed->head_node);
 	snprintf(note, sizeof(note), "apptainer pulls %zu image%s (~%.0f MB) into SIF files; "
 	         "cost counts the head node", images, images == 1 ? "" : "s", total_mb);
 	struct petal_step pull = {
 		.size = sizeof(pull),
-		.id = "container.pull",
-		.stage = "container-pull",
+		.id = PETAL_TIER_CONTAINER ".pull",
+		.stage = PETAL_STAGE_CONTAINER_PULL,
 		.runs_on = runs_on,
 		.packages = specs,
 		.n_packages = n,
-		.depends_on = after,
-		.n_depends_on = 1,
+		.after_stages = after,
+		.n_after_stages = 1,
 		.est_minutes = minutes,
 		.est_cost_usd = minutes / 60.0 * head.ondemand_usd_hour,
 		.guess = guess,
 		.note = note,
+		.action = &action,
 	};
 	rc = host->plan_add_step(pl, &pull, err);
 
@@ -152,7 +160,7 @@ const struct petal_plugin petal_plugin = {
 	.magic = PETAL_PLUGIN_MAGIC,
 	.abi = PETAL_PLUGIN_ABI,
 	.kind = PETAL_KIND_TIER,
-	.name = "container",
+	.name = PETAL_TIER_CONTAINER,
 	.version = PETAL_PLUGIN_VERSION,
 	.summary = "pull container images at boot; run with Apptainer as Lmod modules",
 	.rank = 30,

@@ -61,7 +61,14 @@ static int source_plan(void *ctx, struct petal_planner *pl,
 		specs[i] = pkgs[i]->spec;
 	/* Built after the image boots and the cache is pulled: they may be its
 	   compilers and dependencies. */
-	static const char *const after[] = { "?ami.boot", "?binary-cache.pull" };
+	static const char *const after[] = { PETAL_STAGE_NODE_BOOT, PETAL_STAGE_CACHE_PULL };
+	static const char *const parts[] = { PETAL_TIER_SOURCE };
+	struct petal_action action = {
+		.size = sizeof(action),
+		.kind = PETAL_ACTION_NODE_BOOTSTRAP,
+		.parts = parts,
+		.n_parts = 1,
+	};
 	int jobs = seed->build_parallel > 0 && seed->build_parallel < head.vcpus ?
 		seed->build_parallel : head.vcpus;
 	snprintf(runs_on, sizeof(runs_on), "head node %s", seed->head_node);
@@ -69,17 +76,18 @@ static int source_plan(void *ctx, struct petal_planner *pl,
 	         "of work", jobs, est.core_minutes);
 	struct petal_step build = {
 		.size = sizeof(build),
-		.id = "source.build",
-		.stage = "source-build",
+		.id = PETAL_TIER_SOURCE ".build",
+		.stage = PETAL_STAGE_SOURCE_BUILD,
 		.runs_on = runs_on,
 		.packages = specs,
 		.n_packages = n,
-		.depends_on = after,
-		.n_depends_on = 2,
+		.after_stages = after,
+		.n_after_stages = 2,
 		.est_minutes = est.minutes,
 		.est_cost_usd = est.minutes / 60.0 * head.ondemand_usd_hour,
 		.guess = est.guesses > 0,
 		.note = note,
+		.action = &action,
 	};
 	rc = host->plan_add_step(pl, &build, err);
 	host->free(specs);
@@ -98,7 +106,7 @@ const struct petal_plugin petal_plugin = {
 	.magic = PETAL_PLUGIN_MAGIC,
 	.abi = PETAL_PLUGIN_ABI,
 	.kind = PETAL_KIND_TIER,
-	.name = "source",
+	.name = PETAL_TIER_SOURCE,
 	.version = PETAL_PLUGIN_VERSION,
 	.summary = "spack install on the head node at creation: any package, any version",
 	.rank = 40,

@@ -8,7 +8,14 @@
  *   unknown-dep  a step depending on a step nobody adds
  *   negative     a step with negative minutes
  *   cycle        two steps depending on each other
- *   fail         plan returns an error of its own */
+ *   fail         plan returns an error of its own
+ *   bad-stage    a stage that is not one of petal's
+ *   late-stage   a step waiting for a stage that comes after its own
+ *   other-dep    a dependency on another tier's step by id (ami.boot)
+ *   optional-dep the same written "?ami.boot", as ABI 1 had it
+ *   bad-part     an action naming a script part "x; rm -rf /"
+ *   no-type      an image action without an instance type
+ *   not-once     an image-build step that says it is not one-time */
 #include <string.h>
 
 #include <petal/plugin.h>
@@ -51,6 +58,17 @@ static int mb_plan(void *ctx, struct petal_planner *pl,
 	static const char *const to_a[] = { "misbehave.a" };
 	static const char *const to_b[] = { "misbehave.b" };
 	static const char *const to_ghost[] = { "misbehave.ghost" };
+	static const char *const to_boot[] = { PETAL_TIER_AMI ".boot" };
+	static const char *const to_maybe_boot[] = { "?" PETAL_TIER_AMI ".boot" };
+	static const char *const ready[] = { PETAL_STAGE_READY };
+	static const char *const evil_parts[] = { "x; rm -rf /" };
+	static const struct petal_action bad_part = {
+		.size = sizeof(bad_part), .kind = PETAL_ACTION_NODE_BOOTSTRAP,
+		.parts = evil_parts, .n_parts = 1,
+	};
+	static const struct petal_action no_type = {
+		.size = sizeof(no_type), .kind = PETAL_ACTION_IMAGE, .image_name = "x",
+	};
 	struct petal_step a = {
 		.size = sizeof(a), .id = "misbehave.a", .stage = "source-build",
 		.runs_on = "head node", .est_minutes = 5, .est_cost_usd = 0.1,
@@ -83,6 +101,23 @@ static int mb_plan(void *ctx, struct petal_planner *pl,
 			return rc;
 	} else if (strcmp(m, "fail") == 0) {
 		return host->fail(err, PETAL_EIO, "misbehave: failing on purpose");
+	} else if (strcmp(m, "bad-stage") == 0) {
+		a.stage = "compile";
+	} else if (strcmp(m, "late-stage") == 0) {
+		a.after_stages = ready;
+		a.n_after_stages = 1;
+	} else if (strcmp(m, "other-dep") == 0) {
+		a.depends_on = to_boot;
+		a.n_depends_on = 1;
+	} else if (strcmp(m, "optional-dep") == 0) {
+		a.depends_on = to_maybe_boot;
+		a.n_depends_on = 1;
+	} else if (strcmp(m, "bad-part") == 0) {
+		a.action = &bad_part;
+	} else if (strcmp(m, "no-type") == 0) {
+		a.action = &no_type;
+	} else if (strcmp(m, "not-once") == 0) {
+		a.stage = PETAL_STAGE_IMAGE_BUILD;
 	}
 	return host->plan_add_step(pl, &a, err);
 }
