@@ -113,7 +113,8 @@ static void remove_dir(char *dir, const char *const *files)
 {
 	for (size_t i = 0; files[i]; i++) {
 		char *p = petal_xasprintf("%s/%s", dir, files[i]);
-		unlink(p);
+		if (unlink(p) != 0)
+			rmdir(p);
 		free(p);
 	}
 	rmdir(dir);
@@ -510,7 +511,7 @@ static char *report_text(const char *time, int jobs, const char *packages)
 
 static const char *const report_files[] = {
 	"1-old.json", "2-new.json", "3-corrupt.json", "4-format.json", "5-negative.json",
-	"6-noobject.json", "7-jobs.json", "notes.txt", NULL,
+	"6-noobject.json", "7-jobs.json", "notes.txt", "8-dir.json", NULL,
 };
 
 static void write_reports(const char *dir)
@@ -542,6 +543,9 @@ static void write_reports(const char *dir)
 	put_report(dir, "6-noobject.json", noobject);
 	put_report(dir, "7-jobs.json", jobs);
 	put_report(dir, "notes.txt", "not json, not read");
+	char *sub = petal_xasprintf("%s/8-dir.json", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(sub, 0755), 0);
+	free(sub);
 	free(old);
 	free(new);
 	free(negative);
@@ -562,7 +566,8 @@ static void test_reports(void)
 	petal_estimates_package(e, "samtools", &table);
 	CU_ASSERT_EQUAL(petal_estimates_load_reports(e, dir, NULL, count_warning, &w), 3);
 	/* every bad file said, by name, and nothing else */
-	CU_ASSERT_EQUAL(w.n, 5);
+	CU_ASSERT_EQUAL(w.n, 6);
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "8-dir.json: not a file"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "3-corrupt.json"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "4-format.json: not a petal build report"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "5-negative.json: a package whose seconds"));

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -106,11 +107,15 @@ static void remember(struct petal_estimates *est, const char *path, const char *
 static char *read_report(struct petal_estimates *est, const char *path)
 {
 	json_error_t jerr;
-	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	struct stat st;
+	json_t *j;
 	const char *bad = NULL;
 	char *why = NULL;
 	int jobs = 0;
 
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return petal_xasprintf("%s: not a file", path);
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
 		return petal_xasprintf("%s:%d: %s", path, jerr.line, jerr.text);
 	bad = check_report(j, &jobs);
