@@ -113,7 +113,8 @@ static void remove_dir(char *dir, const char *const *files)
 {
 	for (size_t i = 0; files[i]; i++) {
 		char *p = petal_xasprintf("%s/%s", dir, files[i]);
-		unlink(p);
+		if (unlink(p) != 0)
+			rmdir(p);
 		free(p);
 	}
 	rmdir(dir);
@@ -475,6 +476,169 @@ static void test_seed_override_errors(void)
 	}
 }
 
+/* ---- build reports: measured times over the tables ------------------------ */
+
+struct warnings {
+	int n;
+	char text[2048];
+};
+
+static void count_warning(void *ctx, const char *msg)
+{
+	struct warnings *w = ctx;
+	w->n++;
+	snprintf(w->text + strlen(w->text), sizeof(w->text) - strlen(w->text), "%s\n", msg);
+}
+
+static void put_report(const char *dir, const char *name, const char *text)
+{
+	char *path = petal_xasprintf("%s/%s", dir, name);
+	struct petal_error err = { 0 };
+	CU_ASSERT_EQUAL_FATAL(petal_write_file(path, text, strlen(text), 0644, &err), 0);
+	free(path);
+}
+
+/* A report of build-instance.sh's form (doc/render.md), jobs and packages given. */
+static char *report_text(const char *time, int jobs, const char *packages)
+{
+	return petal_xasprintf("{\"format\": \"petal-build-report\", \"version\": 1, "
+	                       "\"seed_hash\": \"ab\", \"script\": \"build-instance.sh\", "
+	                       "\"state\": \"finished\", \"failed_package\": null, "
+	                       "\"spack_version\": \"1.1.0\", \"instance_type\": \"c5.4xlarge\", "
+	                       "\"vcpus\": 16, \"jobs\": %d, \"time\": \"%s\", "
+	                       "\"packages\": [%s]}", jobs, time, packages);
+}
+
+static const char *const report_files[] = {
+	"1-old.json", "2-new.json", "3-corrupt.json", "4-format.json", "5-negative.json",
+	"6-noobject.json", "7-jobs.json", "notes.txt", "8-dir.json", NULL,
+};
+
+static void write_reports(const char *dir)
+{
+	/* samtools: an old report (1-old) and a newer one (2-new); gcc from the
+	   cache (not a build); zlib timed once */
+	char *old = report_text("2026-01-01T00:00:00Z", 4,
+		"{\"name\": \"samtools\", \"version\": \"1.17\", \"hash\": \"h1\", "
+		"\"seconds\": 6000, \"phases\": {}, \"from_cache\": false}");
+	char *new = report_text("2026-06-01T00:00:00Z", 2,
+		"{\"name\": \"samtools\", \"version\": \"1.17\", \"hash\": \"h2\", "
+		"\"seconds\": 600, \"phases\": {\"build\": 500}, \"from_cache\": false}, "
+		"{\"name\": \"gcc\", \"version\": \"12.3.0\", \"hash\": \"h3\", "
+		"\"seconds\": 30, \"phases\": {}, \"from_cache\": true}, "
+		"{\"name\": \"zlib\", \"version\": \"1.3\", \"hash\": \"h4\", "
+		"\"seconds\": 90, \"phases\": {}, \"from_cache\": false}, "
+		"{\"name\": \"petal-new-pkg\", \"version\": \"2.0\", \"hash\": \"h5\", "
+		"\"seconds\": 120, \"phases\": {}, \"from_cache\": false}");
+	char *negative = report_text("2026-07-01T00:00:00Z", 2,
+		"{\"name\": \"bwa\", \"version\": \"1\", \"hash\": \"h\", \"seconds\": -5}");
+	char *noobject = report_text("2026-07-01T00:00:00Z", 2, "\"bwa\"");
+	char *jobs = report_text("2026-07-01T00:00:00Z", 0,
+		"{\"name\": \"bwa\", \"version\": \"1\", \"hash\": \"h\", \"seconds\": 5}");
+	put_report(dir, "1-old.json", old);
+	put_report(dir, "2-new.json", new);
+	put_report(dir, "3-corrupt.json", "{\"format\": \"petal-build-report\", \"packages\": [");
+	put_report(dir, "4-format.json", "{\"format\": \"something-else\", \"version\": 1}");
+	put_report(dir, "5-negative.json", negative);
+	put_report(dir, "6-noobject.json", noobject);
+	put_report(dir, "7-jobs.json", jobs);
+	put_report(dir, "notes.txt", "not json, not read");
+	char *sub = petal_xasprintf("%s/8-dir.json", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(sub, 0755), 0);
+	free(sub);
+	free(old);
+	free(new);
+	free(negative);
+	free(noobject);
+	free(jobs);
+}
+
+static void test_reports(void)
+{
+	char *dir = scratch_dir();
+	struct petal_error err = { 0 };
+	struct petal_estimates *e = NULL;
+	struct warnings w = { 0 };
+	struct petal_pkg_figures table, f;
+
+	write_reports(dir);
+	CU_ASSERT_EQUAL_FATAL(petal_estimates_load(data_dir, NULL, &e, &err), 0);
+	petal_estimates_package(e, "samtools", &table);
+	CU_ASSERT_EQUAL(petal_estimates_load_reports(e, dir, NULL, count_warning, &w), 3);
+	/* every bad file said, by name, and nothing else */
+	CU_ASSERT_EQUAL(w.n, 6);
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "8-dir.json: not a file"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "3-corrupt.json"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "4-format.json: not a petal build report"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "5-negative.json: a package whose seconds"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "6-noobject.json: a package that is not"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.text, "7-jobs.json: no \"jobs\""));
+	CU_ASSERT_PTR_NULL(strstr(w.text, "2-new.json"));
+	CU_ASSERT_PTR_NULL(strstr(w.text, "notes.txt"));
+
+	/* the newest report wins: 600 s with 2 jobs, whatever the file order */
+	petal_estimates_package(e, "samtools", &f);
+	CU_ASSERT_TRUE(f.measured);
+	CU_ASSERT_FALSE(f.guess);
+	CU_ASSERT_DOUBLE_EQUAL(f.measured_seconds, 600, 1e-9);
+	CU_ASSERT_EQUAL(f.measured_jobs, 2);
+	CU_ASSERT_STRING_EQUAL(f.measured_version, "1.17");
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.measured_report, "2-new.json"));
+	double s = table.serial_fraction;
+	CU_ASSERT_DOUBLE_EQUAL(f.serial_fraction, s, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(f.core_minutes, 10 / (s + (1 - s) / 2), 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(f.size_mb, table.size_mb, 1e-12);
+	/* scaled: 2 jobs give back the 10 minutes measured; 16 cores fewer, not
+	   an eighth (the serial part stays) */
+	const char *one[] = { "samtools" };
+	CU_ASSERT_DOUBLE_EQUAL(build_minutes(e, one, 1, "c5.4xlarge", 2), 10, 1e-9);
+	double sixteen = build_minutes(e, one, 1, "c5.4xlarge", 0);
+	CU_ASSERT_DOUBLE_EQUAL(sixteen, f.core_minutes * (s + (1 - s) / 16), 1e-9);
+	CU_ASSERT_TRUE(sixteen < 10 && sixteen > 10.0 / 8);
+
+	/* a package built from the cache is no measure */
+	petal_estimates_package(e, "gcc", &f);
+	CU_ASSERT_FALSE(f.measured);
+	/* a package the tables lack is no longer a guess */
+	petal_estimates_package(e, "petal-new-pkg", &f);
+	CU_ASSERT_TRUE(f.measured);
+	CU_ASSERT_FALSE(f.guess);
+	petal_estimates_free(e);
+
+	/* the seed's own core_minutes win; another exact version is not used; a
+	   range takes any */
+	struct petal_seed *seed = seed_from(
+		"cluster: {name: measured, region: us-east-1}\n"
+		"software:\n"
+		"  spack_packages: [samtools@1.18, zlib@1.2:1.4, petal-new-pkg]\n"
+		"estimates:\n"
+		"  packages:\n"
+		"    petal-new-pkg: {core_minutes: 7}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+	CU_ASSERT_EQUAL_FATAL(petal_estimates_load(data_dir, seed, &e, &err), 0);
+	w.n = 0;
+	CU_ASSERT_EQUAL(petal_estimates_load_reports(e, dir, seed, count_warning, &w), 1);
+	petal_estimates_package(e, "samtools", &f);
+	CU_ASSERT_FALSE(f.measured);
+	CU_ASSERT_DOUBLE_EQUAL(f.core_minutes, table.core_minutes, 1e-12);
+	petal_estimates_package(e, "zlib", &f);
+	CU_ASSERT_TRUE(f.measured);
+	petal_estimates_package(e, "petal-new-pkg", &f);
+	CU_ASSERT_FALSE(f.measured);
+	CU_ASSERT_DOUBLE_EQUAL(f.core_minutes, 7, 1e-12);
+	petal_estimates_free(e);
+	petal_seed_free(seed);
+
+	/* no directory: no reports, no warning */
+	CU_ASSERT_EQUAL_FATAL(petal_estimates_load(data_dir, NULL, &e, &err), 0);
+	w.n = 0;
+	CU_ASSERT_EQUAL(petal_estimates_load_reports(e, "/nonexistent/petal/reports", NULL,
+	                                             count_warning, &w), 0);
+	CU_ASSERT_EQUAL(w.n, 0);
+	petal_estimates_free(e);
+	remove_dir(dir, report_files);
+}
+
 int main(void)
 {
 	data_dir = getenv("PETAL_DATA_DIR");
@@ -501,7 +665,8 @@ int main(void)
 	    !CU_add_test(s, "recommendation table boundaries", test_recommend_table) ||
 	    !CU_add_test(s, "memory-heavy stacks get c5.24xlarge", test_recommend_memory_heavy) ||
 	    !CU_add_test(s, "seed overrides change figures", test_seed_overrides) ||
-	    !CU_add_test(s, "bad overrides are refused with a place", test_seed_override_errors)) {
+	    !CU_add_test(s, "bad overrides are refused with a place", test_seed_override_errors) ||
+	    !CU_add_test(s, "build reports: measured times, bad files said", test_reports)) {
 		CU_cleanup_registry();
 		return 1;
 	}

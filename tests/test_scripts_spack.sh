@@ -127,4 +127,36 @@ PETAL_SANDBOX_SHARED=$tmp/head/shared run_box compute "$tmp/compute" \
 expect_status 0 "login shell: module load hello-app && hello-app"
 expect_in "$tmp/out" "hello-app/1.0" "login shell: module avail lists hello-app"
 expect_in "$tmp/out" "libhello/1.0" "login shell: module avail lists libhello"
+
+# --- the build report: Spack's install times, collected by build-instance.sh, then used by
+# `petal plan` from the state directory (STATE/reports/*.json)
+report=$tmp/build/var/log/petal/report.json
+if python3 -c "import json, sys; j = json.load(open('$report'))
+p = [x for x in j['packages'] if x['name'] == 'libhello']
+sys.exit(0 if j['state'] == 'finished' and j['jobs'] == $jobs and j['vcpus'] >= 1 and p
+         and p[0]['seconds'] > 0 and p[0]['version'] == '1.0' and len(p[0]['hash']) == 32
+         and not p[0]['from_cache'] and 'build' in p[0]['phases'] else 1)"; then ok; else
+	not_ok "build: report.json times libhello ($(head -c 1500 "$report" 2>/dev/null))"
+fi
+if python3 -c "import json, sys; j = json.load(open('$tmp/build/var/log/petal/status.json'))
+sys.exit(0 if j['state'] == 'finished' and j['package'] is None else 1)"; then ok; else
+	not_ok "build: status.json says finished"
+fi
+moto_aws s3 ls --recursive s3://petal-real-cache/spack/petal/ >"$tmp/ls" 2>&1
+expect_in "$tmp/ls" "/build/report.json" "build: report.json uploaded beside the artifacts"
+expect_in "$tmp/ls" "/build/status.json" "build: status.json uploaded beside the artifacts"
+secs=$(python3 -c "import json; j = json.load(open('$report'))
+print([x for x in j['packages'] if x['name'] == 'libhello'][0]['seconds'])")
+mkdir -p "$XDG_STATE_HOME/petal/reports"
+cp "$report" "$XDG_STATE_HOME/petal/reports/real-build.json"
+run plan -t "$tmp/seed.yaml" --output json
+expect_status 0 "plan with the build's report"
+expect_py "plan: libhello measured, from the report" \
+	"[(m['package'], m['version'], m['seconds'], m['jobs']) for m in j['measured']] ==
+	 [('libhello', '1.0', round($secs, 3), $jobs)] and j['measured'][0]['core_minutes'] > 0
+	 and j['measured'][0]['report'].endswith('/reports/real-build.json')"
+expect_py "plan: libhello no guess" "'libhello' not in j['guesses']"
+run plan -t "$tmp/seed.yaml"
+expect_status 0 "plan (text) with the build's report"
+expect_in "$tmp/out" "= measured: libhello@1.0 built in" "plan text: libhello marked measured"
 finish

@@ -55,7 +55,9 @@ static const char usage_text[] =
 	"Reading the plan: 'prepare' is done once and reused while the seed hash is\n"
 	"unchanged (AMI bake, cache fill); 'ready' is cluster creation to usable; the\n"
 	"baseline is everything built from source on the head node.  Figures marked ~\n"
-	"are guesses for packages petal has no figures for.\n"
+	"are guesses for packages petal has no figures for; packages marked = have\n"
+	"times measured by a build (the build reports in $XDG_STATE_HOME/petal/reports,\n"
+	"else ~/.local/state/petal/reports), used over the tables.\n"
 	"\n"
 	"Examples: petal plan -t seeds/hybrid.yaml --clusters 10 --months 6\n"
 	"          petal plan -t seeds/hybrid.yaml --probe --output json\n"
@@ -237,6 +239,26 @@ out_url:
 	return status;
 }
 
+static void warn_report(void *ctx, const char *msg)
+{
+	petal_cli_warn(ctx, "%s", msg);
+}
+
+/* The build reports kept in the state directory (STATE/reports/ *.json,
+   doc/plan-json.md "Measured times"): their times over the tables. */
+static void load_reports(struct petal_cli *cli, struct petal_estimates *est,
+                         const struct petal_seed *seed)
+{
+	const char *state = petal_host_get()->setting("state_dir");
+	char *dir;
+
+	if (state == NULL)
+		return;
+	dir = petal_xasprintf("%s/reports", state);
+	petal_estimates_load_reports(est, dir, seed, warn_report, cli);
+	free(dir);
+}
+
 int cmd_plan(struct petal_cli *cli, int argc, char **argv)
 {
 	struct plan_args a = { 0 };
@@ -261,6 +283,7 @@ int cmd_plan(struct petal_cli *cli, int argc, char **argv)
 		status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : PETAL_EXIT_FAILURE;
 		goto out_seed;
 	}
+	load_reports(cli, est, seed);
 	petal_host_bind_estimates(est);
 	status = petal_cli_registry(cli, &reg);
 	if (status)

@@ -639,6 +639,12 @@ void petal_plan_free(struct petal_plan *plan)
 	for (size_t i = 0; i < plan->n_guess_names; i++)
 		free(plan->guess_names[i]);
 	free(plan->guess_names);
+	for (size_t i = 0; i < plan->n_measured; i++) {
+		free(plan->measured[i].name);
+		free(plan->measured[i].version);
+		free(plan->measured[i].report);
+	}
+	free(plan->measured);
 	for (size_t i = 0; i < plan->n_tiers; i++)
 		free(plan->tiers[i]);
 	free(plan->tiers);

@@ -17,6 +17,12 @@ struct petal_pkg_figures {
 	double size_mb;         /* installed size */
 	double memory_gb;       /* peak memory per build job */
 	int guess;              /* defaults: the package is not in the tables */
+	/* core_minutes from a build report (petal_estimates_load_reports): the
+	   wall time a build took with that many jobs, owned by the estimates */
+	int measured;
+	double measured_seconds;
+	int measured_jobs;
+	const char *measured_version, *measured_report;
 };
 
 struct petal_estimates; /* opaque */
@@ -26,6 +32,19 @@ struct petal_estimates; /* opaque */
 int petal_estimates_load(const char *data_dir, const struct petal_seed *seed,
                          struct petal_estimates **out, struct petal_error *err);
 void petal_estimates_free(struct petal_estimates *est);
+
+/* Build reports (report.json of build-instance.sh, doc/plan-json.md
+   "Measured times"): every *.json file in dir, in name order.  A package a
+   report times (built there, not from the cache) gets core_minutes from
+   that time, scaled back from the report's jobs under the model of
+   petal_estimates_build, and `measured` set; the newest report wins, a
+   seed's own estimates.packages.NAME.core_minutes wins over any, and a
+   report of another version than the seed's exact @VERSION is not used.
+   A file that is not a build report is skipped: warn(ctx, message naming it)
+   says so.  A missing dir is no reports.  Returns the packages measured. */
+size_t petal_estimates_load_reports(struct petal_estimates *est, const char *dir,
+                                    const struct petal_seed *seed,
+                                    void (*warn)(void *ctx, const char *msg), void *ctx);
 
 /* Figures for one package (defaults, with guess set, when unknown). */
 void petal_estimates_package(const struct petal_estimates *est, const char *name,

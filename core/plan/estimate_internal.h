@@ -28,6 +28,13 @@ struct petal_est_guess {
 	size_t n_classes, cap_classes;
 };
 
+/* One package's time in a build report. */
+struct petal_est_measure {
+	char *name, *version, *report, *when; /* when: the report's time, ISO 8601 */
+	double seconds;
+	int jobs;
+};
+
 struct petal_estimates {
 	struct petal_pkg_figures def;
 	struct petal_pkg_figures *pkgs;
@@ -37,6 +44,8 @@ struct petal_estimates {
 	struct petal_est_figure *figs;
 	size_t n_figs, cap_figs;
 	struct petal_est_guess guess;
+	struct petal_est_measure *measures; /* the reports read, one per package */
+	size_t n_measures, cap_measures;
 };
 
 struct petal_pkg_figures *petal_est_find_pkg(const struct petal_estimates *est,

@@ -549,6 +549,13 @@ void petal_estimates_free(struct petal_estimates *est)
 	for (size_t i = 0; i < est->guess.n_classes; i++)
 		free(est->guess.classes[i].name);
 	free(est->guess.classes);
+	for (size_t i = 0; i < est->n_measures; i++) {
+		free(est->measures[i].name);
+		free(est->measures[i].version);
+		free(est->measures[i].report);
+		free(est->measures[i].when);
+	}
+	free(est->measures);
 	free(est);
 }
 

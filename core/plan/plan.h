@@ -128,6 +128,17 @@ struct petal_plan {
 	struct petal_plan_probe probe;       /* done == 0 for an offline plan */
 	struct petal_plan_instance_guess *instance_guesses; /* seed order, each type once */
 	size_t n_instance_guesses, cap_instance_guesses;
+	struct petal_plan_measured *measured; /* seed order, each package once */
+	size_t n_measured, cap_measured;
+};
+
+/* A seed's package whose figures come from a build report (the build's
+   measured time over the tables: petal_estimates_load_reports). */
+struct petal_plan_measured {
+	char *name, *version, *report;
+	double seconds;      /* the build's wall time in the report */
+	int jobs;            /* ... with that many build jobs */
+	double core_minutes; /* the work the plan scales to each machine's cores */
 };
 
 /* Ask the active tiers in rank order to claim each package, then each tier

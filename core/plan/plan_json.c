@@ -167,6 +167,23 @@ static json_t *totals_json(const struct petal_plan *plan)
 	                 "speedup", speedup);
 }
 
+/* Packages whose figures a build report measured. */
+static json_t *measured_json(const struct petal_plan *plan)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < plan->n_measured; i++) {
+		const struct petal_plan_measured *m = &plan->measured[i];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:i, s:f, s:s}",
+		                                   "package", m->name, "version", m->version,
+		                                   "seconds", round(m->seconds * 1000) / 1000,
+		                                   "jobs", m->jobs,
+		                                   "core_minutes",
+		                                   round(m->core_minutes * 1000) / 1000,
+		                                   "report", m->report));
+	}
+	return a;
+}
+
 /* Instance types petal's table lacks, with the figures guessed for them. */
 static json_t *instance_guesses_json(const struct petal_plan *plan)
 {
@@ -203,6 +220,7 @@ json_t *petal_plan_to_json(const struct petal_plan *plan)
 	                      "totals", totals_json(plan),
 	                      "guesses", string_array(plan->guess_names, plan->n_guess_names));
 	json_object_set_new(j, "instance_guesses", instance_guesses_json(plan));
+	json_object_set_new(j, "measured", measured_json(plan));
 	if (plan->probe.done)
 		json_object_set_new(j, "probe", probe_json(plan));
 	return j;

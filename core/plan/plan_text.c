@@ -281,5 +281,16 @@ char *petal_plan_to_text(const struct petal_plan *plan, int color)
 		petal_strbuf_puts(&o.sb, "  and used its defaults; give them under "
 		                  "estimates.packages in the seed.\n");
 	}
+	for (size_t i = 0; i < plan->n_measured; i++) {
+		const struct petal_plan_measured *m = &plan->measured[i];
+		char *said = petal_xasprintf("= measured: %s@%s built in %.1f s with %d jobs (%s): "
+		                             "%.2f core-minutes, scaled to each machine's cores",
+		                             m->name, m->version, m->seconds, m->jobs, m->report,
+		                             m->core_minutes);
+		if (i == 0)
+			petal_strbuf_putc(&o.sb, '\n');
+		wrapped_text(&o, said, "", "0");
+		free(said);
+	}
 	return petal_strbuf_detach(&o.sb);
 }

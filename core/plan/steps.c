@@ -164,6 +164,26 @@ int petal_plan_check_dependencies(struct petal_plan *plan, struct petal_error *e
 
 /* ---- totals ------------------------------------------------------------------- */
 
+/* A package timed by a build report, once. */
+static void note_measured(struct petal_plan *plan, const char *name,
+                          const struct petal_pkg_figures *f)
+{
+	if (!f->measured)
+		return;
+	for (size_t i = 0; i < plan->n_measured; i++)
+		if (strcmp(plan->measured[i].name, name) == 0)
+			return;
+	struct petal_plan_measured m = {
+		.name = petal_xstrdup(name),
+		.version = petal_xstrdup(f->measured_version),
+		.report = petal_xstrdup(f->measured_report),
+		.seconds = f->measured_seconds,
+		.jobs = f->measured_jobs,
+		.core_minutes = f->core_minutes,
+	};
+	PETAL_PUSH(plan->measured, plan->n_measured, plan->cap_measured, m);
+}
+
 int petal_plan_totals(struct petal_plan *plan, struct petal_estimates *est,
                   struct petal_error *err)
 {
@@ -189,6 +209,7 @@ int petal_plan_totals(struct petal_plan *plan, struct petal_estimates *est,
 			seen = strcmp(plan->guess_names[g], name) == 0;
 		if (f.guess && !seen)
 			PETAL_PUSH(plan->guess_names, plan->n_guess_names, cap, petal_xstrdup(name));
+		note_measured(plan, name, &f);
 	}
 	plan->guesses = (int)plan->n_guess_names;
 

@@ -47,6 +47,7 @@ struct petal_renderer {
 #define RENDER_SHARED_SPACK "/shared/spack/spack" /* Spack itself, when the image has none */
 #define RENDER_SHARED_LMOD "/shared/spack/lmod"   /* Lmod modules of the shared tree */
 #define RENDER_SHARED_READY "/shared/petal/ready-" /* + seed hash: the head node is done */
+#define RENDER_SHARED_FAILED "/shared/petal/failed-" /* + seed hash: ... or failed */
 #define RENDER_IMAGE_SPACK "/opt/spack"          /* Spack in an image petal bakes */
 #define RENDER_IMAGE_TREE "/opt/spack/opt/spack" /* ... and its install tree */
 /* ParallelCluster's own HeadNode and ComputeNode bootstrap timeout */
