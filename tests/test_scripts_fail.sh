@@ -8,6 +8,7 @@
 # (on which package), or no ready mark came within PETAL_WAIT_S.  Both packages fail at
 # once, with no dependency to build (no compiler either): the test stays fast.
 . "$top_srcdir/tests/lib.sh"
+real_spack_stage
 sandbox=$top_srcdir/tests/sandbox/run-as-node.sh
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at
 [ -n "${PETAL_TEST_KEEP:-}" ] && trap 'echo "kept $tmp" >&2' EXIT
