@@ -22,6 +22,13 @@ const char *petal_run_end_name(enum petal_run_end e)
 	return e > PETAL_RUN_NOT_ENDED && e <= PETAL_RUN_CANCELLED ? end_names[e] : NULL;
 }
 
+const char *petal_run_status(const struct petal_run_state *st, int lock_held)
+{
+	if (st && st->end)
+		return petal_run_end_name(st->end);
+	return lock_held ? "running" : "dead";
+}
+
 const char *petal_run_step_state_name(enum petal_run_step_state s)
 {
 	static const char *const names[] = {

@@ -4,6 +4,7 @@
 #include "run.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -327,5 +328,36 @@ int petal_run_open(const char *state_dir, const char *id, struct petal_run **out
 	return 0;
 out_run:
 	petal_run_close(run);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int petal_run_list(const char *state_dir, char ***ids, size_t *n, struct petal_error *err)
+{
+	char *root = petal_run_root(state_dir);
+	DIR *d = opendir(root);
+	struct dirent *e;
+	size_t cap = 0;
+	int rc = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (!d) {
+		if (errno != ENOENT)
+			rc = petal_fail(err, PETAL_EIO, "%s: cannot list runs: %s", root, strerror(errno));
+		goto out_root;
+	}
+	while ((e = readdir(d)))
+		if (petal_run_id_valid(e->d_name))
+			PETAL_PUSH(*ids, *n, cap, petal_xstrdup(e->d_name));
+	closedir(d);
+	if (*n)
+		qsort(*ids, *n, sizeof(**ids), by_name);
+out_root:
+	free(root);
 	return rc;
 }

@@ -70,6 +70,11 @@ void petal_run_close(struct petal_run *run);
 int petal_run_lock_probe(const char *state_dir, const char *id, pid_t *pid,
                          struct petal_error *err);
 
+/* The ids of the runs in STATE/runs, oldest first (names of another form are
+   not runs and are skipped); none when STATE/runs does not exist.  Caller
+   frees each and the array. */
+int petal_run_list(const char *state_dir, char ***ids, size_t *n, struct petal_error *err);
+
 /* ---- records: each one line, written with one write() and fsync'd before
    the call returns --------------------------------------------------------- */
 int petal_run_step_intent(struct petal_run *run, const char *step, const char *op,
@@ -155,6 +160,11 @@ struct petal_run_undo {
 /* The cleanup list: the held resources' undos, last created first.  Caller
    frees *out (not the resources); returns the count. */
 size_t petal_run_cleanup(const struct petal_run_state *st, struct petal_run_undo **out);
+
+/* What `petal runs` says of a run: its end's state when it ended, else
+   "running" while its lock is held, else "dead" (its petal died: resume or
+   gc it). */
+const char *petal_run_status(const struct petal_run_state *st, int lock_held);
 
 const char *petal_run_end_name(enum petal_run_end e);        /* "succeeded", ...; NULL for NOT_ENDED */
 const char *petal_run_step_state_name(enum petal_run_step_state s); /* "pending", "intent", ... */
