@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/plan/plan.h"
 #include "../core/run/run.h"
 #include "../core/util/util.h"
 
@@ -370,6 +371,45 @@ static void test_kill9(void)
 	free(path);
 }
 
+/* A plan's summary in run-start: its steps pending until begun, by action */
+static void test_plan_summary(void)
+{
+	struct petal_plan_action image = { .kind = PETAL_ACTION_IMAGE,
+	                                   .produces = PETAL_PRODUCT_IMAGE_ID };
+	char *deps[] = { "bake" };
+	struct petal_plan_step steps[] = {
+		{ .id = "bake", .stage = PETAL_STAGE_IMAGE_BUILD, .action = &image },
+		{ .id = "boot", .stage = PETAL_STAGE_READY, .depends_on = deps, .n_depends_on = 1 },
+	};
+	struct petal_plan plan = { .steps = steps, .n_steps = 2, .prepare_minutes = 40 };
+	struct petal_error err = { 0 };
+	struct petal_run *run = NULL;
+	struct petal_run_state *st = NULL;
+	json_t *sum = petal_run_plan_summary(&plan);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sum);
+	json_t *s0 = json_array_get(json_object_get(sum, "steps"), 0);
+	json_t *s1 = json_array_get(json_object_get(sum, "steps"), 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s0, "action")), "image");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s0, "produces")), "image-id");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(s1, "action")));
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(s1, "depends_on"),
+	                                                        0)), "bake");
+	struct petal_run_start start = { .command = "create", .plan = sum };
+	CU_ASSERT_EQUAL_FATAL(petal_run_create(state_dir, &start, &run, &err), 0);
+	json_decref(sum);
+	CU_ASSERT_EQUAL(petal_run_step_intent(run, "bake", "launch", NULL, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(petal_run_replay(run->journal, &st, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(st->n_steps, 2);
+	CU_ASSERT_EQUAL(st->steps[0].state, PETAL_STEP_INTENT);
+	CU_ASSERT_STRING_EQUAL(st->steps[1].id, "boot");
+	CU_ASSERT_EQUAL(st->steps[1].state, PETAL_STEP_PENDING);
+	CU_ASSERT_PTR_NULL(st->seed);
+	CU_ASSERT_STRING_EQUAL(petal_run_status(st, 1), "running");
+	CU_ASSERT_STRING_EQUAL(petal_run_status(st, 0), "dead");
+	petal_run_state_free(st);
+	petal_run_close(run);
+}
+
 static void rm_rf(const char *dir)
 {
 	char *cmd = petal_xasprintf("rm -rf '%s'", dir);
@@ -392,6 +432,7 @@ int main(void)
 	    !CU_add_test(s, "journal written and replayed, cleanup reversed", test_write_replay) ||
 	    !CU_add_test(s, "a torn last line is ignored, then cut off", test_torn_last_line) ||
 	    !CU_add_test(s, "a corrupt middle line is named with its line", test_corrupt_middle_line) ||
+	    !CU_add_test(s, "a plan's summary: its steps pending", test_plan_summary) ||
 	    !CU_add_test(s, "kill -9 at random: replay succeeds, nothing acked lost", test_kill9)) {
 		CU_cleanup_registry();
 		return 1;

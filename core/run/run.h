@@ -53,6 +53,12 @@ struct petal_run_start {
 	json_t *plan;          /* a summary of the plan (borrowed; NULL: none) */
 };
 
+struct petal_plan;
+/* A plan's summary for run-start: {"steps": [{"id", "stage", "depends_on",
+   "action" (its kind's name, or null), "produces"}], "prepare_minutes",
+   "ready_minutes"}.  Caller owns the reference. */
+json_t *petal_run_plan_summary(const struct petal_plan *plan);
+
 /* A new run: a fresh id, STATE/runs/<id>/ made 0700 (STATE/runs too), locked,
    its journal created and fsync'd with the directory, and run-start written. */
 int petal_run_create(const char *state_dir, const struct petal_run_start *start,
