@@ -274,7 +274,7 @@ static void test_corrupt_middle_line(void)
 	CU_ASSERT_EQUAL(replay_text(START "{\"record\":\"resource-created\",\"time\":\"t\","
 	                            "\"kind\":\"instance\"}\n", &err), PETAL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, ":2: a record's \"id\" must be"));
-	CU_ASSERT_EQUAL(replay_text("", &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(replay_text("", &err), PETAL_ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no run-start record"));
 	struct petal_run_state *st = NULL;
 	CU_ASSERT_EQUAL(petal_run_replay("/nonexistent/journal.jsonl", &st, &err), PETAL_ENOENT);

@@ -40,6 +40,9 @@ journal $dead_id "$(start $dead_id 2026-12-03T13:00:00Z build-ami)" "$intent" "$
 printf '{"record":"step-res' >>"$runs/$dead_id/journal.jsonl" # torn by the kill
 journal $live_id "$(start $live_id 2026-12-03T14:00:00Z build-ami)" "$intent"
 mkdir -p "$runs/not-a-run"
+# killed between making its directory and its run-start: dead, nothing held
+unborn_id=r-20261203-143000-0007
+mkdir -p "$runs/$unborn_id"
 
 # a live petal: the lock held by another process, its pid in the lock file
 sh -c 'exec 9>>"$1"; flock -x 9; echo $$ >"$1"; exec sleep 60' sh "$runs/$live_id/lock" &
@@ -53,7 +56,7 @@ done
 run runs --state-dir "$state"
 expect_status 0 "runs lists"
 for s in "$ok_id  succeeded" "$failed_id  failed" "$cancel_id  cancelled" "$dead_id  dead" \
-	"$live_id  running"; do
+	"$live_id  running" "$unborn_id  dead"; do
 	expect_in "$tmp/out" "$s" "the list says '$s'"
 done
 expect_not_in "$tmp/out" "not-a-run" "a directory not named like a run is not one"
@@ -65,8 +68,9 @@ if [ "$(grep -n "$ok_id" "$tmp/out" | cut -d: -f1)" -lt "$(grep -n "$live_id" "$
 
 run runs --state-dir "$state" --output json
 expect_status 0 "runs --output json"
-expect_py "json: five runs" "len(j['runs']) == 5"
-expect_py "json: states" "[r['state'] for r in j['runs']] == ['succeeded','failed','cancelled','dead','running']"
+expect_py "json: six runs" "len(j['runs']) == 6"
+expect_py "json: states" "[r['state'] for r in j['runs']] == ['succeeded','failed','cancelled','dead','running','dead']"
+expect_py "json: the unborn run holds nothing" "'never began' in j['runs'][5]['note']"
 expect_py "json: the dead run holds its instance" \
 	"[(h['kind'], h['id']) for h in j['runs'][3]['resources_held']] == [('instance','i-0abc')]"
 expect_py "json: the succeeded run holds its image" \
@@ -102,8 +106,12 @@ expect_py "json: the token a resume settles by" "j['run']['steps'][0]['token'] =
 expect_py "json: cleanup" "j['run']['cleanup'] == [{'op':'terminate','kind':'instance','id':'i-0abc','region':'eu-west-1'}]"
 expect_py "json: the torn line noted" "'torn last line' in j['run']['note']"
 
+run runs $unborn_id --state-dir "$state"
+expect_status 0 "runs RUN of a run that never began"
+expect_in "$tmp/out" "run $unborn_id: dead (its journal never began" "a run that never began"
+
 run runs $ok_id --state-dir "$state"
-expect_in "$tmp/out" "1. deregister image ami-0def" "the cleanup list in text"
+expect_in "$tmp/out" "1. deregister image ami-0def in eu-west-1" "the cleanup list in text"
 
 # --- bad input ------------------------------------------------------------------
 run runs bogus --state-dir "$state"

@@ -105,6 +105,7 @@ struct run_view {
 	int held;                   /* its lock is held */
 	long pid;
 	char *error;                /* why st is NULL */
+	int unstarted;              /* st NULL: the journal never began (no run-start) */
 	long duration;              /* seconds, or -1 */
 };
 
@@ -135,9 +136,11 @@ static void view_read(const char *state_dir, const char *id, struct run_view *v)
 	}
 	v->held = rc;
 	v->pid = pid;
-	if (petal_run_replay(journal, &v->st, &err) != 0) {
-		v->error = v->held && err.code != PETAL_ENOENT && strstr(err.msg, "no run-start")
-			? petal_xasprintf("%s (the run is starting)", err.msg) : petal_xstrdup(err.msg);
+	if ((rc = petal_run_replay(journal, &v->st, &err)) != 0) {
+		if (rc == PETAL_ENOENT) /* being created, or died being created: holds nothing */
+			v->unstarted = 1;
+		else
+			v->error = petal_xstrdup(err.msg);
 		goto out;
 	}
 	time_t start = parse_time(v->st->started);
@@ -160,7 +163,7 @@ static void view_release(struct run_view *v)
 static const char *view_state(const struct run_view *v)
 {
 	if (!v->st)
-		return v->held ? "running" : "unreadable";
+		return v->held ? "running" : v->unstarted ? "dead" : "unreadable";
 	return petal_run_status(v->st, v->held);
 }
 
@@ -192,11 +195,15 @@ static json_t *view_json(const struct run_view *v, int detail)
 		json_object_set_new(j, "pid", json_integer(v->pid));
 	if (v->error)
 		json_object_set_new(j, "error", json_string(v->error));
+	if (v->unstarted)
+		json_object_set_new(j, "note", json_string("its journal never began: it holds nothing"));
 	if (!st)
 		return j;
-	json_object_update(j, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "command", st->command,
-	                                "seed", st->seed, "seed_hash", st->seed_hash, "started",
-	                                st->started, "ended", st->ended));
+	json_t *start = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "command", st->command, "seed",
+	                          st->seed, "seed_hash", st->seed_hash, "started", st->started,
+	                          "ended", st->ended);
+	json_object_update(j, start);
+	json_decref(start);
 	json_object_set_new(j, "duration_s", v->duration >= 0 ? json_integer(v->duration)
 	                                                       : json_null());
 	if (st->end)
@@ -322,7 +329,9 @@ static void print_detail(const struct run_view *v)
 		printf("\nCleanup, in this order:\n");
 		for (size_t i = 0; i < n; i++) {
 			char *id = petal_escape_text(undo[i].res->id, 0);
-			printf("  %zu. %s %s %s\n", i + 1, undo[i].op, undo[i].res->kind, id);
+			printf("  %zu. %s %s %s%s%s\n", i + 1, undo[i].op, undo[i].res->kind, id,
+			       undo[i].res->region ? " in " : "",
+			       undo[i].res->region ? undo[i].res->region : "");
 			free(id);
 		}
 	}
@@ -356,11 +365,11 @@ int cmd_runs(struct petal_cli *cli, int argc, char **argv)
 		if (views[i].error) {
 			petal_cli_error(cli, "%s", views[i].error);
 			status = PETAL_EXIT_FAILURE;
-		} else if (views[i].st->note) {
+		} else if (views[i].st && views[i].st->note) {
 			petal_cli_warn(cli, "%s", views[i].st->note);
 		}
 	}
-	if (a.run && !views[0].st)
+	if (a.run && views[0].error)
 		goto out_views;
 
 	if (cli->output == PETAL_OUTPUT_JSON) {
@@ -375,6 +384,9 @@ int cmd_runs(struct petal_cli *cli, int argc, char **argv)
 		}
 		petal_cli_print_json(j);
 		json_decref(j);
+	} else if (a.run && !views[0].st) {
+		printf("run %s: %s (its journal never began: it holds nothing)\n", views[0].id,
+		       view_state(&views[0]));
 	} else if (a.run) {
 		print_detail(&views[0]);
 	} else {

@@ -332,7 +332,7 @@ int petal_run_replay(const char *journal_path, struct petal_run_state **out,
 		at = (size_t)(nl - data) + 1;
 	}
 	if (r.st->records == 0) {
-		rc = petal_fail(err, PETAL_EINVAL, "%s: no run-start record: the run never started",
+		rc = petal_fail(err, PETAL_ENOENT, "%s: no run-start record: the run never started",
 		                journal_path);
 		goto out_state;
 	}

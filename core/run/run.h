@@ -152,7 +152,8 @@ struct petal_run_state {
 /* Replay a journal.  A torn last line is ignored (state->note); anything else
    that is not a record (bad JSON, unknown record, missing field, a first
    record other than run-start, a record after run-end) is PETAL_EINVAL
-   naming FILE:LINE; a missing journal is PETAL_ENOENT. */
+   naming FILE:LINE; a missing journal, or one without a whole run-start
+   (a run that died being created), is PETAL_ENOENT. */
 int petal_run_replay(const char *journal_path, struct petal_run_state **out,
                      struct petal_error *err);
 void petal_run_state_free(struct petal_run_state *st);
