@@ -22,7 +22,7 @@ expect_in "$tmp/err" "did you mean 'plan'" "unknown command suggests"
 run --output yaml plan -t "$seeds/hybrid.yaml"
 expect_status 2 "bad --output"
 
-for cmd in plan validate plugins; do
+for cmd in plan validate plugins runs; do
 	run "$cmd" --help
 	expect_status 0 "$cmd --help"
 	expect_in "$tmp/out" "usage: petal $cmd" "$cmd --help shows usage"
