@@ -10,7 +10,7 @@ expect_in "$tmp/out" "plugin ABI 1" "--version names the ABI"
 
 run --help
 expect_status 0 "--help"
-for cmd in plan validate plugins; do expect_in "$tmp/out" "$cmd" "--help lists $cmd"; done
+for cmd in plan validate plugins runs; do expect_in "$tmp/out" "$cmd" "--help lists $cmd"; done
 
 run
 expect_status 2 "no command"
@@ -22,7 +22,7 @@ expect_in "$tmp/err" "did you mean 'plan'" "unknown command suggests"
 run --output yaml plan -t "$seeds/hybrid.yaml"
 expect_status 2 "bad --output"
 
-for cmd in plan validate plugins; do
+for cmd in plan validate plugins runs; do
 	run "$cmd" --help
 	expect_status 0 "$cmd --help"
 	expect_in "$tmp/out" "usage: petal $cmd" "$cmd --help shows usage"
