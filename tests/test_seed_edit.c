@@ -127,6 +127,10 @@ static void test_replace(void)
 	in = HEAD "compute:\n  custom_ami:   # to be baked\n  head_node: c5.xlarge\n";
 	expect_edit(in, "compute.custom_ami", "ami-87654321",
 	            inserted(in, "custom_ami:", " ami-87654321"));
+	/* a tag goes with the old value */
+	in = HEAD "compute:\n  custom_ami: !!str ami-12345678 # t\n";
+	expect_edit(in, "compute.custom_ami", "ami-87654321",
+	            replaced(in, "!!str ami-12345678", "ami-87654321"));
 	/* another key of the same name elsewhere is not touched */
 	in = HEAD "plugins:\n  x:\n    custom_ami: ami-11111111\n"
 	     "compute:\n  custom_ami: ami-22222222\n";
@@ -176,6 +180,19 @@ static void test_insert(void)
 	in = "{cluster: {name: bio, region: us-east-1}}\n";
 	expect_edit(in, "compute.custom_ami", "ami-87654321",
 	            inserted(in, "us-east-1}", ", compute: {custom_ami: ami-87654321}"));
+	/* after a literal block scalar, the new section starts on its own line */
+	in = HEAD "plugins:\n  x:\n    script: |\n      echo hi\n\n      echo there\n"
+	     "# end\n";
+	expect_edit(in, "compute.custom_ami", "ami-87654321",
+	            inserted(in, "echo there\n", "compute:\n  custom_ami: ami-87654321\n"));
+	/* a UTF-8 byte order mark stays, and the offsets after it hold */
+	in = "\xef\xbb\xbf" HEAD "compute:\n  head_node: c5.xlarge\n";
+	expect_edit(in, "compute.custom_ami", "ami-87654321",
+	            inserted(in, "c5.xlarge\n", "  custom_ami: ami-87654321\n"));
+	/* a flow mapping over several lines */
+	in = HEAD "compute: {\n  head_node: c5.xlarge,  # h\n}\n";
+	expect_edit(in, "compute.custom_ami", "ami-87654321",
+	            inserted(in, "c5.xlarge", ", custom_ami: ami-87654321"));
 	/* deeper keys */
 	in = HEAD "software:\n  spack_packages: [zlib]\n";
 	expect_edit(in, "software.build.timeout", "6h",
