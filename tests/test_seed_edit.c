@@ -293,6 +293,25 @@ static void test_file(void)
 	CU_ASSERT_EQUAL(st.st_mode & 07777, 0640);
 	CU_ASSERT_EQUAL(others_in(dir, "seed.yaml"), 0);
 	free(got);
+	got = NULL;
+
+	/* another user's file (root can make one): the new version is still theirs */
+	if (geteuid() == 0) {
+		CU_ASSERT_EQUAL(chown(path, 65534, 65534), 0);
+		rc = petal_seed_set_scalar(path, "compute.custom_ami", "ami-11111111", want,
+		                           strlen(want), &err);
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_EQUAL(stat(path, &st), 0);
+		CU_ASSERT_EQUAL(st.st_uid, 65534);
+		CU_ASSERT_EQUAL(st.st_gid, 65534);
+		CU_ASSERT_EQUAL(st.st_mode & 07777, 0640);
+		char *cur = slurp(path);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(cur);
+		rc = petal_seed_set_scalar(path, "compute.custom_ami", "ami-0fedcba9876543210",
+		                           cur, strlen(cur), &err);
+		CU_ASSERT_EQUAL(rc, 0);
+		free(cur);
+	}
 
 	/* through a symlink: the target is edited and the link stays a link */
 	char *link = petal_xasprintf("%s/link.yaml", dir);
