@@ -10,8 +10,8 @@
 /* The text with the scalar at `dotted_key` ("compute.custom_ami") set to
    `value`: the old value's bytes replaced, or, when the key is absent, the
    key added to its mapping in that mapping's style and indentation (and
-   missing mappings on the way created).  The value is quoted only when YAML
-   would read it as something else.  Only the text is looked at, not the
+   missing mappings on the way created).  The value is written plain when
+   petal_seed_needs_quotes allows, else in single quotes.  Only the text is looked at, not the
    schema.  *out (NUL-terminated, *out_len bytes) is the caller's; PETAL_EINVAL
    when the text is not YAML, a step of the key is not a mapping, or the
    value cannot be written on one line. */
@@ -29,8 +29,11 @@ int petal_seed_set_scalar(const char *path, const char *dotted_key, const char *
                           const char *expected, size_t expected_len,
                           struct petal_error *err);
 
-/* 1 when a string must be quoted to be read back as that string (YAML 1.1
-   and 1.2, block or flow context). */
+/* 0 when a string written plain reads back as that string in YAML 1.1 and
+   1.2, block or flow context: it starts with a letter, '_' or '/', holds only
+   letters, digits, spaces and . _ / @ ( ) -, ends in no space and is no
+   boolean or null word.  Conservative: "6h" is quoted though it need not be;
+   AMI ids and names are not. */
 int petal_seed_needs_quotes(const char *s);
 
 #endif
