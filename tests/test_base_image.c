@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../core/seed/base_image.h"
+#include "../core/seed/seed.h"
 #include "../core/util/util.h"
 
 static json_t *fixture, *deprecated;
@@ -148,6 +149,50 @@ static void test_wrong_owner(void)
 	                              "2025-06-01T00:00:00.000Z"), "ami-0000000000001fake");
 }
 
+/* What a seed starts from: its base_ami, else the lookup for its release,
+   OS and the architecture it builds on. */
+static void test_seed_base_image(void)
+{
+	static const struct {
+		const char *yaml, *want;
+		int given;
+	} cases[] = {
+		{ "", "aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64", 0 },
+		{ "  pcluster_version: 3.12.0\n  os: ubuntu2204\ncompute: {head_node: c7g.xlarge}\n",
+		  "aws-parallelcluster-3.12.0-ubuntu-2204-lts-hvm-arm64", 0 },
+		{ "  os: rhel9\nsoftware: {build: {instance_type: m7g.16xlarge}}\n"
+		  "compute: {head_node: m7g.xlarge}\n",
+		  "aws-parallelcluster-3.11.1-rhel9-hvm-arm64", 0 },
+		{ "  os: rocky9\n", NULL, 0 },
+		{ "  os: rocky9\nsoftware: {build: {base_ami: my-rocky9-pcluster}}\n",
+		  "my-rocky9-pcluster", 1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = petal_xasprintf("cluster:\n  name: t\n  region: us-east-1\n%s",
+		                             cases[i].yaml);
+		struct petal_seed *s = NULL;
+		struct petal_diags d = { 0 };
+		struct petal_error err = { 0 };
+		CU_ASSERT_EQUAL_FATAL(petal_seed_load_text("s.yaml", text, strlen(text), &s, &d,
+		                                           &err), 0);
+		int given = -1;
+		char *got = petal_seed_base_image(s, &given);
+		if (cases[i].want) {
+			CU_ASSERT_STRING_EQUAL(got ? got : "(null)", cases[i].want);
+		} else {
+			CU_ASSERT_PTR_NULL(got);
+		}
+		CU_ASSERT_EQUAL(given, cases[i].given);
+		free(got);
+		petal_seed_free(s);
+		petal_diags_release(&d);
+		free(text);
+	}
+	CU_ASSERT_TRUE(petal_pcluster_publishes("alinux2023"));
+	CU_ASSERT_FALSE(petal_pcluster_publishes("rocky8"));
+	CU_ASSERT_FALSE(petal_pcluster_publishes("centos7"));
+}
+
 int main(void)
 {
 	if (load_fixture() != 0) {
@@ -159,7 +204,8 @@ int main(void)
 	CU_pSuite s = CU_add_suite("base image", NULL, NULL);
 	if (!s || !CU_add_test(s, "ParallelCluster's image names", test_name_parts) ||
 	    !CU_add_test(s, "the newest available, not deprecated", test_choose) ||
-	    !CU_add_test(s, "another owner's image is never chosen", test_wrong_owner)) {
+	    !CU_add_test(s, "another owner's image is never chosen", test_wrong_owner) ||
+	    !CU_add_test(s, "a seed's base image", test_seed_base_image)) {
 		CU_cleanup_registry();
 		return 2;
 	}

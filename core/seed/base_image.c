@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../util/util.h"
+#include "seed.h"
 
 /* The name parts ParallelCluster 3 gives its images
    (pcluster.constants.OS_TO_IMAGE_NAME_PART_MAP).  It does not publish
@@ -41,6 +42,27 @@ char *petal_pcluster_ami_prefix(const char *version, const char *os, const char 
 	if (!part || !version || !arch)
 		return NULL;
 	return petal_xasprintf("aws-parallelcluster-%s-%s-%s", version, part, arch);
+}
+
+int petal_pcluster_publishes(const char *os)
+{
+	return petal_pcluster_os_part(os) && strcmp(os, "rocky8") != 0 &&
+	       strcmp(os, "rocky9") != 0;
+}
+
+char *petal_seed_base_image(const struct petal_seed *seed, int *is_given)
+{
+	*is_given = seed->base_ami != NULL;
+	if (seed->base_ami)
+		return petal_xstrdup(seed->base_ami);
+	if (!petal_pcluster_publishes(seed->os))
+		return NULL;
+	/* the build instance's architecture is the image's (check_arch keeps it
+	   the cluster's) */
+	const char *build = seed->build_instance_type ? seed->build_instance_type
+	                                              : seed->head_node;
+	return petal_pcluster_ami_prefix(seed->pcluster_version, seed->os,
+	                                 petal_instance_arch(build));
 }
 
 static int is(const char *a, const char *b)

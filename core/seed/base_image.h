@@ -24,6 +24,18 @@ struct petal_image_candidate {
    -> "amzn2023-hvm"), or NULL for an OS ParallelCluster has no image for. */
 const char *petal_pcluster_os_part(const char *os);
 
+/* 1 when ParallelCluster publishes images of `os`; rocky8 and rocky9 it
+   does not (pcluster.constants.PRIVATE_OSES): a seed of those needs
+   software.build.base_ami, an image built with `pcluster build-image`. */
+int petal_pcluster_publishes(const char *os);
+
+struct petal_seed;
+/* The seed's base image: software.build.base_ami when given (*is_given 1,
+   an id or name to use as it is), else the name prefix of ParallelCluster's
+   images to look up (*is_given 0); NULL when the OS has no published image
+   and no base_ami is given.  Caller frees. */
+char *petal_seed_base_image(const struct petal_seed *seed, int *is_given);
+
 /* "aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64": the name prefix of the
    official images (caller frees), or NULL for an unknown OS. */
 char *petal_pcluster_ami_prefix(const char *version, const char *os, const char *arch);
