@@ -202,6 +202,8 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(s->os, "alinux2023");
 	CU_ASSERT_STRING_EQUAL(s->head_node, "c5.xlarge");
 	CU_ASSERT_PTR_NULL(s->custom_ami);
+	CU_ASSERT_STRING_EQUAL(s->pcluster_version, "3.11.1");
+	CU_ASSERT_PTR_NULL(s->base_ami);
 	CU_ASSERT_EQUAL_FATAL(s->n_queues, 1);
 	CU_ASSERT_STRING_EQUAL(s->queues[0].name, "compute");
 	CU_ASSERT_EQUAL_FATAL(s->queues[0].n_instance_types, 1);
@@ -420,6 +422,43 @@ static void test_types(void)
 	expect_one("cluster:\n  name:\n  region: us-east-1\n",
 	           "seed.yaml:2:8: cluster.name: missing; expected the cluster's name, e.g. "
 	           "name: bio-hybrid");
+}
+
+/* cluster.pcluster_version and software.build.base_ami: the base image */
+static void test_base_image(void)
+{
+	struct petal_seed *s = expect_ok(
+		"cluster:\n  name: t\n  region: us-east-1\n  pcluster_version: 3.12.0\n"
+		"software:\n  build: {base_ami: ami-0123456789abcdef0}\n");
+	if (s) {
+		CU_ASSERT_STRING_EQUAL(s->pcluster_version, "3.12.0");
+		CU_ASSERT_STRING_EQUAL(s->base_ami, "ami-0123456789abcdef0");
+	}
+	petal_seed_free(s);
+	s = expect_ok(CLUSTER "software:\n  build:\n    base_ami: my-lab-base (2025)\n");
+	if (s)
+		CU_ASSERT_STRING_EQUAL(s->base_ami, "my-lab-base (2025)");
+	petal_seed_free(s);
+	const char *bad[] = { "3.11", "3.11.1.2", "03.11.1", "3.x.1", "v3.11.1", "3.11.1-beta",
+		              "3..1" };
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(bad); i++) {
+		char *text = petal_xasprintf(CLUSTER "  pcluster_version: '%s'\n", bad[i]);
+		char *want = petal_xasprintf("seed.yaml:4:21: cluster.pcluster_version: '%s' is "
+		                             "not a ParallelCluster version; expected three "
+		                             "numbers, e.g. 3.11.1", bad[i]);
+		expect_one(text, want);
+		free(want);
+		free(text);
+	}
+	expect_one(CLUSTER "software:\n  build:\n    base_ami: ami-123\n",
+	           "seed.yaml:6:15: software.build.base_ami: ami-123 has 3 hex digits; an AMI "
+	           "id is ami- followed by 8 or 17 hex digits, e.g. ami-0123456789abcdef0 (copy "
+	           "it from the EC2 console or 'aws ec2 describe-images'), or give the AMI's "
+	           "name");
+	expect_one(CLUSTER "software:\n  build:\n    base_ami: a\n",
+	           "seed.yaml:6:15: software.build.base_ami: 'a' is neither an AMI id (ami- and "
+	           "8 or 17 hex digits) nor an AMI name (3 to 128 letters, digits, spaces and "
+	           "( ) [ ] . / ' @ _ -)");
 }
 
 static void test_values(void)
@@ -791,6 +830,7 @@ static void test_canonical_form(void)
 	CU_ASSERT_STRING_EQUAL(c, "petal-seed-hash v1\n"
 	                          "os=alinux2023\n"
 	                          "arch=x86_64\n"
+	                          "pcluster=3.11.1\n"
 	                          "spack=1.1.0\n"
 	                          "compilers=gcc@12.3.0\n"
 	                          "pkg=ami gcc@12.3.0\n"
@@ -822,6 +862,20 @@ static void test_hash_changes(void)
 	           "  binary_cache: {s3_bucket: my-cache}\n  spack_packages:\n"
 	           "    - samtools@1.18 %gcc@12.3.0\n    - bwa@0.7.17\n");
 	other_hash(HASH_BASE, HASH_BASE "  spack_version: 1.0.2\n");
+	/* the base image changes what the packages link against */
+	other_hash(HASH_BASE, HASH_BASE "  build: {base_ami: ami-0123456789abcdef0}\n");
+	other_hash(HASH_BASE, "cluster:\n  pcluster_version: 3.12.0\n  name: one\n"
+	           "  region: us-east-1\n" "compute:\n  head_node: c5.2xlarge\n  queues:\n"
+	           "    - {name: q, instance_types: [c5.xlarge], max_count: 5}\n"
+	           "software:\n  use_custom_ami: true\n  in_ami: [gcc@12.3.0]\n"
+	           "  binary_cache: {s3_bucket: my-cache}\n"
+	           "  spack_packages:\n    - samtools@1.17 %gcc@12.3.0\n    - bwa@0.7.17\n");
+	same_hash(HASH_BASE, "cluster:\n  pcluster_version: 3.11.1\n  name: one\n"
+	          "  region: us-east-1\n" "compute:\n  head_node: c5.2xlarge\n  queues:\n"
+	          "    - {name: q, instance_types: [c5.xlarge], max_count: 5}\n"
+	          "software:\n  use_custom_ami: true\n  in_ami: [gcc@12.3.0]\n"
+	          "  binary_cache: {s3_bucket: my-cache}\n"
+	          "  spack_packages:\n    - samtools@1.17 %gcc@12.3.0\n    - bwa@0.7.17\n");
 	/* an arm64 build instance for an x86_64 head node is refused (check_arch) */
 	struct petal_diags d;
 	struct petal_seed *mixed = load(HASH_BASE "  build: {instance_type: c7g.16xlarge}\n", &d);
@@ -980,6 +1034,7 @@ int main(void)
 	    !CU_add_test(s, "did you mean", test_did_you_mean) ||
 	    !CU_add_test(s, "types", test_types) ||
 	    !CU_add_test(s, "values", test_values) ||
+	    !CU_add_test(s, "the base image", test_base_image) ||
 	    !CU_add_test(s, "the cache prefix normalised", test_cache_prefix) ||
 	    !CU_add_test(s, "diagnostics limit and format", test_diag_limit_and_format) ||
 	    !CU_add_test(s, "hostile text", test_hostile_text) ||

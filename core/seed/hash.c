@@ -182,6 +182,12 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 	petal_strbuf_puts(&sb, "petal-seed-hash v1\n");
 	petal_strbuf_printf(&sb, "os=%s\n", seed->os);
 	petal_strbuf_printf(&sb, "arch=%s\n", petal_instance_arch(build));
+	/* the base image the build starts from: its libraries are what the
+	   packages link against, and ParallelCluster refuses an image baked for
+	   another version */
+	petal_strbuf_printf(&sb, "pcluster=%s\n", seed->pcluster_version);
+	if (seed->base_ami)
+		petal_strbuf_printf(&sb, "base-ami=%s\n", seed->base_ami);
 	petal_strbuf_printf(&sb, "spack=%s\n", seed->spack_version);
 	/* where Spack and its packages come from changes what it builds; a source
 	   mirror does not (Spack checks every tarball's checksum) */

@@ -22,7 +22,8 @@
 
 static const char *const top_keys[] = { "cluster", "network", "compute", "software",
 	                                "plugins", "estimates", NULL };
-static const char *const cluster_keys[] = { "name", "region", "cloud", "os", NULL };
+static const char *const cluster_keys[] = { "name", "region", "cloud", "os",
+	                                    "pcluster_version", NULL };
 static const char *const network_keys[] = { "subnet_id", "key_name", NULL };
 static const char *const compute_keys[] = { "head_node", "custom_ami", "queues", NULL };
 static const char *const queue_keys[] = { "name", "instance_types", "min_count",
@@ -108,6 +109,20 @@ static int cloud_ok(const char *s)
 	return petal_schema_word(s, PETAL_LOWER PETAL_DIGIT "-", PETAL_LOWER PETAL_DIGIT "-", 64);
 }
 
+/* N.N.N, each a number without a leading zero: ParallelCluster's releases */
+static int pcluster_version_ok(const char *s)
+{
+	for (int part = 0; part < 3; part++) {
+		size_t n = strspn(s, PETAL_DIGIT);
+		if (n == 0 || n > 4 || (n > 1 && s[0] == '0'))
+			return 0;
+		s += n;
+		if (part < 2 && *s++ != '.')
+			return 0;
+	}
+	return *s == '\0';
+}
+
 static void check_cluster(struct petal_diags *d, struct petal_seed *s)
 {
 	const struct petal_node *c = petal_schema_child(
@@ -131,6 +146,13 @@ static void check_cluster(struct petal_diags *d, struct petal_seed *s)
 	if (v) {
 		free(s->cloud);
 		s->cloud = petal_xstrdup(v);
+	}
+	v = get_checked(d, c, "cluster", "pcluster_version", NULL, pcluster_version_ok,
+	                "is not a ParallelCluster version; expected three numbers, e.g. "
+	                PETAL_PCLUSTER_DEFAULT_VERSION);
+	if (v) {
+		free(s->pcluster_version);
+		s->pcluster_version = petal_xstrdup(v);
 	}
 	if (petal_schema_str(d, c, "os", "cluster.os", NULL, &v) == 1 &&
 	    check_enum(d, c, "os", "cluster.os", "a supported operating system", os_names)) {
@@ -180,6 +202,26 @@ static int ami_name_ok(const char *s)
 	       strspn(s, PETAL_LOWER PETAL_UPPER PETAL_DIGIT "()[] ./'@_-") == n;
 }
 
+char *petal_seed_ami_problem(const char *s)
+{
+	int is_ami = !strncmp(s, "ami-", 4);
+	const char *hex = is_ami ? s + 4 : "";
+	size_t nhex = strlen(hex);
+	if (is_ami && nhex && strspn(hex, PETAL_DIGIT "abcdef") == nhex) {
+		if (nhex != 8 && nhex != 17)
+			return petal_xasprintf(
+				"%s has %zu hex digits; an AMI id is ami- followed by 8 or 17 hex "
+				"digits, e.g. ami-0123456789abcdef0 (copy it from the EC2 console or "
+				"'aws ec2 describe-images'), or give the AMI's name", s, nhex);
+		return NULL;
+	}
+	if (!ami_name_ok(s))
+		return petal_xasprintf("'%s' is neither an AMI id (ami- and 8 or 17 hex digits) "
+		                       "nor an AMI name (3 to 128 letters, digits, spaces and ( ) "
+		                       "[ ] . / ' @ _ -)", s);
+	return NULL;
+}
+
 static void check_ami(struct petal_diags *d, const struct petal_node *c,
                       struct petal_seed *s)
 {
@@ -187,23 +229,10 @@ static void check_ami(struct petal_diags *d, const struct petal_node *c,
 	if (petal_schema_str(d, c, "custom_ami", "compute.custom_ami", NULL, &v) != 1)
 		return;
 	const struct petal_node *n = petal_node_get(c, "custom_ami");
-	int is_ami = !strncmp(v, "ami-", 4);
-	const char *hex = is_ami ? v + 4 : "";
-	size_t nhex = strlen(hex);
-	if (is_ami && nhex && strspn(hex, PETAL_DIGIT "abcdef") == nhex) {
-		if (nhex != 8 && nhex != 17) {
-			petal_diags_add(d, n->line, n->col, "compute.custom_ami",
-			                "%s has %zu hex digits; an AMI id is ami- followed by 8 or 17 "
-			                "hex digits, e.g. ami-0123456789abcdef0 (copy it from the EC2 "
-			                "console or 'aws ec2 describe-images'), or give the AMI's name",
-			                v, nhex);
-			return;
-		}
-	} else if (!ami_name_ok(v)) {
-		petal_diags_add(d, n->line, n->col, "compute.custom_ami",
-		                "'%s' is neither an AMI id (ami- and 8 or 17 hex digits) nor an "
-		                "AMI name (3 to 128 letters, digits, spaces and ( ) [ ] . / ' @ _ -)",
-		                v);
+	char *why = petal_seed_ami_problem(v);
+	if (why) {
+		petal_diags_add(d, n->line, n->col, "compute.custom_ami", "%s", why);
+		free(why);
 		return;
 	}
 	s->custom_ami = petal_xstrdup(v);
@@ -412,6 +441,7 @@ void petal_seed_free(struct petal_seed *s)
 	free(s->region);
 	free(s->cloud);
 	free(s->os);
+	free(s->pcluster_version);
 	free(s->subnet_id);
 	free(s->key_name);
 	free(s->head_node);
@@ -424,6 +454,7 @@ void petal_seed_free(struct petal_seed *s)
 	}
 	free(s->queues);
 	free(s->build_instance_type);
+	free(s->base_ami);
 	free(s->spack_version);
 	free(s->spack_url);
 	for (size_t i = 0; i < s->n_spack_repos; i++)
@@ -506,6 +537,7 @@ int petal_seed_load_text(const char *name, const char *text, size_t len,
 	s->root = root;
 	s->cloud = petal_xstrdup(DEFAULT_CLOUD);
 	s->os = petal_xstrdup(DEFAULT_OS);
+	s->pcluster_version = petal_xstrdup(PETAL_PCLUSTER_DEFAULT_VERSION);
 	s->head_node = petal_xstrdup(DEFAULT_HEAD_NODE);
 	s->build_spot = 1;
 	s->build_timeout_s = DEFAULT_BUILD_TIMEOUT;

@@ -63,6 +63,7 @@ struct petal_seed {
 	char *region;
 	char *cloud;       /* default "aws" */
 	char *os;          /* default "alinux2023" */
+	char *pcluster_version; /* default PETAL_PCLUSTER_DEFAULT_VERSION */
 	/* network (optional) */
 	char *subnet_id;
 	char *key_name;
@@ -77,6 +78,7 @@ struct petal_seed {
 	int build_spot;            /* default 1 */
 	long build_timeout_s;      /* default 12h */
 	int build_parallel;        /* default 0: all cores */
+	char *base_ami;            /* software.build.base_ami: id or name, or NULL (look it up) */
 	char *spack_version;       /* default: the Spack petal is tested with */
 	char *spack_url;           /* software.spack.url: a tarball of Spack, or NULL (git) */
 	char **spack_repos;        /* software.spack.repos: file:// package repositories */
@@ -127,6 +129,10 @@ void petal_seed_hash(const struct petal_seed *seed, char out[65]);
 const char *petal_seed_pkg_tier(const struct petal_seed *seed,
                                 const struct petal_seed_pkg *pkg);
 
+/* The ParallelCluster release a seed gets when it names none: the one petal
+   is tested with (shared/testdata/pcluster). */
+#define PETAL_PCLUSTER_DEFAULT_VERSION "3.11.1"
+
 /* The Spack release a seed gets when it names none. */
 #define PETAL_SPACK_DEFAULT_VERSION "1.1.0"
 
@@ -145,6 +151,10 @@ const char *petal_spack_builtin_tag(const char *version);
 /* "12h", "90m", "90d", "30s", "1h30m" -> seconds; -1 when malformed, -2
    when longer than PETAL_DURATION_MAX_S. */
 long petal_parse_duration(const char *text);
+
+/* An AMI id (ami- and 8 or 17 hex digits) or an AMI name: NULL when s is
+   one, else a message saying what is wrong with it (caller frees). */
+char *petal_seed_ami_problem(const char *s);
 
 /* The architecture of an instance family: "x86_64" or "arm64" (Graviton
    families such as c7g, m6g, t4g). */

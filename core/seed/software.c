@@ -15,7 +15,8 @@ static const char *const software_keys[] = { "use_custom_ami", "build", "spack_p
 	                                     "containers", "build_parallel",
 	                                     "spack_version", "spack", NULL };
 static const char *const spack_keys[] = { "version", "url", "repos", "source_mirror", NULL };
-static const char *const build_keys[] = { "instance_type", "spot", "timeout", NULL };
+static const char *const build_keys[] = { "instance_type", "spot", "timeout", "base_ami",
+	                                  NULL };
 static const char *const cache_keys[] = { "s3_bucket", "s3_prefix", NULL };
 static const char *const container_keys[] = { "name", "image", "modules", NULL };
 
@@ -289,6 +290,15 @@ static void check_build(struct petal_diags *d, const struct petal_node *sw,
 			                "c5.18xlarge" PETAL_INSTANCE_SIZES, v);
 	}
 	petal_schema_bool(d, b, "spot", "software.build.spot", &s->build_spot);
+	if (petal_schema_str(d, b, "base_ami", "software.build.base_ami", NULL, &v) == 1) {
+		const struct petal_node *n = petal_node_get(b, "base_ami");
+		char *why = petal_seed_ami_problem(v);
+		if (why)
+			petal_diags_add(d, n->line, n->col, "software.build.base_ami", "%s", why);
+		else
+			s->base_ami = petal_xstrdup(v);
+		free(why);
+	}
 	if (petal_schema_str(d, b, "timeout", "software.build.timeout", NULL, &v) == 1) {
 		const struct petal_node *n = petal_node_get(b, "timeout");
 		long secs = petal_parse_duration(v);
