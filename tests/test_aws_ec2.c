@@ -345,6 +345,17 @@ static void test_describe(void)
 	                PETAL_ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidInstanceID.NotFound"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "i-0123456789abcdef0"));
+	/* the answer's parts, each in its own member */
+	CU_ASSERT_EQUAL(err.http_status, 400);
+	CU_ASSERT_STRING_EQUAL(err.cloud_code, "InvalidInstanceID.NotFound");
+	CU_ASSERT(strlen(err.request_id) > 8);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, err.request_id));
+	CU_ASSERT_EQUAL(err.retryable, 0);
+	/* a later failure of another kind clears them */
+	CU_ASSERT_EQUAL(OPS->instance_describe(E.east, "", &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(err.http_status, 0);
+	CU_ASSERT_STRING_EQUAL(err.cloud_code, "");
+	CU_ASSERT_STRING_EQUAL(err.request_id, "");
 	/* instances are regional */
 	CU_ASSERT_EQUAL(OPS->instance_describe(E.west, E.instance_id, &inst, &err), PETAL_ENOENT);
 	CU_ASSERT_EQUAL(OPS->instance_describe(E.east, "", &inst, &err), PETAL_EINVAL);

@@ -553,6 +553,35 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(petal_dir_origin_name(PETAL_DIR_SITE), "site");
 }
 
+/* A message longer than petal_error.msg is cut visibly, never silently, and
+   a new failure clears what the former one's cloud said. */
+static void test_error_cut(void)
+{
+	struct petal_error err = PETAL_ERROR_INIT;
+	char big[3000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[1020] = '\xc3'; /* a two-byte character across the cut */
+	big[1021] = '\xbc';
+	snprintf(err.request_id, sizeof(err.request_id), "stale");
+	err.http_status = 503;
+	CU_ASSERT_EQUAL(petal_fail(&err, PETAL_EIO, "%s", big), PETAL_EIO);
+	size_t n = strlen(err.msg);
+	CU_ASSERT(n < sizeof(err.msg) && n > 1000);
+	CU_ASSERT_STRING_EQUAL(err.msg + n - 3, "...");
+	CU_ASSERT_NOT_EQUAL((unsigned char)err.msg[n - 4], 0xc3);
+	CU_ASSERT_STRING_EQUAL(err.request_id, "");
+	CU_ASSERT_EQUAL(err.http_status, 0);
+	/* a message that fits is whole; a prefix keeps the cloud's parts */
+	petal_fail(&err, PETAL_ECLOUD, "short");
+	CU_ASSERT_STRING_EQUAL(err.msg, "short");
+	snprintf(err.request_id, sizeof(err.request_id), "r-1");
+	petal_error_prefix(&err, "image_find");
+	CU_ASSERT_STRING_EQUAL(err.msg, "image_find: short");
+	CU_ASSERT_STRING_EQUAL(err.request_id, "r-1");
+	CU_ASSERT_EQUAL(err.code, PETAL_ECLOUD);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -591,7 +620,8 @@ int main(void)
 	    !CU_add_test(suite, "tiers in rank order", test_tier_order) ||
 	    !CU_add_test(suite, "init once, fini on release", test_init_lifecycle) ||
 	    !CU_add_test(suite, "exit() in init is refused", test_init_exits) ||
-	    !CU_add_test(suite, "names", test_names)) {
+	    !CU_add_test(suite, "names", test_names) ||
+	    !CU_add_test(suite, "long error messages are cut visibly", test_error_cut)) {
 		CU_cleanup_registry();
 		return 1;
 	}

@@ -13,6 +13,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,11 +48,89 @@ enum petal_status_code {
 	PETAL_ETIMEOUT = -10,
 };
 
-/* What went wrong, where, and what to do; filled by whoever fails first. */
+/* What went wrong, where, and what to do; filled by whoever fails first.
+   The caller owns it (on its stack, usually).  `size` is the caller's
+   sizeof(struct petal_error); 0 (a `= {0}` initialiser) reads as the struct
+   of ABI 2, every member below.  A filler writes a member past `size` never.
+   The message is never cut silently: one that does not fit ends with "..."
+   (petal_error_vset).  The members after `msg` are 0 / "" when unknown. */
 struct petal_error {
-	int code;
-	char msg[1024];
+	size_t size;
+	int code;             /* PETAL_E*, negative */
+	char msg[1024];       /* for people, one line, NUL-terminated */
+	long http_status;     /* the answer's HTTP status; 0: no HTTP answer */
+	char cloud_code[64];  /* the cloud's own error code ("InvalidAMIID.NotFound") */
+	char request_id[128]; /* the cloud's request id, for its support */
+	int retryable;        /* 1: the same call later could succeed (throttled,
+	                         5xx, network); 0: no, or not known */
 };
+
+#define PETAL_ERROR_INIT { .size = sizeof(struct petal_error) }
+
+/* Is member m of *err present (size 0 is ABI 2's whole struct)? */
+#define PETAL_ERROR_HAS(err, m) ((err) != NULL && ((err)->size == 0 || PETAL_HAS(err, m)))
+
+/* Set code and message, clearing what a former failure left (HTTP status,
+   cloud code, request id, retryable); a message longer than msg ends with
+   "..." at a character boundary.  Returns code.  Inline so that a plugin
+   needs no host to fail (the host's fail() does the same). */
+static inline int petal_error_vset(struct petal_error *err, int code, const char *fmt,
+                                   va_list ap)
+{
+	if (!err)
+		return code;
+	err->code = code;
+	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	if (n < 0) {
+		err->msg[0] = '\0';
+	} else if ((size_t)n >= sizeof(err->msg)) {
+		size_t end = sizeof(err->msg) - 4;
+		while (end > 0 && ((unsigned char)err->msg[end] & 0xc0) == 0x80)
+			end--; /* not inside a UTF-8 sequence */
+		err->msg[end] = '.';
+		err->msg[end + 1] = '.';
+		err->msg[end + 2] = '.';
+		err->msg[end + 3] = '\0';
+	}
+	if (PETAL_ERROR_HAS(err, retryable)) {
+		err->http_status = 0;
+		err->cloud_code[0] = '\0';
+		err->request_id[0] = '\0';
+		err->retryable = 0;
+	}
+	return code;
+}
+
+static inline int petal_error_set(struct petal_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline int petal_error_set(struct petal_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	petal_error_vset(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Put "prefix: " before the message, keeping everything else (the cloud's
+   code, request id, ...); the end is cut visibly ("...") when it must be. */
+static inline void petal_error_prefix(struct petal_error *err, const char *prefix)
+{
+	if (!err || !prefix)
+		return;
+	char old[sizeof(err->msg)];
+	memcpy(old, err->msg, sizeof(old));
+	old[sizeof(old) - 1] = '\0';
+	int code = err->code;
+	struct petal_error keep = *err;
+	petal_error_set(err, code, "%s: %s", prefix, old);
+	if (PETAL_ERROR_HAS(err, retryable)) {
+		err->http_status = keep.http_status;
+		memcpy(err->cloud_code, keep.cloud_code, sizeof(err->cloud_code));
+		memcpy(err->request_id, keep.request_id, sizeof(err->request_id));
+		err->retryable = keep.retryable;
+	}
+}
 
 /* ---- the seed, as plugins see it ---------------------------------------- */
 

@@ -32,12 +32,8 @@ static void cloud_fini(void *ctx)
 
 static int not_yet(struct petal_error *err, const char *op)
 {
-	if (err) {
-		err->code = PETAL_ENOTSUP;
-		snprintf(err->msg, sizeof(err->msg),
-		         "cloud '" CLOUD "': %s is not implemented yet in this build", op);
-	}
-	return PETAL_ENOTSUP;
+	return petal_error_set(err, PETAL_ENOTSUP,
+	                       "cloud '" CLOUD "': %s is not implemented yet in this build", op);
 }
 
 static int cluster_create(void *ctx, const char *name, const char *config_path,
