@@ -120,7 +120,7 @@ static int petal_main(struct petal_cli *cli, int argc, char **argv)
 		usage(stderr);
 		return PETAL_EXIT_USAGE;
 	}
-	petal_host_set_verbosity(cli->verbosity >= 3 ? PETAL_LOG_DEBUG
+	petal_host_set_verbosity(cli->host, cli->verbosity >= 3 ? PETAL_LOG_DEBUG
 	                         : cli->verbosity == 2 ? PETAL_LOG_INFO
 	                         : cli->verbosity == 1 ? PETAL_LOG_WARN
 	                                              : PETAL_LOG_ERROR);
@@ -209,5 +209,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "petal: cannot set up standard output: %s\n", strerror(errno));
 		return PETAL_EXIT_FAILURE;
 	}
-	return close_stdout(petal_main(&cli, argc, argv), orig);
+	cli.host = petal_host_new();
+	petal_cli_sink_install(&cli);
+	int status = petal_main(&cli, argc, argv);
+	petal_host_free(cli.host);
+	return close_stdout(status, orig);
 }

@@ -407,11 +407,11 @@ static int after_claims(void *arg, struct petal_plan *plan, struct petal_package
 	plan->probe.done = 1;
 	plan->probe.cloud = petal_xstrdup(r->seed->cloud);
 	/* a cloud asked on the seed's behalf answers for the seed's region */
-	petal_host_bind_region(r->region);
+	petal_host_bind_region(r->reg->host, r->region);
 	int rc = probe_cache(r, plan, pkgs, err);
 	if (rc == 0)
 		rc = probe_images(r, plan, err);
-	petal_host_bind_region(NULL);
+	petal_host_bind_region(r->reg->host, NULL);
 	if (rc)
 		r->opts->failed = 1;
 	return rc;

@@ -598,16 +598,25 @@ struct petal_host {
 	size_t size;
 	uint32_t abi;
 
-	void (*log)(int level, const char *plugin, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
-	void (*progress)(const char *what, uint64_t done, uint64_t total);
+	/* The callbacks that need the host's state take the host table itself
+	   first: `host->log(host, PETAL_LOG_INFO, "aws", ...)`.  Any of them
+	   may be called from several threads at once. */
+	/* A message for the sink the CLI set: text on stderr, or a JSON line
+	   {"event":"log",...} with --output json. */
+	void (*log)(const struct petal_host *h, int level, const char *plugin,
+	            const char *fmt, ...)
+		__attribute__((format(printf, 4, 5)));
+	void (*progress)(const struct petal_host *h, const char *what, uint64_t done,
+	                 uint64_t total);
 	/* Fills err and returns code, so `return host->fail(err, PETAL_EINVAL, ...)`. */
 	int (*fail)(struct petal_error *err, int code, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
 	/* Settings: "state_dir", "data_dir", "cache_dir"; "region": the seed's,
-	   while the core asks a cloud on a seed's behalf (petal plan --probe);
-	   NULL when unknown. */
-	const char *(*setting)(const char *key);
+	   while the core asks a cloud on a seed's behalf (petal plan --probe).
+	   Written into buf[len] (NUL-terminated); returns the value's length
+	   like snprintf (>= len: it did not fit, call again with a larger
+	   buffer), or PETAL_ENOENT when unknown or unset.  Nothing static. */
+	int (*setting)(const struct petal_host *h, const char *key, char *buf, size_t len);
 	void *(*alloc)(size_t n);   /* never returns NULL */
 	void (*free)(void *p);
 
@@ -622,13 +631,15 @@ struct petal_host {
 	void (*node_where)(const struct petal_node *n, int *line, int *col);
 
 	/* estimates, from the data files and the seed's overrides */
-	int (*estimate_build)(const struct petal_package *const *pkgs, size_t n,
+	int (*estimate_build)(const struct petal_host *h,
+	                      const struct petal_package *const *pkgs, size_t n,
 	                      const char *instance_type, int parallel,
 	                      struct petal_build_estimate *out);
-	int (*instance_type)(const char *name, struct petal_instance_type *out);
+	int (*instance_type)(const struct petal_host *h, const char *name,
+	                     struct petal_instance_type *out);
 	/* Named figure: "s3_gb_month", "transfer_gb", "ami_gb_month",
 	   "download_mbps", "boot_minutes", ...; < 0 when unknown. */
-	double (*figure)(const char *name);
+	double (*figure)(const struct petal_host *h, const char *name);
 
 	/* planning and rendering */
 	const struct petal_seed_info *(*planner_seed)(struct petal_planner *pl);

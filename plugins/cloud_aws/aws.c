@@ -18,7 +18,7 @@ static int cloud_init(const struct petal_host *host, void **ctx)
 	struct aws_ctx *c;
 	int rc = aws_ctx_new(host, NULL, &c, &err);
 	if (rc != 0) {
-		host->log(PETAL_LOG_ERROR, CLOUD, "%s", err.msg);
+		host->log(host, PETAL_LOG_ERROR, CLOUD, "%s", err.msg);
 		return rc;
 	}
 	*ctx = c;

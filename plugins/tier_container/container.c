@@ -59,7 +59,7 @@ static int container_claim(void *ctx, const struct petal_claim_env *env,
 
 static double figure(const struct petal_host *host, const char *name)
 {
-	double v = host->figure(name);
+	double v = host->figure(host, name);
 	return v > 0 ? v : 0;
 }
 
@@ -75,7 +75,7 @@ static int container_plan(void *ctx, struct petal_planner *pl,
 
 	if (n == 0)
 		return 0;
-	if (host->instance_type(seed->head_node, &head) != 0)
+	if (host->instance_type(host, seed->head_node, &head) != 0)
 		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s'",
 		                  seed->head_node);
 
@@ -100,7 +100,7 @@ static int container_plan(void *ctx, struct petal_planner *pl,
 			if (strcmp(pkgs[j]->image, pkgs[i]->image) == 0)
 				group[k++] = pkgs[j];
 		struct petal_build_estimate est = { .size = sizeof(est) };
-		rc = host->estimate_build(group, k, seed->head_node, 0, &est);
+		rc = host->estimate_build(host, group, k, seed->head_node, 0, &est);
 		if (rc != 0) {
 			rc = host->fail(err, rc, "cannot estimate the size of image %s",
 			                pkgs[i]->image);
