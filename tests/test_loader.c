@@ -195,7 +195,10 @@ static void test_malformed(void)
 		{ "no_symbol", "tier_no_symbol.so", "no symbol `petal_plugin`" },
 		{ "bad_magic", "tier_bad_magic.so", "bad magic 0xdeadbeef" },
 		{ "abi_next", "tier_abi_next.so",
-		  "built for ABI 2, petal speaks ABI 1; rebuild against this petal's "
+		  "built for ABI 3, petal speaks ABI 2; rebuild against this petal's "
+		  "<petal/plugin.h>" },
+		{ "abi_one", "tier_abi_one.so",
+		  "built for ABI 1, petal speaks ABI 2; rebuild against this petal's "
 		  "<petal/plugin.h>" },
 		{ "unknown_kind", "tier_unknown_kind.so", "unknown kind 7" },
 		{ "name_mismatch", "tier_name_mismatch.so",
@@ -253,7 +256,10 @@ static void test_malformed(void)
 
 	/* what the descriptor said survives its rejection, for the listing */
 	e = entry_at(&reg, dir, "tier_abi_next.so");
-	CU_ASSERT_EQUAL(e->abi, 2);
+	CU_ASSERT_EQUAL(e->abi, 3);
+	CU_ASSERT_FALSE(e->have_desc);
+	e = entry_at(&reg, dir, "tier_abi_one.so");
+	CU_ASSERT_EQUAL(e->abi, 1);
 	CU_ASSERT_FALSE(e->have_desc);
 	e = entry_at(&reg, dir, "tier_name_mismatch.so");
 	CU_ASSERT_TRUE(e->have_desc);

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define PETAL_PLUGIN_MAGIC 0x5045544cu /* "PETL" */
-#define PETAL_PLUGIN_ABI 1
+#define PETAL_PLUGIN_ABI 2
 #define PETAL_PLUGIN_SYMBOL "petal_plugin"
 
 /* Is member `m` of the size-prefixed struct `*p` present? */
