@@ -254,6 +254,7 @@ struct petal_planner; /* opaque: the plan being composed */
 #define PETAL_TAG_SPACK_VERSION "petal:spack-version"
 #define PETAL_TAG_PACKAGES "petal:packages"     /* specs, space-separated */
 #define PETAL_TAG_NAME "Name"
+#define PETAL_TAG_CLIENT_TOKEN "petal:client-token" /* a launch's idempotency token */
 #define PETAL_TAG_PCLUSTER_VERSION "parallelcluster:version"
 #define PETAL_TAG_PCLUSTER_OS "parallelcluster:os"
 #define PETAL_TAG_PCLUSTER_BUILD_STATUS "parallelcluster:build_status"
@@ -452,6 +453,15 @@ struct petal_instance_request {
 	int root_volume_gb;
 	const char *subnet_id;
 	const char *key_name;
+	/* Idempotency: a launch repeated with the same token (a retry after a
+	   lost answer, petal resuming a run) starts no second instance but
+	   answers the first.  [A-Za-z0-9._:-], at most 64; NULL: none.  The run
+	   derives it from the run id and the step id.  cloud_aws sends it as
+	   RunInstances' ClientToken, tags the instance petal:client-token=<token>
+	   (PETAL_TAG_CLIENT_TOKEN) and first looks for a live instance so tagged:
+	   the tag holds where the cloud (or a stand-in such as moto) forgets
+	   tokens. */
+	const char *client_token;
 };
 
 struct petal_instance {
@@ -496,10 +506,16 @@ struct petal_cloud_ops {
 	                       struct petal_instance *out, struct petal_error *err);
 	int (*instance_describe)(void *ctx, const char *id, struct petal_instance *out,
 	                         struct petal_error *err);
-	int (*instance_wait)(void *ctx, const char *id, const char *state,
-	                     int timeout_s, struct petal_error *err);
-	int (*instance_logs)(void *ctx, const char *id, petal_text_cb cb, void *arg,
-	                     struct petal_error *err);
+	/* Every instance tagged key=value that is not terminated; cb's non-zero
+	   stops the listing and is returned. */
+	int (*instance_list)(void *ctx, const char *tag_key, const char *tag_value,
+	                     int (*cb)(void *arg, const struct petal_instance *inst),
+	                     void *arg, struct petal_error *err);
+	/* The console output from byte `offset` on (0: all of it), in pieces;
+	   cb's non-zero stops and is returned.  Nothing blocks: a plugin never
+	   waits for a state, the core polls describe (core/cloud). */
+	int (*instance_logs)(void *ctx, const char *id, uint64_t offset, petal_text_cb cb,
+	                     void *arg, struct petal_error *err);
 	int (*instance_terminate)(void *ctx, const char *id, struct petal_error *err);
 
 	/* images */
@@ -515,8 +531,6 @@ struct petal_cloud_ops {
 	                  void *arg, struct petal_error *err);
 	int (*image_copy)(void *ctx, const char *image_id, const char *src_region,
 	                  const char *dst_region, struct petal_image *out,
-	                  struct petal_error *err);
-	int (*image_wait)(void *ctx, const char *image_id, int timeout_s,
 	                  struct petal_error *err);
 	/* Deregister and delete the image's snapshots. */
 	int (*image_delete)(void *ctx, const char *image_id, struct petal_error *err);

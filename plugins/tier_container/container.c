@@ -50,8 +50,12 @@ static int container_claim(void *ctx, const struct petal_claim_env *env,
 		*why = "the container names no image";
 		return PETAL_DECLINE;
 	}
-	if (private_ecr(pkg->image) && !(env->cloud_caps & PETAL_CAP_REGISTRY)) {
-		*why = "the image is in a private ECR registry and the cloud cannot log in to it";
+	/* the nodes log in to ECR themselves (the rendered login, with the
+	   instance role): that needs the aws cloud, not a registry_login op */
+	if (private_ecr(pkg->image) &&
+	    !(env->cloud_name && strcmp(env->cloud_name, "aws") == 0)) {
+		*why = "the image is in a private ECR registry, which only nodes of the aws "
+		       "cloud log in to";
 		return PETAL_DECLINE;
 	}
 	return PETAL_CLAIM;
