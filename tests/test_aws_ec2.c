@@ -373,8 +373,10 @@ static int collect_id(void *arg, const struct petal_instance *inst)
 	return 0;
 }
 
-/* The same client token twice is one instance; listing by tag finds exactly
-   the instances tagged so. */
+/* The same client token twice is one instance (moto ignores RunInstances'
+   ClientToken: two calls with one token make two instances there, so this
+   rests on the plugin's petal:client-token lookup); listing by tag finds
+   exactly the instances tagged so. */
 static void test_token_and_list(void)
 {
 	CU_ASSERT_FATAL(E.instance_id[0] && E.base_id[0]);
