@@ -1,4 +1,5 @@
-/* EC2 build instances: launch (spot or on-demand), describe, wait, console
+/* EC2 build instances: launch (spot or on-demand, idempotent by client token),
+ * describe, list by tag, console
  * output, terminate.  See ec2.h for each operation's contract. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -82,7 +82,7 @@ EC2_HIDDEN int aws_image_list(void *ctx, const char *tag_key,
 /* CopyImage, sent to dst_region with SourceRegion src_region (either NULL:
    the context's region); the copy gets the source's name and its tags
    (CreateTags in dst_region).  out: the copy, in dst_region, usually
-   pending: image_wait for it there.  Names are unique per account and
+   pending: the core polls for it there (core/cloud).  Names are unique per account and
    region, so look for an earlier copy first (image_find in dst_region):
    EC2 refuses a second one (InvalidAMIName.Duplicate). */
 EC2_HIDDEN int aws_image_copy(void *ctx, const char *image_id, const char *src_region,
