@@ -16,6 +16,15 @@
 #include "core/util/util.h"
 #include "net/faultsrv.h"
 
+/* One host for the whole test (core/plugin/host.h). */
+static const struct petal_host *the_host(void)
+{
+	static struct petal_host *h;
+	if (!h)
+		h = petal_host_new();
+	return h;
+}
+
 static struct faultsrv srv;
 static struct petal_registry reg;
 static const struct petal_plugin *desc;
@@ -120,7 +129,7 @@ static int setup(void)
 	setenv("AWS_ACCESS_KEY_ID", "minioadmin", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "minioadmin", 1);
 	struct petal_error err = { 0 };
-	reg.host = petal_host_get();
+	reg.host = the_host();
 	petal_registry_default_dirs(&reg);
 	if (petal_registry_scan(&reg, &err) != 0)
 		return -1;

@@ -18,6 +18,7 @@
 
 #include "aws/s3test.h"
 #include "aws/ec2test.h"
+#include "core/cloud/cloud.h"
 #include "../plugins/cloud_aws/aws_ctx.h"
 #include "../plugins/cloud_aws/ec2.h"
 #include "../plugins/cloud_aws/ec2_query.h"
@@ -248,10 +249,41 @@ static void test_descriptor(void)
 {
 	CU_ASSERT_EQUAL(OPS->caps & (PETAL_CAP_COMPUTE | PETAL_CAP_IMAGES),
 	                PETAL_CAP_COMPUTE | PETAL_CAP_IMAGES);
-	CU_ASSERT(OPS->instance_launch && OPS->instance_describe && OPS->instance_wait &&
+	CU_ASSERT(OPS->instance_launch && OPS->instance_describe && OPS->instance_list &&
 	          OPS->instance_logs && OPS->instance_terminate);
 	CU_ASSERT(OPS->image_create && OPS->image_find && OPS->image_list && OPS->image_copy &&
-	          OPS->image_wait && OPS->image_delete);
+	          OPS->image_delete);
+	/* honest capabilities: no cluster or registry ops, so neither bit */
+	CU_ASSERT_EQUAL(OPS->caps & (PETAL_CAP_CLUSTER | PETAL_CAP_REGISTRY), 0);
+	CU_ASSERT_PTR_NULL(OPS->cluster_create);
+	CU_ASSERT_PTR_NULL(OPS->registry_login);
+	/* the door names the op and the cloud for one it lacks */
+	struct petal_cloud door = { .name = "aws", .ops = OPS, .ctx = E.east };
+	struct petal_error err = PETAL_ERROR_INIT;
+	CU_ASSERT_FALSE(petal_cloud_has(&door, "registry_login"));
+	CU_ASSERT_TRUE(petal_cloud_has(&door, "instance_list"));
+	struct petal_cloud_ops none = { .size = sizeof(none) };
+	door.ops = &none;
+	CU_ASSERT_EQUAL(petal_cloud_instance_terminate(&door, "i-1", &err), PETAL_ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "instance_terminate"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'aws'"));
+}
+
+/* ---- the door's polls ---------------------------------------------------------------- */
+
+int door_wait_instance(void *ctx, const char *id, const char *state, int timeout_s,
+                       struct petal_error *err)
+{
+	struct petal_cloud door = { .name = "aws", .ops = OPS, .ctx = ctx };
+	return petal_cloud_wait_instance(&door, id, state, petal_cloud_now() + timeout_s, NULL,
+	                                 NULL, err);
+}
+
+int door_wait_image(void *ctx, const char *image_id, int timeout_s, struct petal_error *err)
+{
+	struct petal_cloud door = { .name = "aws", .ops = OPS, .ctx = ctx };
+	return petal_cloud_wait_image(&door, image_id, petal_cloud_now() + timeout_s, NULL, NULL,
+	                              err);
 }
 
 /* ---- instances ------------------------------------------------------------------- */
@@ -327,6 +359,73 @@ static void test_launch(void)
 	CU_ASSERT_STRING_EQUAL(field(out, 2, buf, sizeof(buf)), E.seed_hash);
 }
 
+struct ids {
+	char id[8][64];
+	int n;
+};
+
+static int collect_id(void *arg, const struct petal_instance *inst)
+{
+	struct ids *ids = arg;
+	if (ids->n < 8)
+		snprintf(ids->id[ids->n], sizeof(ids->id[0]), "%s", inst->id);
+	ids->n++;
+	return 0;
+}
+
+/* The same client token twice is one instance (moto ignores RunInstances'
+   ClientToken: two calls with one token make two instances there, so this
+   rests on the plugin's petal:client-token lookup); listing by tag finds
+   exactly the instances tagged so. */
+static void test_token_and_list(void)
+{
+	CU_ASSERT_FATAL(E.instance_id[0] && E.base_id[0]);
+	struct petal_instance_request req = {
+		.size = sizeof(req), .instance_type = "t3.micro", .image_id = E.base_id,
+		.client_token = "run-20261203.ami.image-build",
+	};
+	struct petal_instance a = { .size = sizeof(a) }, b = { .size = sizeof(b) };
+	struct petal_error err = PETAL_ERROR_INIT;
+	int rc = OPS->instance_launch(E.east, &req, &a, &err);
+	if (rc)
+		fprintf(stderr, "\n  launch: %s\n", err.msg);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(OPS->instance_launch(E.east, &req, &b, &err), 0);
+	CU_ASSERT_STRING_EQUAL(a.id, b.id);
+
+	struct ids ids = { 0 };
+	CU_ASSERT_EQUAL(OPS->instance_list(E.east, PETAL_TAG_CLIENT_TOKEN, req.client_token,
+	                                   collect_id, &ids, &err), 0);
+	CU_ASSERT_EQUAL(ids.n, 1);
+	CU_ASSERT_STRING_EQUAL(ids.id[0], a.id);
+	/* by the seed hash: only the instance test_launch tagged with it */
+	memset(&ids, 0, sizeof(ids));
+	CU_ASSERT_EQUAL(OPS->instance_list(E.east, PETAL_TAG_SEED_HASH, E.seed_hash, collect_id,
+	                                   &ids, &err), 0);
+	CU_ASSERT_EQUAL(ids.n, 1);
+	CU_ASSERT_STRING_EQUAL(ids.id[0], E.instance_id);
+	memset(&ids, 0, sizeof(ids));
+	CU_ASSERT_EQUAL(OPS->instance_list(E.east, PETAL_TAG_SEED_HASH, "no-such-hash", collect_id,
+	                                   &ids, &err), 0);
+	CU_ASSERT_EQUAL(ids.n, 0);
+	/* other regions hold none of them */
+	CU_ASSERT_EQUAL(OPS->instance_list(E.west, PETAL_TAG_CLIENT_TOKEN, req.client_token,
+	                                   collect_id, &ids, &err), 0);
+	CU_ASSERT_EQUAL(ids.n, 0);
+	/* a token the cloud would refuse is refused first */
+	req.client_token = "has space";
+	CU_ASSERT_EQUAL(OPS->instance_launch(E.east, &req, &b, &err), PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "client token"));
+	/* terminated, the token's instance is no longer listed */
+	CU_ASSERT_EQUAL(OPS->instance_terminate(E.east, a.id, &err), 0);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, a.id, "terminated", 60, &err), 0);
+	memset(&ids, 0, sizeof(ids));
+	CU_ASSERT_EQUAL(OPS->instance_list(E.east, PETAL_TAG_CLIENT_TOKEN,
+	                                   "run-20261203.ami.image-build", collect_id, &ids,
+	                                   &err), 0);
+	CU_ASSERT_EQUAL(ids.n, 0);
+}
+
 static void test_describe(void)
 {
 	CU_ASSERT_FATAL(E.instance_id[0]);
@@ -345,6 +444,17 @@ static void test_describe(void)
 	                PETAL_ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidInstanceID.NotFound"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "i-0123456789abcdef0"));
+	/* the answer's parts, each in its own member */
+	CU_ASSERT_EQUAL(err.http_status, 400);
+	CU_ASSERT_STRING_EQUAL(err.cloud_code, "InvalidInstanceID.NotFound");
+	CU_ASSERT(strlen(err.request_id) > 8);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, err.request_id));
+	CU_ASSERT_EQUAL(err.retryable, 0);
+	/* a later failure of another kind clears them */
+	CU_ASSERT_EQUAL(OPS->instance_describe(E.east, "", &inst, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(err.http_status, 0);
+	CU_ASSERT_STRING_EQUAL(err.cloud_code, "");
+	CU_ASSERT_STRING_EQUAL(err.request_id, "");
 	/* instances are regional */
 	CU_ASSERT_EQUAL(OPS->instance_describe(E.west, E.instance_id, &inst, &err), PETAL_ENOENT);
 	CU_ASSERT_EQUAL(OPS->instance_describe(E.east, "", &inst, &err), PETAL_EINVAL);
@@ -354,9 +464,9 @@ static void test_wait_running(void)
 {
 	struct petal_error err = { 0 };
 	double t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "running", 60, &err), 0);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, E.instance_id, "running", 60, &err), 0);
 	CU_ASSERT(now_s() - t0 < 10);
-	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "sleeping", 60, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, E.instance_id, "sleeping", 60, &err), PETAL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "sleeping"));
 }
 
@@ -364,16 +474,16 @@ static void test_wait_timeout(void)
 {
 	struct petal_error err = { 0 };
 	double t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "stopped", 3, &err), PETAL_ETIMEOUT);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, E.instance_id, "stopped", 3, &err), PETAL_ETIMEOUT);
 	double took = now_s() - t0;
 	CU_ASSERT(took >= 2.9 && took < 15);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "still running"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, E.instance_id));
 	/* 0: one look, no waiting */
 	t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "stopped", 0, &err), PETAL_ETIMEOUT);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, E.instance_id, "stopped", 0, &err), PETAL_ETIMEOUT);
 	CU_ASSERT(now_s() - t0 < 5);
-	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "running", 0, &err), 0);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, E.instance_id, "running", 0, &err), 0);
 }
 
 struct text {
@@ -399,7 +509,7 @@ static void test_logs(void)
 	static struct text t;
 	memset(&t, 0, sizeof(t));
 	struct petal_error err = { 0 };
-	CU_ASSERT_EQUAL_FATAL(OPS->instance_logs(E.east, E.instance_id, collect, &t, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(OPS->instance_logs(E.east, E.instance_id, 0, collect, &t, &err), 0);
 	CU_ASSERT(t.len > 0);
 	static char cli_text[70000];
 	CU_ASSERT_EQUAL_FATAL(cli(cli_text, sizeof(cli_text), 0, "--region us-east-1 ec2 "
@@ -408,12 +518,23 @@ static void test_logs(void)
 	while (t.len && (t.buf[t.len - 1] == '\n' || t.buf[t.len - 1] == ' '))
 		t.buf[--t.len] = '\0';
 	CU_ASSERT_STRING_EQUAL(t.buf, cli_text);
+	/* from an offset: the rest only */
+	size_t whole = strlen(cli_text);
+	static struct text rest;
+	memset(&rest, 0, sizeof(rest));
+	CU_ASSERT_FATAL(whole > 10);
+	CU_ASSERT_EQUAL(OPS->instance_logs(E.east, E.instance_id, 10, collect, &rest, &err), 0);
+	CU_ASSERT_EQUAL(strncmp(rest.buf, cli_text + 10, whole - 10), 0);
+	memset(&rest, 0, sizeof(rest));
+	CU_ASSERT_EQUAL(OPS->instance_logs(E.east, E.instance_id, 1u << 30, collect, &rest, &err),
+	                0);
+	CU_ASSERT_EQUAL(rest.len, 0);
 	/* the callback's non-zero stops and comes back */
 	memset(&t, 0, sizeof(t));
 	t.stop_after = 1;
-	CU_ASSERT_EQUAL(OPS->instance_logs(E.east, E.instance_id, collect, &t, &err), 42);
+	CU_ASSERT_EQUAL(OPS->instance_logs(E.east, E.instance_id, 0, collect, &t, &err), 42);
 	CU_ASSERT_EQUAL(t.calls, 1);
-	CU_ASSERT_NOT_EQUAL(OPS->instance_logs(E.east, "i-0123456789abcdef0", collect, &t, &err), 0);
+	CU_ASSERT_NOT_EQUAL(OPS->instance_logs(E.east, "i-0123456789abcdef0", 0, collect, &t, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "InvalidInstanceID.NotFound"));
 }
 
@@ -422,16 +543,16 @@ static void test_terminate(void)
 	CU_ASSERT_FATAL(E.instance_id[0]);
 	struct petal_error err = { 0 };
 	CU_ASSERT_EQUAL_FATAL(OPS->instance_terminate(E.east, E.instance_id, &err), 0);
-	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "terminated", 60, &err), 0);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, E.instance_id, "terminated", 60, &err), 0);
 	struct petal_instance inst = { .size = sizeof(inst) };
 	CU_ASSERT_EQUAL(OPS->instance_describe(E.east, E.instance_id, &inst, &err), 0);
 	CU_ASSERT_STRING_EQUAL(inst.state, "terminated");
 	/* terminated is final: waiting for running fails fast */
 	double t0 = now_s();
-	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "running", 60, &err), PETAL_ECLOUD);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, E.instance_id, "running", 60, &err), PETAL_ECLOUD);
 	CU_ASSERT(now_s() - t0 < 5);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "terminated"));
-	CU_ASSERT_EQUAL(OPS->instance_wait(E.east, E.instance_id, "stopped", 60, &err), PETAL_ECLOUD);
+	CU_ASSERT_EQUAL(door_wait_instance(E.east, E.instance_id, "stopped", 60, &err), PETAL_ECLOUD);
 	/* again: harmless */
 	CU_ASSERT_EQUAL(OPS->instance_terminate(E.east, E.instance_id, &err), 0);
 	CU_ASSERT_NOT_EQUAL(OPS->instance_terminate(E.east, "i-0123456789abcdef0", &err), 0);
@@ -495,9 +616,9 @@ static void test_bad_input(void)
 	CU_ASSERT_EQUAL(OPS->image_create(E.east, E.instance_id, "a*b-name", NULL, 0, NULL, &err),
 	                PETAL_EINVAL);
 	CU_ASSERT_EQUAL(OPS->image_create(E.east, "", "good-name", NULL, 0, NULL, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(OPS->instance_logs(E.east, E.instance_id, NULL, NULL, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->instance_logs(E.east, E.instance_id, 0, NULL, NULL, &err), PETAL_EINVAL);
 	CU_ASSERT_EQUAL(OPS->image_list(E.east, NULL, NULL, NULL, &err), PETAL_EINVAL);
-	CU_ASSERT_EQUAL(OPS->instance_wait(NULL, E.instance_id, "running", 1, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(door_wait_instance(NULL, E.instance_id, "running", 1, &err), PETAL_EINVAL);
 }
 
 /* moto checks signatures: a wrong secret is refused, and never shown */
@@ -532,6 +653,8 @@ int main(void)
 	    !CU_add_test(s, "the descriptor offers compute and images", test_descriptor) ||
 	    !CU_add_test(s, "launch: spot, tags, user data, profile, root volume", test_launch) ||
 	    !CU_add_test(s, "describe: fields, sizes, unknown ids, regions", test_describe) ||
+	    !CU_add_test(s, "a client token twice is one instance; list by tag",
+	                 test_token_and_list) ||
 	    !CU_add_test(s, "wait for running", test_wait_running) ||
 	    !CU_add_test(s, "console output, decoded and streamed", test_logs) ||
 	    !CU_add_test(s, "a waiter that times out", test_wait_timeout) ||

@@ -48,10 +48,13 @@ static struct {
 static size_t n_sent;
 static char logbuf[16384];
 
-static void fake_log(int level, const char *plugin, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fake_log(int level, const char *plugin, const char *fmt, ...)
+static void fake_log(const struct petal_host *h, int level, const char *plugin,
+                     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fake_log(const struct petal_host *h, int level, const char *plugin,
+                     const char *fmt, ...)
 {
+	(void)h;
 	(void)level;
 	size_t l = strlen(logbuf);
 	va_list ap;
@@ -70,9 +73,12 @@ static void *fake_alloc(size_t n)
 }
 
 static const char *setting_region;
-static const char *fake_setting(const char *key)
+static int fake_setting(const struct petal_host *h, const char *key, char *buf, size_t len)
 {
-	return strcmp(key, "region") == 0 ? setting_region : NULL;
+	(void)h;
+	if (strcmp(key, "region") != 0 || !setting_region)
+		return PETAL_ENOENT;
+	return snprintf(buf, len, "%s", setting_region);
 }
 
 static char *dup_or_null(const char *s)

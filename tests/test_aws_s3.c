@@ -336,7 +336,7 @@ static void test_wrong_secret(void)
 	int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(fd, 2);
 	close(fd);
-	petal_host_set_verbosity(PETAL_LOG_DEBUG);
+	petal_host_set_verbosity(the_host(), PETAL_LOG_DEBUG);
 
 	char *e1 = petal_xasprintf("AWS_SECRET_ACCESS_KEY=%s", wrong);
 	const char *env1[] = { e1, NULL };
@@ -354,7 +354,7 @@ static void test_wrong_secret(void)
 	if (c)
 		T.desc->fini(c);
 
-	petal_host_set_verbosity(PETAL_LOG_WARN);
+	petal_host_set_verbosity(the_host(), PETAL_LOG_WARN);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);

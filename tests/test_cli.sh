@@ -6,7 +6,7 @@ seeds="$top_srcdir/seeds"
 # --- global options ------------------------------------------------------
 run --version
 expect_status 0 "--version"
-expect_in "$tmp/out" "plugin ABI 1" "--version names the ABI"
+expect_in "$tmp/out" "plugin ABI 2" "--version names the ABI"
 
 run --help
 expect_status 0 "--help"

@@ -20,6 +20,15 @@
 #include "core/plugin/registry.h"
 #include "core/util/util.h"
 
+/* One host for the whole test (core/plugin/host.h). */
+static const struct petal_host *the_host(void)
+{
+	static struct petal_host *h;
+	if (!h)
+		h = petal_host_new();
+	return h;
+}
+
 static struct petal_registry reg;
 static const struct petal_cloud_ops *ops;
 static void *ctx;
@@ -422,7 +431,7 @@ static int setup(void)
 	if (!mkdtemp(root))
 		return -1;
 	struct petal_error err = { 0 };
-	reg.host = petal_host_get();
+	reg.host = the_host();
 	petal_registry_default_dirs(&reg);
 	if (petal_registry_scan(&reg, &err) != 0)
 		return -1;

@@ -71,7 +71,7 @@ expect_in "$tmp/out" "$plugdir/tier_eessi.so" "plugins list shows where eessi is
 run plugins list --output json
 expect_status 0 "plugins list --output json"
 expect_py "eessi is active at rank 15" \
-	"any(p['name'] == 'eessi' and p['state'] == 'active' and p['rank'] == 15 and p['abi'] == 1 and p['kind'] == 'tier' for p in j['plugins'])"
+	"any(p['name'] == 'eessi' and p['state'] == 'active' and p['rank'] == 15 and p['abi'] == 2 and p['kind'] == 'tier' for p in j['plugins'])"
 expect_py "the built-in tiers are still active" \
 	"{'ami', 'binary-cache', 'container', 'source'} <= {p['name'] for p in j['plugins'] if p['state'] == 'active'}"
 expect_py "the search path is PETAL_PLUGIN_PATH" \

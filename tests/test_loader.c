@@ -195,7 +195,10 @@ static void test_malformed(void)
 		{ "no_symbol", "tier_no_symbol.so", "no symbol `petal_plugin`" },
 		{ "bad_magic", "tier_bad_magic.so", "bad magic 0xdeadbeef" },
 		{ "abi_next", "tier_abi_next.so",
-		  "built for ABI 2, petal speaks ABI 1; rebuild against this petal's "
+		  "built for ABI 3, petal speaks ABI 2; rebuild against this petal's "
+		  "<petal/plugin.h>" },
+		{ "abi_one", "tier_abi_one.so",
+		  "built for ABI 1, petal speaks ABI 2; rebuild against this petal's "
 		  "<petal/plugin.h>" },
 		{ "unknown_kind", "tier_unknown_kind.so", "unknown kind 7" },
 		{ "name_mismatch", "tier_name_mismatch.so",
@@ -253,7 +256,10 @@ static void test_malformed(void)
 
 	/* what the descriptor said survives its rejection, for the listing */
 	e = entry_at(&reg, dir, "tier_abi_next.so");
-	CU_ASSERT_EQUAL(e->abi, 2);
+	CU_ASSERT_EQUAL(e->abi, 3);
+	CU_ASSERT_FALSE(e->have_desc);
+	e = entry_at(&reg, dir, "tier_abi_one.so");
+	CU_ASSERT_EQUAL(e->abi, 1);
 	CU_ASSERT_FALSE(e->have_desc);
 	e = entry_at(&reg, dir, "tier_name_mismatch.so");
 	CU_ASSERT_TRUE(e->have_desc);
@@ -553,6 +559,35 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(petal_dir_origin_name(PETAL_DIR_SITE), "site");
 }
 
+/* A message longer than petal_error.msg is cut visibly, never silently, and
+   a new failure clears what the former one's cloud said. */
+static void test_error_cut(void)
+{
+	struct petal_error err = PETAL_ERROR_INIT;
+	char big[3000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[1020] = '\xc3'; /* a two-byte character across the cut */
+	big[1021] = '\xbc';
+	snprintf(err.request_id, sizeof(err.request_id), "stale");
+	err.http_status = 503;
+	CU_ASSERT_EQUAL(petal_fail(&err, PETAL_EIO, "%s", big), PETAL_EIO);
+	size_t n = strlen(err.msg);
+	CU_ASSERT(n < sizeof(err.msg) && n > 1000);
+	CU_ASSERT_STRING_EQUAL(err.msg + n - 3, "...");
+	CU_ASSERT_NOT_EQUAL((unsigned char)err.msg[n - 4], 0xc3);
+	CU_ASSERT_STRING_EQUAL(err.request_id, "");
+	CU_ASSERT_EQUAL(err.http_status, 0);
+	/* a message that fits is whole; a prefix keeps the cloud's parts */
+	petal_fail(&err, PETAL_ECLOUD, "short");
+	CU_ASSERT_STRING_EQUAL(err.msg, "short");
+	snprintf(err.request_id, sizeof(err.request_id), "r-1");
+	petal_error_prefix(&err, "image_find");
+	CU_ASSERT_STRING_EQUAL(err.msg, "image_find: short");
+	CU_ASSERT_STRING_EQUAL(err.request_id, "r-1");
+	CU_ASSERT_EQUAL(err.code, PETAL_ECLOUD);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -591,7 +626,8 @@ int main(void)
 	    !CU_add_test(suite, "tiers in rank order", test_tier_order) ||
 	    !CU_add_test(suite, "init once, fini on release", test_init_lifecycle) ||
 	    !CU_add_test(suite, "exit() in init is refused", test_init_exits) ||
-	    !CU_add_test(suite, "names", test_names)) {
+	    !CU_add_test(suite, "names", test_names) ||
+	    !CU_add_test(suite, "long error messages are cut visibly", test_error_cut)) {
 		CU_cleanup_registry();
 		return 1;
 	}

@@ -18,6 +18,15 @@
 #include "../core/seed/seed.h"
 #include "../core/util/util.h"
 
+/* One host for the whole test (core/plugin/host.h). */
+static const struct petal_host *the_host(void)
+{
+	static struct petal_host *h;
+	if (!h)
+		h = petal_host_new();
+	return h;
+}
+
 static const char *plugins_dir; /* the built plugins (PETAL_PLUGIN_PATH) */
 static const char *data_dir;
 static const char *seeds_dir;
@@ -126,10 +135,10 @@ static void compose(struct run *r, struct petal_seed *seed, const char *dir)
 	r->seed = seed;
 	CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
 	CU_ASSERT_EQUAL_FATAL(petal_estimates_load(data_dir, seed, &r->est, &r->err), 0);
-	petal_host_bind_estimates(r->est);
+	petal_host_bind_estimates(the_host(), r->est);
 	setenv("PETAL_PLUGIN_PATH", dir, 1);
 	petal_registry_default_dirs(&r->reg);
-	r->reg.host = petal_host_get();
+	r->reg.host = the_host();
 	CU_ASSERT_EQUAL_FATAL(petal_registry_scan(&r->reg, &r->err), 0);
 	r->rc = petal_plan_compose(seed, &r->reg, r->est, &r->plan, &r->err);
 }
@@ -138,7 +147,7 @@ static void release(struct run *r)
 {
 	petal_plan_free(r->plan);
 	petal_registry_release(&r->reg);
-	petal_host_bind_estimates(NULL);
+	petal_host_bind_estimates(the_host(), NULL);
 	petal_estimates_free(r->est);
 	petal_seed_free(r->seed);
 }
@@ -893,7 +902,7 @@ static void test_costs(void)
 
 static void test_host(void)
 {
-	const struct petal_host *h = petal_host_get();
+	const struct petal_host *h = the_host();
 	CU_ASSERT_TRUE(h->size >= sizeof(struct petal_host));
 	CU_ASSERT_EQUAL(h->abi, PETAL_PLUGIN_ABI);
 	/* every member filled */
@@ -902,36 +911,54 @@ static void test_host(void)
 	               h->node_key_at && h->node_get && h->node_where && h->estimate_build &&
 	               h->instance_type && h->figure && h->planner_seed && h->plan_add_step &&
 	               h->renderer_seed && h->render_add && h->http);
-	CU_ASSERT_STRING_EQUAL(h->setting("data_dir"), data_dir);
+	/* settings are written into the caller's buffer, never a static one */
+	char buf[256], tiny[4];
+	CU_ASSERT_EQUAL(h->setting(h, "data_dir", buf, sizeof(buf)), (int)strlen(data_dir));
+	CU_ASSERT_STRING_EQUAL(buf, data_dir);
 	setenv("XDG_STATE_HOME", "/srv/state", 1);
-	CU_ASSERT_STRING_EQUAL(h->setting("state_dir"), "/srv/state/petal");
+	CU_ASSERT_EQUAL(h->setting(h, "state_dir", buf, sizeof(buf)), 16);
+	CU_ASSERT_STRING_EQUAL(buf, "/srv/state/petal");
+	/* too small: the length it needs, like snprintf */
+	CU_ASSERT_EQUAL(h->setting(h, "state_dir", tiny, sizeof(tiny)), 16);
 	unsetenv("XDG_STATE_HOME");
 	setenv("HOME", "/home/someone", 1);
-	CU_ASSERT_STRING_EQUAL(h->setting("state_dir"), "/home/someone/.local/state/petal");
-	CU_ASSERT_PTR_NULL(h->setting("no_such_setting"));
+	CU_ASSERT(h->setting(h, "state_dir", buf, sizeof(buf)) > 0);
+	CU_ASSERT_STRING_EQUAL(buf, "/home/someone/.local/state/petal");
+	CU_ASSERT_EQUAL(h->setting(h, "no_such_setting", buf, sizeof(buf)), PETAL_ENOENT);
+	CU_ASSERT_EQUAL(h->setting(h, "region", buf, sizeof(buf)), PETAL_ENOENT);
+	petal_host_bind_region(h, "eu-west-2");
+	CU_ASSERT_EQUAL(h->setting(h, "region", buf, sizeof(buf)), 9);
+	CU_ASSERT_STRING_EQUAL(buf, "eu-west-2");
+	petal_host_bind_region(h, NULL);
+	/* two hosts hold their own state */
+	struct petal_host *other = petal_host_new();
+	petal_host_bind_region(other, "us-east-1");
+	CU_ASSERT_EQUAL(h->setting(h, "region", buf, sizeof(buf)), PETAL_ENOENT);
+	CU_ASSERT_EQUAL(other->setting(other, "region", buf, sizeof(buf)), 9);
+	petal_host_free(other);
 
 	/* nothing bound: estimates fail instead of inventing figures */
 	struct petal_instance_type it = { .size = sizeof(it) };
-	petal_host_bind_estimates(NULL);
-	CU_ASSERT_NOT_EQUAL(h->instance_type("c5.large", &it), 0);
-	CU_ASSERT_TRUE(h->figure("boot_minutes") < 0);
+	petal_host_bind_estimates(the_host(), NULL);
+	CU_ASSERT_NOT_EQUAL(h->instance_type(h, "c5.large", &it), 0);
+	CU_ASSERT_TRUE(h->figure(h, "boot_minutes") < 0);
 
 	/* a plugin built against a smaller struct gets no more than it has */
 	struct petal_estimates *est = NULL;
 	struct petal_error err = { 0 };
 	CU_ASSERT_EQUAL_FATAL(petal_estimates_load(data_dir, NULL, &est, &err), 0);
-	petal_host_bind_estimates(est);
+	petal_host_bind_estimates(the_host(), est);
 	struct {
 		struct petal_instance_type it;
 		char guard[16];
 	} small;
 	memset(&small, 0x5a, sizeof(small));
 	small.it.size = offsetof(struct petal_instance_type, vcpus) + sizeof(int);
-	CU_ASSERT_EQUAL(h->instance_type("c5.large", &small.it), 0);
+	CU_ASSERT_EQUAL(h->instance_type(h, "c5.large", &small.it), 0);
 	CU_ASSERT_EQUAL(small.it.vcpus, 2);
 	unsigned char *after = (unsigned char *)&small.it.memory_gb;
 	CU_ASSERT_EQUAL(after[0], 0x5a); /* untouched past the plugin's size */
-	CU_ASSERT_TRUE(h->figure("boot_minutes") > 0);
+	CU_ASSERT_TRUE(h->figure(h, "boot_minutes") > 0);
 
 	/* host->http is the core's client (tests/test_http): here only that the
 	   table reaches it, with a request it must refuse before any network use */
@@ -942,7 +969,7 @@ static void test_host(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not an HTTP method"));
 	h->free(resp.body);
 	h->free(resp.headers);
-	petal_host_bind_estimates(NULL);
+	petal_host_bind_estimates(the_host(), NULL);
 	petal_estimates_free(est);
 }
 
@@ -975,7 +1002,7 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	petal_host_set_verbosity(PETAL_LOG_ERROR);
+	petal_host_set_verbosity(the_host(), PETAL_LOG_ERROR);
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;

@@ -363,7 +363,7 @@ out_mirror:
 out_registry:
 	petal_registry_release(&reg);
 out_target:
-	petal_host_bind_region(NULL);
+	petal_host_bind_region(cli->host, NULL);
 	free(url);
 	petal_seed_free(seed);
 	return status;

@@ -8,6 +8,7 @@
 #include "../cache/mirror.h"
 #include "../plugin/registry.h"
 #include "../seed/seed.h"
+#include "../cloud/cloud.h"
 #include "cli.h"
 
 int cmd_cache_init(struct petal_cli *cli, int argc, char **argv);
@@ -54,8 +55,7 @@ struct petal_cli_cache_mirror {
 	struct petal_mirror_io io;      /* for core/cache */
 	char *url;                      /* the mirror, normalized */
 	const char *cloud;              /* "aws" for s3://, "local" for file:// */
-	const struct petal_cloud_ops *ops;
-	void *ctx;                      /* the cloud plugin's */
+	struct petal_cloud door;        /* every call to the plugin (core/cloud) */
 	struct petal_cli_cache_progress *progress; /* may be NULL */
 	int encode;                     /* file://: percent-encode object names in URLs */
 	/* file:// without escapes: core/cache's own file io, only to read big

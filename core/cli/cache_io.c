@@ -232,7 +232,7 @@ static int io_get(void *arg, const char *rel, const char *local_path, struct pet
 {
 	struct petal_cli_cache_mirror *m = arg;
 	char *u = petal_cli_cache_object_url(m, rel);
-	int rc = m->ops->object_get(m->ctx, u, local_path, err);
+	int rc = petal_cloud_object_get(&m->door, u, local_path, err);
 	free(u);
 	if (rc == 0 && m->progress) {
 		struct stat st;
@@ -272,7 +272,7 @@ static int io_list(void *arg, const char *rel_dir, petal_object_cb cb, void *cb_
 		u = t;
 	}
 	struct list_wrap w = { .m = m, .cb = cb, .arg = cb_arg };
-	int rc = m->ops->object_list(m->ctx, u, on_listed, &w, err);
+	int rc = petal_cloud_object_list(&m->door, u, on_listed, &w, err);
 	free(u);
 	return rc;
 }
@@ -281,7 +281,7 @@ static int io_put(void *arg, const char *rel, const char *local_path, struct pet
 {
 	struct petal_cli_cache_mirror *m = arg;
 	char *u = petal_cli_cache_object_url(m, rel);
-	int rc = m->ops->object_put(m->ctx, u, local_path, err);
+	int rc = petal_cloud_object_put(&m->door, u, local_path, err);
 	free(u);
 	return rc;
 }
@@ -292,7 +292,7 @@ static int io_del(void *arg, const char *const *rels, size_t n, struct petal_err
 	char **urls = petal_xcalloc(n ? n : 1, sizeof(*urls));
 	for (size_t i = 0; i < n; i++)
 		urls[i] = petal_cli_cache_object_url(m, rels[i]);
-	int rc = m->ops->object_delete(m->ctx, (const char *const *)urls, n, err);
+	int rc = petal_cloud_object_delete(&m->door, (const char *const *)urls, n, err);
 	for (size_t i = 0; i < n; i++)
 		free(urls[i]);
 	free(urls);
@@ -329,8 +329,7 @@ int petal_cli_cache_mirror_open(struct petal_registry *reg, const char *url,
 		                  "objects, so it cannot serve %s", cloud, e->path, url);
 	m->url = petal_xstrdup(url);
 	m->cloud = cloud;
-	m->ops = ops;
-	m->ctx = e->ctx;
+	petal_cloud_from_entry(&m->door, e, reg->host);
 	m->encode = !strncmp(url, "file://", 7);
 	m->io = (struct petal_mirror_io){
 		.arg = m,

@@ -258,10 +258,12 @@ static void status_text(const struct petal_cli *cli, const char *url, const char
 
 /* ---- history ------------------------------------------------------------------- */
 
-static char *history_path(void)
+static char *history_path(const struct petal_host *host)
 {
-	const char *dir = petal_host_get()->setting("state_dir");
-	return dir ? petal_xasprintf("%s/cache-history.jsonl", dir) : NULL;
+	char *dir = petal_host_setting_dup(host, "state_dir");
+	char *path = dir ? petal_xasprintf("%s/cache-history.jsonl", dir) : NULL;
+	free(dir);
+	return path;
 }
 
 /* Append one line; a line written with one write() to an O_APPEND file is
@@ -307,7 +309,7 @@ static int history_append(const char *path, const struct petal_seed *seed, const
 static int history_show(const struct petal_cli *cli, const struct petal_seed *seed,
                         const char *url)
 {
-	char *path = history_path();
+	char *path = history_path(cli->host);
 	if (!path) {
 		petal_cli_error(cli, "no state directory: set XDG_STATE_HOME or HOME");
 		return PETAL_EXIT_FAILURE;
@@ -454,7 +456,7 @@ int cmd_cache_status(struct petal_cli *cli, int argc, char **argv)
 		status_text(cli, url, m.cloud, seed, &st);
 	}
 	if (seed) {
-		char *path = history_path();
+		char *path = history_path(cli->host);
 		if (!path)
 			petal_cli_warn(cli, "no state directory (set XDG_STATE_HOME or HOME): "
 			                "this status was not recorded in the history");
@@ -470,7 +472,7 @@ out_want:
 out_registry:
 	petal_registry_release(&reg);
 out_target:
-	petal_host_bind_region(NULL);
+	petal_host_bind_region(cli->host, NULL);
 	free(url);
 	petal_seed_free(seed);
 	return status;

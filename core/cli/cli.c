@@ -149,7 +149,7 @@ int petal_cli_registry(const struct petal_cli *cli, struct petal_registry *reg)
 {
 	struct petal_error err = { 0 };
 	memset(reg, 0, sizeof(*reg));
-	reg->host = petal_host_get();
+	reg->host = cli->host;
 	petal_registry_default_dirs(reg);
 	int rc = petal_registry_scan(reg, &err);
 	if (rc != 0) {
@@ -182,6 +182,6 @@ int petal_cli_region(const struct petal_cli *cli, const char *flag,
 		*region = seed->region;
 	}
 	/* NULL: the cloud plugin's own chain decides (aws: AWS_REGION, ...) */
-	petal_host_bind_region(*region);
+	petal_host_bind_region(cli->host, *region);
 	return 0;
 }

@@ -26,6 +26,8 @@ struct petal_cli {
 	enum petal_output output;
 	int color;            /* stdout is a terminal and NO_COLOR is unset */
 	int color_err;        /* the same for stderr */
+	struct petal_host *host; /* the plugins' host (core/plugin/host.h), its sink
+	                            set from --output (core/cli/sink.c) */
 };
 
 /* A command: cmd_<name>(cli, argc, argv) with argv[0] the command name. */
@@ -61,6 +63,9 @@ void petal_cli_put_err(const char *text);
 int petal_cli_exit_for(int code);
 /* Parse --output's argument; -1 when neither text nor json. */
 int petal_cli_parse_output(const char *arg);
+/* Plugins' log and progress through cli->host to stderr: text, or JSON
+   lines with --output json (sink.c); read cli->output at each line. */
+void petal_cli_sink_install(struct petal_cli *cli);
 /* Put the escaping filter over stdout (output.c); -1 when it cannot. */
 int petal_cli_filter_stdout(const struct petal_cli *cli);
 /* Print JSON to stdout, indented, with a newline. */

@@ -247,7 +247,7 @@ static int cache_init(struct petal_cli *cli, int argc, char **argv)
 		status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : PETAL_EXIT_PLUGIN;
 		goto out_registry;
 	}
-	rc = m.ops->bucket_ensure(m.ctx, m.url, region, &err);
+	rc = petal_cloud_bucket_ensure(&m.door, m.url, region, &err);
 	if (rc) {
 		petal_cli_error(cli, "%s", err.msg);
 		status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : petal_cli_cache_exit_for(rc);
@@ -255,7 +255,7 @@ static int cache_init(struct petal_cli *cli, int argc, char **argv)
 	}
 	int objects = 0;
 	char *root = petal_xasprintf("%s/", m.url);
-	rc = m.ops->object_list(m.ctx, root, count_one, &objects, &err);
+	rc = petal_cloud_object_list(&m.door, root, count_one, &objects, &err);
 	free(root);
 	if (rc < 0) {
 		petal_cli_error(cli, "%s: created or found, but cannot be listed: %s", m.url, err.msg);
@@ -319,7 +319,7 @@ out_mirror:
 out_registry:
 	petal_registry_release(&reg);
 out_url:
-	petal_host_bind_region(NULL);
+	petal_host_bind_region(cli->host, NULL);
 	free(url);
 	petal_seed_free(seed);
 	return status;

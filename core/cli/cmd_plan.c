@@ -234,7 +234,7 @@ static int compose_probed(struct petal_cli *cli, const struct plan_args *a,
 	}
 	petal_cli_cache_mirror_close(&m);
 out_url:
-	petal_host_bind_region(NULL);
+	petal_host_bind_region(cli->host, NULL);
 	free(url);
 	return status;
 }
@@ -249,12 +249,13 @@ static void warn_report(void *ctx, const char *msg)
 static void load_reports(struct petal_cli *cli, struct petal_estimates *est,
                          const struct petal_seed *seed)
 {
-	const char *state = petal_host_get()->setting("state_dir");
+	char *state = petal_host_setting_dup(cli->host, "state_dir");
 	char *dir;
 
 	if (state == NULL)
 		return;
 	dir = petal_xasprintf("%s/reports", state);
+	free(state);
 	petal_estimates_load_reports(est, dir, seed, warn_report, cli);
 	free(dir);
 }
@@ -284,7 +285,7 @@ int cmd_plan(struct petal_cli *cli, int argc, char **argv)
 		goto out_seed;
 	}
 	load_reports(cli, est, seed);
-	petal_host_bind_estimates(est);
+	petal_host_bind_estimates(cli->host, est);
 	status = petal_cli_registry(cli, &reg);
 	if (status)
 		goto out_estimates;
@@ -338,7 +339,7 @@ out_plan:
 out_registry:
 	petal_registry_release(&reg);
 out_estimates:
-	petal_host_bind_estimates(NULL);
+	petal_host_bind_estimates(cli->host, NULL);
 	petal_estimates_free(est);
 out_seed:
 	petal_seed_free(seed);

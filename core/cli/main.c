@@ -46,7 +46,8 @@ static void usage(FILE *out)
 	        "Options:\n"
 	        "  -v, --verbose        say more (twice: debug)\n"
 	        "  -q, --quiet          say only errors\n"
-	        "  -o, --output FORMAT  text (default) or json\n"
+	        "  -o, --output FORMAT  text (default) or json (plugin messages: JSON lines\n"
+	        "                       on stderr)\n"
 	        "      --no-color       never colour (NO_COLOR in the environment does too)\n"
 	        "  -h, --help           this help; 'petal COMMAND --help' for a command's\n"
 	        "  -V, --version        print the version and the plugin ABI\n"
@@ -121,7 +122,7 @@ static int petal_main(struct petal_cli *cli, int argc, char **argv)
 		usage(stderr);
 		return PETAL_EXIT_USAGE;
 	}
-	petal_host_set_verbosity(cli->verbosity >= 3 ? PETAL_LOG_DEBUG
+	petal_host_set_verbosity(cli->host, cli->verbosity >= 3 ? PETAL_LOG_DEBUG
 	                         : cli->verbosity == 2 ? PETAL_LOG_INFO
 	                         : cli->verbosity == 1 ? PETAL_LOG_WARN
 	                                              : PETAL_LOG_ERROR);
@@ -210,5 +211,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "petal: cannot set up standard output: %s\n", strerror(errno));
 		return PETAL_EXIT_FAILURE;
 	}
-	return close_stdout(petal_main(&cli, argc, argv), orig);
+	cli.host = petal_host_new();
+	petal_cli_sink_install(&cli);
+	int status = petal_main(&cli, argc, argv);
+	petal_host_free(cli.host);
+	return close_stdout(status, orig);
 }

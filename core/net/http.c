@@ -60,13 +60,16 @@ static int transport_failure(const struct petal_http_request *req, const char *u
 	                         ? "the server's certificate was not trusted: check the "
 	                           "endpoint, or AWS_CA_BUNDLE for a private CA"
 	                         : "check the endpoint, the network and proxy settings";
-	return petal_fail(err, timeout ? PETAL_ETIMEOUT : PETAL_ENET,
-	                  "%s %s: %s%s after %d attempt%s%s; %s", req->method, url, detail,
-	                  a->status ? " (the HTTP answer was cut short)" : "", attempts,
-	                  attempts == 1 ? "" : "s",
-	                  retryable && !req->idempotent ? " (not retried: the request is not "
-	                                                  "safe to repeat)" : "",
-	                  hint);
+	int rc = petal_fail(err, timeout ? PETAL_ETIMEOUT : PETAL_ENET,
+	                    "%s %s: %s%s after %d attempt%s%s; %s", req->method, url, detail,
+	                    a->status ? " (the HTTP answer was cut short)" : "", attempts,
+	                    attempts == 1 ? "" : "s",
+	                    retryable && !req->idempotent ? " (not retried: the request is "
+	                                                    "not safe to repeat)" : "",
+	                    hint);
+	if (PETAL_ERROR_HAS(err, retryable))
+		err->retryable = retryable;
+	return rc;
 }
 
 int petal_http(const struct petal_http_request *req, struct petal_http_response *resp,
@@ -116,6 +119,10 @@ int petal_http(const struct petal_http_request *req, struct petal_http_response 
 		                "exhausted); the service is failing or throttling: try again "
 		                "later, or allow more attempts with PETAL_MAX_ATTEMPTS",
 		                req->method, url, a.status, attempt, attempt == 1 ? "" : "s");
+	if (rc < 0 && retry && PETAL_ERROR_HAS(err, retryable)) {
+		err->http_status = a.status;
+		err->retryable = 1;
+	}
 	net_attempt_release(&a);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../cloud/cloud.h"
 #include "../plugin/host.h"
 #include "../util/util.h"
 
@@ -276,7 +277,7 @@ static int check_arch(const struct probe_run *r, const char *what, const char *a
 }
 
 static int probe_seed_image(struct probe_run *r, struct petal_plan *plan,
-                            const struct petal_cloud_ops *ops, void *ctx,
+                            struct petal_cloud *cloud,
                             const char *source, struct petal_error *err)
 {
 	struct petal_plan_probe *pr = &plan->probe;
@@ -285,7 +286,7 @@ static int probe_seed_image(struct probe_run *r, struct petal_plan *plan,
 	char question[128];
 	snprintf(question, sizeof(question), "image tagged " SEED_HASH_TAG "=%.12s...",
 	         r->seed->hash);
-	int rc = ops->image_find(ctx, SEED_HASH_TAG, r->seed->hash, NULL, &img, &e2);
+	int rc = petal_cloud_image_find(cloud, SEED_HASH_TAG, r->seed->hash, NULL, &img, &e2);
 	if (rc == PETAL_ENOENT) {
 		answer(pr, 1, source, question, "none: the image is still to be baked");
 	} else if (rc) {
@@ -310,7 +311,7 @@ static int probe_seed_image(struct probe_run *r, struct petal_plan *plan,
 }
 
 static int probe_custom_ami(struct probe_run *r, struct petal_plan *plan,
-                            const struct petal_cloud_ops *ops, void *ctx,
+                            struct petal_cloud *cloud,
                             const char *source, struct petal_error *err)
 {
 	const struct petal_seed *seed = r->seed;
@@ -328,7 +329,7 @@ static int probe_custom_ami(struct probe_run *r, struct petal_plan *plan,
 	if (ami_id(ami)) {
 		/* an id: only the account's own images can be listed; a shared or
 		   public one is EC2's to check when a node boots it */
-		rc = ops->image_list(ctx, NULL, on_image, &s, &e2);
+		rc = petal_cloud_image_list(cloud, NULL, on_image, &s, &e2);
 		if (rc < 0)
 			return petal_fail(err, rc, "--probe: cannot list the images to find "
 			                  "custom_ami %s: %s", ami, e2.msg);
@@ -339,7 +340,7 @@ static int probe_custom_ami(struct probe_run *r, struct petal_plan *plan,
 		}
 	} else {
 		s.img.size = sizeof(s.img);
-		rc = ops->image_find(ctx, NULL, NULL, ami, &s.img, &e2);
+		rc = petal_cloud_image_find(cloud, NULL, NULL, ami, &s.img, &e2);
 		if (rc == PETAL_ENOENT)
 			return petal_fail(err, PETAL_EINVAL, "%s: %s: the cloud has no image of this "
 			                  "account by that name in %s (asked by --probe: %s); check "
@@ -390,10 +391,12 @@ static int probe_images(struct probe_run *r, struct petal_plan *plan, struct pet
 	char *source = petal_xasprintf("images in %s (cloud %s)",
 	                               r->region ? r->region : "the default region",
 	                               seed->cloud);
+	struct petal_cloud cloud;
+	petal_cloud_from_entry(&cloud, e, r->reg->host);
 	if (need_seed_image)
-		rc = probe_seed_image(r, plan, ops, e->ctx, source, err);
+		rc = probe_seed_image(r, plan, &cloud, source, err);
 	if (rc == 0 && seed->custom_ami)
-		rc = probe_custom_ami(r, plan, ops, e->ctx, source, err);
+		rc = probe_custom_ami(r, plan, &cloud, source, err);
 	free(source);
 	return rc;
 }
@@ -407,11 +410,11 @@ static int after_claims(void *arg, struct petal_plan *plan, struct petal_package
 	plan->probe.done = 1;
 	plan->probe.cloud = petal_xstrdup(r->seed->cloud);
 	/* a cloud asked on the seed's behalf answers for the seed's region */
-	petal_host_bind_region(r->region);
+	petal_host_bind_region(r->reg->host, r->region);
 	int rc = probe_cache(r, plan, pkgs, err);
 	if (rc == 0)
 		rc = probe_images(r, plan, err);
-	petal_host_bind_region(NULL);
+	petal_host_bind_region(r->reg->host, NULL);
 	if (rc)
 		r->opts->failed = 1;
 	return rc;

@@ -4,6 +4,8 @@
 
 #include "host.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,67 +22,135 @@
 #define PETAL_DATADIR "/usr/local/share/petal"
 #endif
 
-static struct petal_estimates *bound;
-static const char *bound_region;
-static int verbosity = PETAL_LOG_WARN;
+/* Everything the host knows, one per petal_host_new(): a plugin's host
+   pointer is the first member, so each callback finds its state there. */
+struct host_impl {
+	struct petal_host pub;
+	struct petal_estimates *est; /* borrowed */
+	const char *region;          /* borrowed */
+	int verbosity;
+	struct petal_sink sink;      /* .log NULL: text on stderr */
+	pthread_mutex_t lock;        /* one sink call at a time */
+};
 
-void petal_host_bind_estimates(struct petal_estimates *est)
+static struct host_impl *impl(const struct petal_host *h)
 {
-	bound = est;
+	return (struct host_impl *)(uintptr_t)h;
 }
 
-void petal_host_bind_region(const char *region)
+void petal_host_bind_estimates(const struct petal_host *h, struct petal_estimates *est)
 {
-	bound_region = region;
+	impl(h)->est = est;
 }
 
-void petal_host_set_verbosity(int level)
+void petal_host_bind_region(const struct petal_host *h, const char *region)
 {
-	verbosity = level;
+	impl(h)->region = region;
+}
+
+void petal_host_set_verbosity(const struct petal_host *h, int level)
+{
+	impl(h)->verbosity = level;
+}
+
+void petal_host_set_sink(const struct petal_host *h, const struct petal_sink *sink)
+{
+	struct host_impl *H = impl(h);
+	pthread_mutex_lock(&H->lock);
+	H->sink = sink ? *sink : (struct petal_sink){ 0 };
+	pthread_mutex_unlock(&H->lock);
+}
+
+int petal_host_verbosity(const struct petal_host *h)
+{
+	return impl(h)->verbosity;
 }
 
 /* ---- messages ------------------------------------------------------------- */
 
-static void host_log(int level, const char *plugin, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void host_log(int level, const char *plugin, const char *fmt, ...)
+static const char *const level_names[] = { "error", "warning", "info", "debug" };
+
+const char *petal_log_level_name(int level)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug" };
-	if (level > verbosity)
+	return level >= PETAL_LOG_ERROR && level <= PETAL_LOG_DEBUG ? level_names[level] : "debug";
+}
+
+/* Today's text: one write per message, so lines never interleave. */
+static void text_log(int level, const char *plugin, const char *message)
+{
+	char *line = petal_xasprintf("petal: %s: %s: %s\n", plugin, level_names[level], message);
+	fputs(line, stderr);
+	free(line);
+}
+
+/* A line redrawn in place: only a person at a terminal wants it. */
+static void text_progress(const char *what, uint64_t done, uint64_t total)
+{
+	if (!isatty(STDERR_FILENO))
+		return;
+	if (total)
+		fprintf(stderr, "\r%s: %llu/%llu%s", what, (unsigned long long)done,
+		        (unsigned long long)total, done >= total ? "\n" : "");
+	else
+		fprintf(stderr, "\r%s: %llu", what, (unsigned long long)done);
+}
+
+static void host_log(const struct petal_host *h, int level, const char *plugin,
+                     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void host_log(const struct petal_host *h, int level, const char *plugin,
+                     const char *fmt, ...)
+{
+	struct host_impl *H = impl(h);
+	if (level > H->verbosity)
 		return;
 	if (level < PETAL_LOG_ERROR)
 		level = PETAL_LOG_ERROR;
 	if (level > PETAL_LOG_DEBUG)
 		level = PETAL_LOG_DEBUG;
-	/* One write per message, so lines from two plugins never interleave. */
 	struct petal_strbuf sb = PETAL_STRBUF_INIT;
 	va_list ap;
-	petal_strbuf_printf(&sb, "petal: %s: %s: ", plugin ? plugin : "plugin", names[level]);
 	va_start(ap, fmt);
 	petal_strbuf_vprintf(&sb, fmt, ap);
 	va_end(ap);
 	/* a plugin's message may carry a cloud's text: no terminal control */
 	char *safe = petal_escape_text(petal_strbuf_str(&sb), PETAL_ESC_LINES);
+	char *who = petal_escape_text(plugin ? plugin : "plugin", PETAL_ESC_LINES);
 	petal_strbuf_release(&sb);
-	petal_strbuf_puts(&sb, safe);
+	pthread_mutex_lock(&H->lock);
+	if (H->sink.log)
+		H->sink.log(H->sink.arg, level, who, safe);
+	else
+		text_log(level, who, safe);
+	pthread_mutex_unlock(&H->lock);
+	free(who);
 	free(safe);
-	petal_strbuf_putc(&sb, '\n');
-	fputs(petal_strbuf_str(&sb), stderr);
-	petal_strbuf_release(&sb);
 }
 
-/* A line redrawn in place: only a person at a terminal wants it. */
-static void host_progress(const char *what, uint64_t done, uint64_t total)
+static void host_progress(const struct petal_host *h, const char *what, uint64_t done,
+                          uint64_t total)
 {
-	if (verbosity < PETAL_LOG_WARN || !isatty(STDERR_FILENO))
+	struct host_impl *H = impl(h);
+	if (H->verbosity < PETAL_LOG_WARN)
 		return;
-	char *safe = petal_escape_text(what, 0);
-	if (total)
-		fprintf(stderr, "\r%s: %llu/%llu%s", safe, (unsigned long long)done,
-		        (unsigned long long)total, done >= total ? "\n" : "");
-	else
-		fprintf(stderr, "\r%s: %llu", safe, (unsigned long long)done);
+	char *safe = petal_escape_text(what ? what : "", 0);
+	pthread_mutex_lock(&H->lock);
+	if (H->sink.progress)
+		H->sink.progress(H->sink.arg, safe, done, total);
+	else if (!H->sink.log)
+		text_progress(safe, done, total);
+	pthread_mutex_unlock(&H->lock);
 	free(safe);
+}
+
+void petal_host_cloud_event(const struct petal_host *h, const char *cloud, const char *op,
+                            const char *phase, int rc, const char *message)
+{
+	struct host_impl *H = impl(h);
+	pthread_mutex_lock(&H->lock);
+	if (H->sink.cloud)
+		H->sink.cloud(H->sink.arg, cloud, op, phase, rc, message);
+	pthread_mutex_unlock(&H->lock);
 }
 
 static int host_fail(struct petal_error *err, int code, const char *fmt, ...)
@@ -96,8 +166,9 @@ static int host_fail(struct petal_error *err, int code, const char *fmt, ...)
 
 /* ---- settings --------------------------------------------------------------- */
 
-/* $XDG_<var> or $HOME/<fallback>, then /petal; NULL without either. */
-static const char *xdg_dir(char *buf, size_t len, const char *var, const char *fallback)
+/* $XDG_<var> or $HOME/<fallback>, then /petal, into buf; -1 without
+   either or when it does not fit. */
+static int xdg_dir(char *buf, size_t len, const char *var, const char *fallback)
 {
 	const char *base = getenv(var);
 	int n;
@@ -106,28 +177,54 @@ static const char *xdg_dir(char *buf, size_t len, const char *var, const char *f
 	} else {
 		const char *home = getenv("HOME");
 		if (!home || !*home)
-			return NULL;
+			return PETAL_ENOENT;
 		n = snprintf(buf, len, "%s/%s/petal", home, fallback);
 	}
-	return (n > 0 && (size_t)n < len) ? buf : NULL;
+	return n < 0 ? PETAL_EINVAL : n;
 }
 
-static const char *host_setting(const char *key)
+/* The setting's value into buf[len]: its length (like snprintf: >= len
+   means it did not fit, and buf holds nothing useful), or PETAL_ENOENT when
+   unknown or unset. */
+static int host_setting(const struct petal_host *h, const char *key, char *buf, size_t len)
 {
-	static char state[4096], cache[4096];
+	const char *v = NULL;
 	if (!key)
-		return NULL;
+		return PETAL_ENOENT;
+	if (len && buf)
+		buf[0] = '\0';
+	char tmp[1];
+	if (!buf || !len) {
+		buf = tmp;
+		len = sizeof(tmp);
+	}
 	if (strcmp(key, "data_dir") == 0) {
 		const char *d = getenv("PETAL_DATA_DIR");
-		return (d && *d) ? d : PETAL_DATADIR;
+		v = (d && *d) ? d : PETAL_DATADIR;
+	} else if (strcmp(key, "state_dir") == 0) {
+		return xdg_dir(buf, len, "XDG_STATE_HOME", ".local/state");
+	} else if (strcmp(key, "cache_dir") == 0) {
+		return xdg_dir(buf, len, "XDG_CACHE_HOME", ".cache");
+	} else if (strcmp(key, "region") == 0) {
+		v = impl(h)->region;
 	}
-	if (strcmp(key, "state_dir") == 0)
-		return xdg_dir(state, sizeof(state), "XDG_STATE_HOME", ".local/state");
-	if (strcmp(key, "cache_dir") == 0)
-		return xdg_dir(cache, sizeof(cache), "XDG_CACHE_HOME", ".cache");
-	if (strcmp(key, "region") == 0)
-		return bound_region;
-	return NULL;
+	if (!v)
+		return PETAL_ENOENT;
+	int n = snprintf(buf, len, "%s", v);
+	return n < 0 ? PETAL_EINVAL : n;
+}
+
+char *petal_host_setting_dup(const struct petal_host *h, const char *key)
+{
+	int n = host_setting(h, key, NULL, 0);
+	if (n < 0)
+		return NULL;
+	char *buf = petal_xmalloc((size_t)n + 1);
+	if (host_setting(h, key, buf, (size_t)n + 1) != n) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 static void *host_alloc(size_t n)
@@ -192,12 +289,14 @@ static void copy_sized(void *dst, const void *src, size_t src_size)
 		       n - sizeof(size_t));
 }
 
-static int host_estimate_build(const struct petal_package *const *pkgs, size_t n,
+static int host_estimate_build(const struct petal_host *h,
+                               const struct petal_package *const *pkgs, size_t n,
                                const char *instance_type, int parallel,
                                struct petal_build_estimate *out)
 {
 	if (!out || (n && !pkgs))
 		return PETAL_EINVAL;
+	struct petal_estimates *bound = impl(h)->est;
 	if (!bound)
 		return PETAL_ENOTSUP;
 	const char **names = petal_xcalloc(n ? n : 1, sizeof(*names));
@@ -211,8 +310,10 @@ static int host_estimate_build(const struct petal_package *const *pkgs, size_t n
 	return rc;
 }
 
-static int host_instance_type(const char *name, struct petal_instance_type *out)
+static int host_instance_type(const struct petal_host *h, const char *name,
+                              struct petal_instance_type *out)
 {
+	struct petal_estimates *bound = impl(h)->est;
 	if (!out)
 		return PETAL_EINVAL;
 	if (!bound)
@@ -224,8 +325,9 @@ static int host_instance_type(const char *name, struct petal_instance_type *out)
 	return rc;
 }
 
-static double host_figure(const char *name)
+static double host_figure(const struct petal_host *h, const char *name)
 {
+	struct petal_estimates *bound = impl(h)->est;
 	return bound ? petal_estimates_figure(bound, name) : -1;
 }
 
@@ -237,7 +339,7 @@ static int host_http(const struct petal_http_request *req, struct petal_http_res
 	return petal_http(req, resp, err);
 }
 
-static const struct petal_host host = {
+static const struct petal_host table = {
 	.size = sizeof(struct petal_host),
 	.abi = PETAL_PLUGIN_ABI,
 	.log = host_log,
@@ -263,7 +365,20 @@ static const struct petal_host host = {
 	.http = host_http,
 };
 
-const struct petal_host *petal_host_get(void)
+struct petal_host *petal_host_new(void)
 {
-	return &host;
+	struct host_impl *H = petal_xcalloc(1, sizeof(*H));
+	H->pub = table;
+	H->verbosity = PETAL_LOG_WARN;
+	pthread_mutex_init(&H->lock, NULL);
+	return &H->pub;
+}
+
+void petal_host_free(struct petal_host *h)
+{
+	if (!h)
+		return;
+	struct host_impl *H = impl(h);
+	pthread_mutex_destroy(&H->lock);
+	free(H);
 }

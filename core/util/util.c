@@ -76,11 +76,7 @@ void petal_grow(void **items, size_t *cap, size_t need, size_t size)
 
 int petal_vfail(struct petal_error *err, int code, const char *fmt, va_list ap)
 {
-	if (err) {
-		err->code = code;
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	}
-	return code;
+	return petal_error_vset(err, code, fmt, ap);
 }
 
 int petal_fail(struct petal_error *err, int code, const char *fmt, ...)

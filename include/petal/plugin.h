@@ -13,13 +13,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define PETAL_PLUGIN_MAGIC 0x5045544cu /* "PETL" */
-#define PETAL_PLUGIN_ABI 1
+#define PETAL_PLUGIN_ABI 2
 #define PETAL_PLUGIN_SYMBOL "petal_plugin"
 
 /* Is member `m` of the size-prefixed struct `*p` present? */
@@ -46,11 +48,89 @@ enum petal_status_code {
 	PETAL_ETIMEOUT = -10,
 };
 
-/* What went wrong, where, and what to do; filled by whoever fails first. */
+/* What went wrong, where, and what to do; filled by whoever fails first.
+   The caller owns it (on its stack, usually).  `size` is the caller's
+   sizeof(struct petal_error); 0 (a `= {0}` initialiser) reads as the struct
+   of ABI 2, every member below.  A filler writes a member past `size` never.
+   The message is never cut silently: one that does not fit ends with "..."
+   (petal_error_vset).  The members after `msg` are 0 / "" when unknown. */
 struct petal_error {
-	int code;
-	char msg[1024];
+	size_t size;
+	int code;             /* PETAL_E*, negative */
+	char msg[1024];       /* for people, one line, NUL-terminated */
+	long http_status;     /* the answer's HTTP status; 0: no HTTP answer */
+	char cloud_code[64];  /* the cloud's own error code ("InvalidAMIID.NotFound") */
+	char request_id[128]; /* the cloud's request id, for its support */
+	int retryable;        /* 1: the same call later could succeed (throttled,
+	                         5xx, network); 0: no, or not known */
 };
+
+#define PETAL_ERROR_INIT { .size = sizeof(struct petal_error) }
+
+/* Is member m of *err present (size 0 is ABI 2's whole struct)? */
+#define PETAL_ERROR_HAS(err, m) ((err) != NULL && ((err)->size == 0 || PETAL_HAS(err, m)))
+
+/* Set code and message, clearing what a former failure left (HTTP status,
+   cloud code, request id, retryable); a message longer than msg ends with
+   "..." at a character boundary.  Returns code.  Inline so that a plugin
+   needs no host to fail (the host's fail() does the same). */
+static inline int petal_error_vset(struct petal_error *err, int code, const char *fmt,
+                                   va_list ap)
+{
+	if (!err)
+		return code;
+	err->code = code;
+	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	if (n < 0) {
+		err->msg[0] = '\0';
+	} else if ((size_t)n >= sizeof(err->msg)) {
+		size_t end = sizeof(err->msg) - 4;
+		while (end > 0 && ((unsigned char)err->msg[end] & 0xc0) == 0x80)
+			end--; /* not inside a UTF-8 sequence */
+		err->msg[end] = '.';
+		err->msg[end + 1] = '.';
+		err->msg[end + 2] = '.';
+		err->msg[end + 3] = '\0';
+	}
+	if (PETAL_ERROR_HAS(err, retryable)) {
+		err->http_status = 0;
+		err->cloud_code[0] = '\0';
+		err->request_id[0] = '\0';
+		err->retryable = 0;
+	}
+	return code;
+}
+
+static inline int petal_error_set(struct petal_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline int petal_error_set(struct petal_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	petal_error_vset(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Put "prefix: " before the message, keeping everything else (the cloud's
+   code, request id, ...); the end is cut visibly ("...") when it must be. */
+static inline void petal_error_prefix(struct petal_error *err, const char *prefix)
+{
+	if (!err || !prefix)
+		return;
+	char old[sizeof(err->msg)];
+	memcpy(old, err->msg, sizeof(old));
+	old[sizeof(old) - 1] = '\0';
+	int code = err->code;
+	struct petal_error keep = *err;
+	petal_error_set(err, code, "%s: %s", prefix, old);
+	if (PETAL_ERROR_HAS(err, retryable)) {
+		err->http_status = keep.http_status;
+		memcpy(err->cloud_code, keep.cloud_code, sizeof(err->cloud_code));
+		memcpy(err->request_id, keep.request_id, sizeof(err->request_id));
+		err->retryable = keep.retryable;
+	}
+}
 
 /* ---- the seed, as plugins see it ---------------------------------------- */
 
@@ -174,6 +254,7 @@ struct petal_planner; /* opaque: the plan being composed */
 #define PETAL_TAG_SPACK_VERSION "petal:spack-version"
 #define PETAL_TAG_PACKAGES "petal:packages"     /* specs, space-separated */
 #define PETAL_TAG_NAME "Name"
+#define PETAL_TAG_CLIENT_TOKEN "petal:client-token" /* a launch's idempotency token */
 #define PETAL_TAG_PCLUSTER_VERSION "parallelcluster:version"
 #define PETAL_TAG_PCLUSTER_OS "parallelcluster:os"
 #define PETAL_TAG_PCLUSTER_BUILD_STATUS "parallelcluster:build_status"
@@ -372,6 +453,15 @@ struct petal_instance_request {
 	int root_volume_gb;
 	const char *subnet_id;
 	const char *key_name;
+	/* Idempotency: a launch repeated with the same token (a retry after a
+	   lost answer, petal resuming a run) starts no second instance but
+	   answers the first.  [A-Za-z0-9._:-], at most 64; NULL: none.  The run
+	   derives it from the run id and the step id.  cloud_aws sends it as
+	   RunInstances' ClientToken, tags the instance petal:client-token=<token>
+	   (PETAL_TAG_CLIENT_TOKEN) and first looks for a live instance so tagged:
+	   the tag holds where the cloud (or a stand-in such as moto) forgets
+	   tokens. */
+	const char *client_token;
 };
 
 struct petal_instance {
@@ -416,10 +506,16 @@ struct petal_cloud_ops {
 	                       struct petal_instance *out, struct petal_error *err);
 	int (*instance_describe)(void *ctx, const char *id, struct petal_instance *out,
 	                         struct petal_error *err);
-	int (*instance_wait)(void *ctx, const char *id, const char *state,
-	                     int timeout_s, struct petal_error *err);
-	int (*instance_logs)(void *ctx, const char *id, petal_text_cb cb, void *arg,
-	                     struct petal_error *err);
+	/* Every instance tagged key=value that is not terminated; cb's non-zero
+	   stops the listing and is returned. */
+	int (*instance_list)(void *ctx, const char *tag_key, const char *tag_value,
+	                     int (*cb)(void *arg, const struct petal_instance *inst),
+	                     void *arg, struct petal_error *err);
+	/* The console output from byte `offset` on (0: all of it), in pieces;
+	   cb's non-zero stops and is returned.  Nothing blocks: a plugin never
+	   waits for a state, the core polls describe (core/cloud). */
+	int (*instance_logs)(void *ctx, const char *id, uint64_t offset, petal_text_cb cb,
+	                     void *arg, struct petal_error *err);
 	int (*instance_terminate)(void *ctx, const char *id, struct petal_error *err);
 
 	/* images */
@@ -435,8 +531,6 @@ struct petal_cloud_ops {
 	                  void *arg, struct petal_error *err);
 	int (*image_copy)(void *ctx, const char *image_id, const char *src_region,
 	                  const char *dst_region, struct petal_image *out,
-	                  struct petal_error *err);
-	int (*image_wait)(void *ctx, const char *image_id, int timeout_s,
 	                  struct petal_error *err);
 	/* Deregister and delete the image's snapshots. */
 	int (*image_delete)(void *ctx, const char *image_id, struct petal_error *err);
@@ -518,16 +612,25 @@ struct petal_host {
 	size_t size;
 	uint32_t abi;
 
-	void (*log)(int level, const char *plugin, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
-	void (*progress)(const char *what, uint64_t done, uint64_t total);
+	/* The callbacks that need the host's state take the host table itself
+	   first: `host->log(host, PETAL_LOG_INFO, "aws", ...)`.  Any of them
+	   may be called from several threads at once. */
+	/* A message for the sink the CLI set: text on stderr, or a JSON line
+	   {"event":"log",...} with --output json. */
+	void (*log)(const struct petal_host *h, int level, const char *plugin,
+	            const char *fmt, ...)
+		__attribute__((format(printf, 4, 5)));
+	void (*progress)(const struct petal_host *h, const char *what, uint64_t done,
+	                 uint64_t total);
 	/* Fills err and returns code, so `return host->fail(err, PETAL_EINVAL, ...)`. */
 	int (*fail)(struct petal_error *err, int code, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
 	/* Settings: "state_dir", "data_dir", "cache_dir"; "region": the seed's,
-	   while the core asks a cloud on a seed's behalf (petal plan --probe);
-	   NULL when unknown. */
-	const char *(*setting)(const char *key);
+	   while the core asks a cloud on a seed's behalf (petal plan --probe).
+	   Written into buf[len] (NUL-terminated); returns the value's length
+	   like snprintf (>= len: it did not fit, call again with a larger
+	   buffer), or PETAL_ENOENT when unknown or unset.  Nothing static. */
+	int (*setting)(const struct petal_host *h, const char *key, char *buf, size_t len);
 	void *(*alloc)(size_t n);   /* never returns NULL */
 	void (*free)(void *p);
 
@@ -542,13 +645,15 @@ struct petal_host {
 	void (*node_where)(const struct petal_node *n, int *line, int *col);
 
 	/* estimates, from the data files and the seed's overrides */
-	int (*estimate_build)(const struct petal_package *const *pkgs, size_t n,
+	int (*estimate_build)(const struct petal_host *h,
+	                      const struct petal_package *const *pkgs, size_t n,
 	                      const char *instance_type, int parallel,
 	                      struct petal_build_estimate *out);
-	int (*instance_type)(const char *name, struct petal_instance_type *out);
+	int (*instance_type)(const struct petal_host *h, const char *name,
+	                     struct petal_instance_type *out);
 	/* Named figure: "s3_gb_month", "transfer_gb", "ami_gb_month",
 	   "download_mbps", "boot_minutes", ...; < 0 when unknown. */
-	double (*figure)(const char *name);
+	double (*figure)(const struct petal_host *h, const char *name);
 
 	/* planning and rendering */
 	const struct petal_seed_info *(*planner_seed)(struct petal_planner *pl);

@@ -18,7 +18,7 @@ static int cloud_init(const struct petal_host *host, void **ctx)
 	struct aws_ctx *c;
 	int rc = aws_ctx_new(host, NULL, &c, &err);
 	if (rc != 0) {
-		host->log(PETAL_LOG_ERROR, CLOUD, "%s", err.msg);
+		host->log(host, PETAL_LOG_ERROR, CLOUD, "%s", err.msg);
 		return rc;
 	}
 	*ctx = c;
@@ -30,56 +30,11 @@ static void cloud_fini(void *ctx)
 	aws_ctx_free(ctx);
 }
 
-static int not_yet(struct petal_error *err, const char *op)
-{
-	if (err) {
-		err->code = PETAL_ENOTSUP;
-		snprintf(err->msg, sizeof(err->msg),
-		         "cloud '" CLOUD "': %s is not implemented yet in this build", op);
-	}
-	return PETAL_ENOTSUP;
-}
-
-static int cluster_create(void *ctx, const char *name, const char *config_path,
-                          struct petal_error *err)
-{
-	(void)ctx;
-	(void)name;
-	(void)config_path;
-	return not_yet(err, "cluster_create");
-}
-
-static int cluster_describe(void *ctx, const char *name, char *status, size_t status_len,
-                            struct petal_error *err)
-{
-	(void)ctx;
-	(void)name;
-	(void)status;
-	(void)status_len;
-	return not_yet(err, "cluster_describe");
-}
-
-static int cluster_delete(void *ctx, const char *name,
-                          struct petal_error *err)
-{
-	(void)ctx;
-	(void)name;
-	return not_yet(err, "cluster_delete");
-}
-
-static int registry_login(void *ctx, const char *registry, const char *auth_path,
-                          struct petal_error *err)
-{
-	(void)ctx;
-	(void)registry;
-	(void)auth_path;
-	return not_yet(err, "registry_login");
-}
-
 static const struct petal_cloud_ops cloud_ops = {
 	.size = sizeof(struct petal_cloud_ops),
-	.caps = PETAL_CAP_OBJECTS | PETAL_CAP_COMPUTE | PETAL_CAP_IMAGES |
-	        PETAL_CAP_CLUSTER | PETAL_CAP_REGISTRY,
+	/* only what works: no cluster or registry ops yet (their pointers stay
+	   NULL, and a tier that needs them declines) */
+	.caps = PETAL_CAP_OBJECTS | PETAL_CAP_COMPUTE | PETAL_CAP_IMAGES,
 
 	.bucket_ensure = s3_bucket_ensure,
 	.object_put = s3_object_put,
@@ -89,19 +44,14 @@ static const struct petal_cloud_ops cloud_ops = {
 	.object_delete = s3_object_delete,
 	.instance_launch = aws_instance_launch,
 	.instance_describe = aws_instance_describe,
-	.instance_wait = aws_instance_wait,
+	.instance_list = aws_instance_list,
 	.instance_logs = aws_instance_logs,
 	.instance_terminate = aws_instance_terminate,
 	.image_create = aws_image_create,
 	.image_find = aws_image_find,
 	.image_list = aws_image_list,
 	.image_copy = aws_image_copy,
-	.image_wait = aws_image_wait,
 	.image_delete = aws_image_delete,
-	.cluster_create = cluster_create,
-	.cluster_describe = cluster_describe,
-	.cluster_delete = cluster_delete,
-	.registry_login = registry_login,
 };
 
 const struct petal_plugin petal_plugin = {

@@ -24,7 +24,7 @@
  *	struct aws_credentials *cr;
  *	if (aws_credentials_resolve(&o, &cr, err) != 0)
  *		return err->code;
- *	host->log(PETAL_LOG_DEBUG, "aws", "credentials: %s", cr->source);
+ *	host->log(host, PETAL_LOG_DEBUG, "aws", "credentials: %s", cr->source);
  *	...
  *	aws_credentials_free(cr);    // at fini
  *

@@ -1,4 +1,5 @@
-/* EC2 build instances: launch (spot or on-demand), describe, wait, console
+/* EC2 build instances: launch (spot or on-demand, idempotent by client token),
+ * describe, list by tag, console
  * output, terminate.  See ec2.h for each operation's contract. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ struct launch {
 	const struct petal_tag *tags;
 	size_t n_tags;
 	int spot, root_gb;
+	const char *token; /* the caller's idempotency token, or NULL */
 };
 
 static void launch_read(const struct petal_instance_request *req, struct launch *l)
@@ -36,6 +38,7 @@ static void launch_read(const struct petal_instance_request *req, struct launch 
 	GET(root_gb, root_volume_gb);
 	GET(subnet, subnet_id);
 	GET(key, key_name);
+	GET(token, client_token);
 #undef GET
 }
 
@@ -54,7 +57,84 @@ static int launch_check(const struct launch *l, struct petal_error *err)
 		return ec2_fail(err, PETAL_EINVAL, "EC2 RunInstances: the user data script has "
 		                "%zu bytes, EC2 takes at most %d; fetch the rest from S3 at boot",
 		                strlen(l->user_data), USER_DATA_MAX);
+	if (l->token) {
+		size_t n = strlen(l->token);
+		if (n == 0 || n > 64 ||
+		    strspn(l->token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                     "0123456789._:-") != n)
+			return ec2_fail(err, PETAL_EINVAL, "EC2 RunInstances: client token '%s' is "
+			                "not 1 to 64 of [A-Za-z0-9._:-]", l->token);
+		if (l->n_tags + 1 > EC2_MAX_TAGS)
+			return ec2_fail(err, PETAL_EINVAL, "EC2 RunInstances: %zu tags and the client "
+			                "token's are more than EC2's %d", l->n_tags, EC2_MAX_TAGS);
+	}
 	return ec2_tags_check(l->tags, l->n_tags, err);
+}
+
+/* ---- list by tag ------------------------------------------------------------------- */
+
+struct list_instances {
+	int (*cb)(void *arg, const struct petal_instance *inst);
+	void *arg;
+	struct petal_instance first; /* list_first: the first one seen */
+	int found;
+};
+
+static int list_page(void *arg, const struct xml_node *doc, struct petal_error *err)
+{
+	(void)err;
+	struct list_instances *li = arg;
+	for (const struct xml_node *r = xml_find(doc, "reservationSet/item"); r; r = xml_next(r))
+		for (const struct xml_node *i = xml_find(r, "instancesSet/item"); i;
+		     i = xml_next(i)) {
+			struct petal_instance inst;
+			ec2_instance_read(i, &inst);
+			if (!inst.id[0] || strcmp(inst.state, "terminated") == 0 ||
+			    strcmp(inst.state, "shutting-down") == 0)
+				continue;
+			if (!li->found++)
+				li->first = inst;
+			int rc = li->cb ? li->cb(li->arg, &inst) : 1;
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
+static int list_tagged(struct ec2 *e, const char *key, const char *value,
+                       struct list_instances *li, struct petal_error *err)
+{
+	if (!key || !*key || !value)
+		return ec2_fail(err, PETAL_EINVAL, "EC2 DescribeInstances: no tag key and value "
+		                "given");
+	struct ec2_form f;
+	ec2_form_init(&f, "DescribeInstances");
+	char name[160];
+	snprintf(name, sizeof(name), "tag:%s", key);
+	ec2_form_add(&f, "Filter.1.Name", name);
+	ec2_form_add(&f, "Filter.1.Value.1", value);
+	ec2_form_add(&f, "Filter.2.Name", "instance-state-name");
+	ec2_form_add(&f, "Filter.2.Value.1", "pending");
+	ec2_form_add(&f, "Filter.2.Value.2", "running");
+	ec2_form_add(&f, "Filter.2.Value.3", "stopping");
+	ec2_form_add(&f, "Filter.2.Value.4", "stopped");
+	int rc = ec2_call_pages(e, &f, ec2_max_results(), list_page, li, err);
+	ec2_form_clear(&f);
+	return rc;
+}
+
+int aws_instance_list(void *ctx, const char *tag_key, const char *tag_value,
+                      int (*cb)(void *arg, const struct petal_instance *inst), void *arg,
+                      struct petal_error *err)
+{
+	if (!cb)
+		return ec2_fail(err, PETAL_EINVAL, "EC2 DescribeInstances: no callback given");
+	struct ec2 ec2;
+	int rc = ec2_open(&ec2, ctx, NULL, "DescribeInstances", err);
+	if (rc != 0)
+		return rc;
+	struct list_instances li = { .cb = cb, .arg = arg };
+	return list_tagged(&ec2, tag_key, tag_value, &li, err);
 }
 
 static void launch_form(struct ec2_form *f, const struct launch *l,
@@ -124,8 +204,33 @@ int aws_instance_launch(void *ctx, const struct petal_instance_request *req,
 		                "smaller than the %d GiB snapshot of image %s; ask for at least "
 		                "%d GiB", l.root_gb, root.min_gb, img.id, root.min_gb);
 
-	char token[33];
-	ec2_client_token(token);
+	/* A token given: an instance already launched with it is the answer. */
+	if (l.token) {
+		struct list_instances li = { 0 };
+		rc = list_tagged(&ec2, PETAL_TAG_CLIENT_TOKEN, l.token, &li, err);
+		if (rc < 0)
+			return rc;
+		if (li.found) {
+			EC2_DEBUG(&ec2, "ec2: client token %s: %s launched before", l.token,
+			          li.first.id);
+			if (out)
+				ec2_copy_sized(out, &li.first, sizeof(li.first));
+			return 0;
+		}
+	}
+	struct petal_tag tags[EC2_MAX_TAGS];
+	if (l.token) {
+		if (l.n_tags)
+			memcpy(tags, l.tags, l.n_tags * sizeof(*tags));
+		tags[l.n_tags] = (struct petal_tag){ PETAL_TAG_CLIENT_TOKEN, l.token };
+		l.tags = tags;
+		l.n_tags++;
+	}
+	char token[65];
+	if (l.token)
+		snprintf(token, sizeof(token), "%s", l.token);
+	else
+		ec2_client_token(token);
 	char *user_data64 = NULL;
 	if (l.user_data && !(user_data64 = ec2_base64_encode(l.user_data, strlen(l.user_data))))
 		return ec2_fail(err, PETAL_ENOMEM, "EC2 RunInstances: out of memory");
@@ -222,77 +327,10 @@ int aws_instance_describe(void *ctx, const char *id, struct petal_instance *out,
 	return rc;
 }
 
-/* ---- wait ---------------------------------------------------------------------------- */
-
-/* Can an instance that is `now` still reach `target` without anyone's help? */
-static int reachable(const char *target, const char *now)
-{
-	if (strcmp(now, target) == 0 || strcmp(target, "terminated") == 0)
-		return 1;
-	if (strcmp(now, "shutting-down") == 0 || strcmp(now, "terminated") == 0)
-		return 0;
-	if (strcmp(target, "running") == 0)
-		return strcmp(now, "stopping") != 0 && strcmp(now, "stopped") != 0;
-	return 1; /* stopped: from pending, running or stopping */
-}
-
-int aws_instance_wait(void *ctx, const char *id, const char *state, int timeout_s,
-                      struct petal_error *err)
-{
-	struct ec2 ec2;
-	int rc = ec2_open(&ec2, ctx, NULL, "instance wait", err);
-	if (rc != 0)
-		return rc;
-	if (!id || !*id)
-		return ec2_fail(err, PETAL_EINVAL, "EC2 instance wait: no instance id given");
-	if (!state || (strcmp(state, "running") != 0 && strcmp(state, "stopped") != 0 &&
-	               strcmp(state, "terminated") != 0))
-		return ec2_fail(err, PETAL_EINVAL, "EC2 instance wait: cannot wait for state '%s' "
-		                "of %s; wait for running, stopped or terminated",
-		                state ? state : "(none)", id);
-	double start = ec2_now(), deadline = start + (timeout_s > 0 ? timeout_s : 0);
-	double delay = 1;
-	char last[64] = "", reason[512];
-	struct petal_error miss = { 0 }; /* the last "not found", for the timeout */
-	for (;;) {
-		struct petal_instance now;
-		struct petal_error poll = { 0 };
-		rc = instance_get(&ec2, id, &now, reason, sizeof(reason), &poll);
-		if (rc == PETAL_ENOENT) {
-			/* gone for good once terminated; not yet visible right after launch */
-			if (strcmp(state, "terminated") == 0)
-				return 0;
-			miss = poll;
-		} else if (rc != 0) {
-			if (err)
-				*err = poll;
-			return rc;
-		} else {
-			if (strcmp(now.state, state) == 0)
-				return 0;
-			if (!reachable(state, now.state))
-				return ec2_fail(err, PETAL_ECLOUD, "EC2: instance %s in %s is %s and "
-				                "will not become %s%s%s", id, ec2.region,
-				                now.state, state, reason[0] ? "; reason: " : "",
-				                reason);
-			ec2_set(last, sizeof(last), now.state);
-			EC2_DEBUG(&ec2, "ec2: %s is %s; next look in %.0f s", id, now.state, delay);
-		}
-		if (ec2_wait_step(deadline, &delay))
-			break;
-	}
-	if (!last[0] && miss.msg[0])
-		return ec2_fail(err, PETAL_ETIMEOUT, "EC2: instance %s did not appear within %d s "
-		                "of waiting for %s (%s)", id, timeout_s, state, miss.msg);
-	return ec2_fail(err, PETAL_ETIMEOUT, "EC2: instance %s in %s is still %s after %.0f s "
-	                "of waiting for %s; wait longer, or read its console output",
-	                id, ec2.region, last, ec2_now() - start, state);
-}
-
 /* ---- console output ------------------------------------------------------------------- */
 
-int aws_instance_logs(void *ctx, const char *id, petal_text_cb cb, void *arg,
-                      struct petal_error *err)
+int aws_instance_logs(void *ctx, const char *id, uint64_t offset, petal_text_cb cb,
+                      void *arg, struct petal_error *err)
 {
 	struct ec2 ec2;
 	int rc = ec2_open(&ec2, ctx, NULL, "GetConsoleOutput", err);
@@ -321,7 +359,8 @@ int aws_instance_logs(void *ctx, const char *id, petal_text_cb cb, void *arg,
 			rc = ec2_fail(err, rc, "EC2 GetConsoleOutput: out of memory");
 	}
 	xml_free(doc);
-	for (size_t off = 0; rc == 0 && off < len; off += LOG_PIECE)
+	for (size_t off = offset < len ? (size_t)offset : len; rc == 0 && off < len;
+	     off += LOG_PIECE)
 		rc = cb(arg, text + off, len - off < LOG_PIECE ? len - off : LOG_PIECE);
 	free(text);
 	return rc;

@@ -44,20 +44,17 @@ EC2_HIDDEN int aws_instance_launch(void *ctx, const struct petal_instance_reques
 EC2_HIDDEN int aws_instance_describe(void *ctx, const char *id, struct petal_instance *out,
                                      struct petal_error *err);
 
-/* Poll until the instance is in `state` (pending, running, stopping,
-   stopped, shutting-down, terminated), backing off from 1 s to 15 s between
-   polls.  Fails at once when the instance reaches a state it cannot leave
-   for `state` (terminated while waiting for running: the state reason is
-   in the message).  An instance EC2 no longer knows counts as terminated.
-   timeout_s <= 0 checks once.  PETAL_ETIMEOUT when time runs out. */
-EC2_HIDDEN int aws_instance_wait(void *ctx, const char *id, const char *state,
-                                 int timeout_s, struct petal_error *err);
+/* Every live instance tagged key=value (DescribeInstances with filters,
+   pending to stopped), to cb; its non-zero stops and is returned. */
+EC2_HIDDEN int aws_instance_list(void *ctx, const char *tag_key, const char *tag_value,
+                                 int (*cb)(void *arg, const struct petal_instance *inst),
+                                 void *arg, struct petal_error *err);
 
 /* GetConsoleOutput, base64-decoded, handed to cb in pieces of at most
    4 KiB; cb's non-zero return stops and is returned.  No output yet (a
    fresh instance) calls cb never and returns 0. */
-EC2_HIDDEN int aws_instance_logs(void *ctx, const char *id, petal_text_cb cb, void *arg,
-                                 struct petal_error *err);
+EC2_HIDDEN int aws_instance_logs(void *ctx, const char *id, uint64_t offset,
+                                 petal_text_cb cb, void *arg, struct petal_error *err);
 
 /* TerminateInstances for one id (safe to repeat). */
 EC2_HIDDEN int aws_instance_terminate(void *ctx, const char *id, struct petal_error *err);
@@ -85,17 +82,13 @@ EC2_HIDDEN int aws_image_list(void *ctx, const char *tag_key,
 /* CopyImage, sent to dst_region with SourceRegion src_region (either NULL:
    the context's region); the copy gets the source's name and its tags
    (CreateTags in dst_region).  out: the copy, in dst_region, usually
-   pending: image_wait for it there.  Names are unique per account and
+   pending: the core polls for it there (core/cloud).  Names are unique per account and
    region, so look for an earlier copy first (image_find in dst_region):
    EC2 refuses a second one (InvalidAMIName.Duplicate). */
 EC2_HIDDEN int aws_image_copy(void *ctx, const char *image_id, const char *src_region,
                               const char *dst_region, struct petal_image *out,
                               struct petal_error *err);
 
-/* Poll until the image is available; failed is an error with EC2's state
-   reason; PETAL_ETIMEOUT when time runs out (timeout_s <= 0 checks once). */
-EC2_HIDDEN int aws_image_wait(void *ctx, const char *image_id, int timeout_s,
-                              struct petal_error *err);
 
 /* DeregisterImage, then DeleteSnapshot of every EBS snapshot in its block
    device mappings (a snapshot already gone is not an error).  Refuses

@@ -208,63 +208,6 @@ out_source:
 	return rc;
 }
 
-/* ---- wait ---------------------------------------------------------------------------- */
-
-int aws_image_wait(void *ctx, const char *image_id, int timeout_s, struct petal_error *err)
-{
-	struct ec2 ec2;
-	int rc = ec2_open(&ec2, ctx, NULL, "image wait", err);
-	if (rc != 0)
-		return rc;
-	if (!image_id || !*image_id)
-		return ec2_fail(err, PETAL_EINVAL, "EC2 image wait: no image id given");
-	double start = ec2_now(), deadline = start + (timeout_s > 0 ? timeout_s : 0);
-	double delay = 1;
-	char last[32] = "";
-	struct petal_error miss = { 0 };
-	for (;;) {
-		struct xml_node *doc;
-		const struct xml_node *item;
-		struct petal_error poll = { 0 };
-		int gone;
-		rc = ec2_image_get(&ec2, image_id, &doc, &item, &gone, &poll);
-		if (rc == PETAL_ENOENT && !gone) {
-			miss = poll; /* not visible yet right after CreateImage or CopyImage */
-		} else if (rc != 0) {
-			if (err)
-				*err = poll;
-			return rc;
-		} else {
-			struct petal_image img;
-			ec2_image_read(item, ec2.region, &img);
-			const char *code = xml_text(item, "stateReason/code");
-			const char *msg = xml_text(item, "stateReason/message");
-			char reason[512];
-			snprintf(reason, sizeof(reason), "%s%s%s", code ? code : "",
-			         code && *code && msg && *msg ? ": " : "", msg ? msg : "");
-			xml_free(doc);
-			if (strcmp(img.state, "available") == 0)
-				return 0;
-			if (strcmp(img.state, "pending") != 0)
-				return ec2_fail(err, PETAL_ECLOUD, "EC2: image %s in %s is %s, not "
-				                "available%s%s", image_id, ec2.region,
-				                img.state[0] ? img.state : "(no state)",
-				                reason[0] ? "; reason: " : "", reason);
-			ec2_set(last, sizeof(last), img.state);
-			EC2_DEBUG(&ec2, "ec2: %s is %s; next look in %.0f s", image_id, img.state,
-			          delay);
-		}
-		if (ec2_wait_step(deadline, &delay))
-			break;
-	}
-	if (!last[0] && miss.msg[0])
-		return ec2_fail(err, PETAL_ETIMEOUT, "EC2: image %s did not appear within %d s "
-		                "(%s)", image_id, timeout_s, miss.msg);
-	return ec2_fail(err, PETAL_ETIMEOUT, "EC2: image %s in %s is still %s after %.0f s; "
-	                "wait longer (large images take an hour to copy)", image_id,
-	                ec2.region, last, ec2_now() - start);
-}
-
 /* ---- delete --------------------------------------------------------------------------- */
 
 /* DeleteSnapshot; one already gone is deleted. */

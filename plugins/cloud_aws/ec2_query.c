@@ -18,9 +18,8 @@ int ec2_fail(struct petal_error *err, int code, const char *fmt, ...)
 	if (err) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		petal_error_vset(err, code, fmt, ap);
 		va_end(ap);
-		err->code = code;
 	}
 	return code;
 }

@@ -135,7 +135,7 @@ EC2_HIDDEN int ec2_image_lookup(struct ec2 *e, const char *id_or_name,
 #define EC2_DEBUG(e, ...) \
 	do { \
 		if ((e)->c->host && (e)->c->host->log) \
-			(e)->c->host->log(PETAL_LOG_DEBUG, "aws", __VA_ARGS__); \
+			(e)->c->host->log((e)->c->host, PETAL_LOG_DEBUG, "aws", __VA_ARGS__); \
 	} while (0)
 
 /* Fill err (when not NULL) and return code. */

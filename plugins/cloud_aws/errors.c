@@ -252,6 +252,18 @@ static const char *hint(int rc, const struct aws_error_info *i)
 	}
 }
 
+/* Copy s into dst[len]; a string that does not fit ends with "...". */
+static void copy_cut(char *dst, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+	if (n < len) {
+		memcpy(dst, s, n + 1);
+		return;
+	}
+	memcpy(dst, s, len - 4);
+	memcpy(dst + len - 4, "...", 4);
+}
+
 int aws_error_from_response(const char *service_id, const char *operation, long status,
                             const char *body, size_t body_len, const char *headers,
                             const char *what, struct aws_error_info *info,
@@ -266,12 +278,17 @@ int aws_error_from_response(const char *service_id, const char *operation, long 
 	char region[96] = "";
 	if (info->bucket_region[0])
 		snprintf(region, sizeof(region), "; bucket region %s", info->bucket_region);
-	snprintf(err->msg, sizeof(err->msg), "%s %s: %s: %s (request id %s, HTTP %ld%s%s%s)%s%s",
-	         service_id ? service_id : "AWS", operation ? operation : "request", info->code,
-	         info->message[0] ? info->message : "no message in the answer",
-	         info->request_id[0] ? info->request_id : "none", status, what ? ", " : "",
-	         what ? what : "", region, h ? "; " : "", h ? h : "");
-	err->code = rc;
+	petal_error_set(err, rc, "%s %s: %s: %s (request id %s, HTTP %ld%s%s%s)%s%s",
+	                service_id ? service_id : "AWS", operation ? operation : "request", info->code,
+	                info->message[0] ? info->message : "no message in the answer",
+	                info->request_id[0] ? info->request_id : "none", status, what ? ", " : "",
+	                what ? what : "", region, h ? "; " : "", h ? h : "");
+	if (PETAL_ERROR_HAS(err, retryable)) {
+		err->http_status = status;
+		copy_cut(err->cloud_code, sizeof(err->cloud_code), info->code);
+		copy_cut(err->request_id, sizeof(err->request_id), info->request_id);
+		err->retryable = rc == PETAL_ENET;
+	}
 	return rc;
 }
 

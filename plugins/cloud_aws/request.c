@@ -33,9 +33,9 @@ static int failf(struct petal_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	petal_error_vset(err, code, fmt, ap);
 	va_end(ap);
-	return err->code = code;
+	return code;
 }
 
 /* ---- what the request targets ------------------------------------------- */
@@ -112,8 +112,15 @@ static int tune(struct aws_ctx *c, const char *setting, const char *env, int64_t
                 int64_t max, uint64_t *out, struct petal_error *err)
 {
 	const char *from[2] = { NULL, getenv(env) };
-	if (PETAL_HAS(c->host, setting) && c->host->setting)
-		from[0] = c->host->setting(setting);
+	char value[64];
+	if (PETAL_HAS(c->host, setting) && c->host->setting) {
+		int n = c->host->setting(c->host, setting, value, sizeof(value));
+		if (n >= (int)sizeof(value))
+			return failf(err, PETAL_EINVAL, "aws: %s is longer than a size can be",
+			             setting);
+		if (n >= 0)
+			from[0] = value;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (!from[i] || !*from[i])
 			continue;
@@ -175,8 +182,15 @@ void aws_ctx_free(struct aws_ctx *c)
 static int ready_locked(struct aws_ctx *c, struct petal_error *err)
 {
 	const char *region = c->seed_region[0] ? c->seed_region : NULL;
-	if (!region && PETAL_HAS(c->host, setting) && c->host->setting)
-		region = c->host->setting("region");
+	char bound[64];
+	if (!region && PETAL_HAS(c->host, setting) && c->host->setting) {
+		int n = c->host->setting(c->host, "region", bound, sizeof(bound));
+		if (n >= (int)sizeof(bound))
+			return failf(err, PETAL_EINVAL, "aws: the region is longer than any "
+			             "region name");
+		if (n >= 0)
+			region = bound;
+	}
 	int rc = aws_config_load(&c->config, region, err);
 	if (rc != 0)
 		return rc;
@@ -187,7 +201,7 @@ static int ready_locked(struct aws_ctx *c, struct petal_error *err)
 	rc = aws_credentials_resolve(&o, &c->credentials, err);
 	if (rc != 0)
 		return rc;
-	c->host->log(PETAL_LOG_DEBUG, "aws", "region %s (%s); credentials: %s",
+	c->host->log(c->host, PETAL_LOG_DEBUG, "aws", "region %s (%s); credentials: %s",
 	             c->config.region, c->config.region_source, c->credentials->source);
 	return 0;
 }
@@ -484,7 +498,7 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 	}
 	/* Retries exhausted on an AWS error still leave its answer: read it. */
 	if (rc != 0 && resp.status < 300) {
-		host->log(PETAL_LOG_DEBUG, "aws", "%s %s %s: %s", t->ep->service_id,
+		host->log(host, PETAL_LOG_DEBUG, "aws", "%s %s %s: %s", t->ep->service_id,
 		          call->operation, call->method, herr.msg);
 		rc = failf(err, rc, "%s %s: %s", t->ep->service_id, call->operation, herr.msg);
 		goto out_response;
@@ -493,7 +507,7 @@ static int attempt(struct aws_ctx *c, const struct aws_call *call,
 	char rid[128] = "";
 	if (!aws_header_get(resp.headers, "x-amz-request-id", rid, sizeof(rid)))
 		aws_header_get(resp.headers, "x-amzn-RequestId", rid, sizeof(rid));
-	host->log(PETAL_LOG_DEBUG, "aws", "%s %s -> HTTP %ld (%s %s%s%s)", call->method, url,
+	host->log(host, PETAL_LOG_DEBUG, "aws", "%s %s -> HTTP %ld (%s %s%s%s)", call->method, url,
 	          resp.status, t->ep->service_id, call->operation, rid[0] ? ", request id " : "",
 	          rid);
 	if (resp.status >= 200 && resp.status < 300) {
@@ -599,7 +613,7 @@ int aws_request(struct aws_ctx *c, const struct aws_call *call, struct aws_respo
 		pthread_mutex_lock(&c->lock);
 		c->skew_s = a.skew;
 		pthread_mutex_unlock(&c->lock);
-		c->host->log(PETAL_LOG_DEBUG, "aws", "clock differs from %s's by %ld s: "
+		c->host->log(c->host, PETAL_LOG_DEBUG, "aws", "clock differs from %s's by %ld s: "
 		             "signing again with the server's time", t.ep->service_id, a.skew);
 	}
 	free(file_body);

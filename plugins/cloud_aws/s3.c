@@ -24,9 +24,9 @@ static int failf(struct petal_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	petal_error_vset(err, code, fmt, ap);
 	va_end(ap);
-	return err->code = code;
+	return code;
 }
 
 /* ---- URLs and digests ------------------------------------------------------- */
@@ -264,7 +264,7 @@ static int create_bucket(struct aws_ctx *c, const char *url, const char *bucket,
 	struct aws_response r;
 	int rc = aws_request(c, &call, &r, err);
 	if (rc == 0) {
-		c->host->log(PETAL_LOG_INFO, "aws", "created bucket %s in %s", bucket, cfg->region);
+		c->host->log(c->host, PETAL_LOG_INFO, "aws", "created bucket %s in %s", bucket, cfg->region);
 		aws_response_clear(c, &r);
 		return 0;
 	}

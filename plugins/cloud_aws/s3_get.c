@@ -21,9 +21,9 @@ static int failf(struct petal_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	petal_error_vset(err, code, fmt, ap);
 	va_end(ap);
-	return err->code = code;
+	return code;
 }
 
 static int all_hex(const char *s, size_t n)
@@ -81,14 +81,14 @@ static int verify(struct aws_ctx *c, const char *url, const char *tmp, const cha
 		}
 	}
 	if (!how) {
-		c->host->log(PETAL_LOG_DEBUG, "aws", "get %s: no whole-object checksum to check "
+		c->host->log(c->host, PETAL_LOG_DEBUG, "aws", "get %s: no whole-object checksum to check "
 		             "(multipart ETag): length checked only", url);
 		return 0;
 	}
 	if (strcmp(got, want) != 0)
 		return failf(err, PETAL_ECLOUD, "S3 GetObject %s: the downloaded bytes' %s is %s, "
 		             "the object's is %s", url, how, got, want);
-	c->host->log(PETAL_LOG_DEBUG, "aws", "get %s: %s checked", url, how);
+	c->host->log(c->host, PETAL_LOG_DEBUG, "aws", "get %s: %s checked", url, how);
 	return 0;
 }
 

@@ -18,9 +18,9 @@ static int failf(struct petal_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	petal_error_vset(err, code, fmt, ap);
 	va_end(ap);
-	return err->code = code;
+	return code;
 }
 
 static int hexval(int ch)
@@ -173,7 +173,7 @@ int s3_object_list(void *ctx, const char *url_prefix, petal_object_cb cb, void *
 		if (rc != 0 || !more)
 			break;
 	}
-	c->host->log(PETAL_LOG_DEBUG, "aws", "listed %zu objects under %s", pg.listed,
+	c->host->log(c->host, PETAL_LOG_DEBUG, "aws", "listed %zu objects under %s", pg.listed,
 	             url_prefix);
 	free(token);
 	free(query);
@@ -327,7 +327,7 @@ int s3_object_delete(void *ctx, const char *const *urls, size_t n, struct petal_
 				rc = delete_batch(c, u[i].bucket, keys, nk, &be, err);
 				deleted += nk;
 				if (PETAL_HAS(c->host, progress) && c->host->progress)
-					c->host->progress("delete objects", deleted, n);
+					c->host->progress(c->host, "delete objects", deleted, n);
 				nk = 0;
 			}
 		}

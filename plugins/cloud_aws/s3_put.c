@@ -27,9 +27,9 @@ static int failf(struct petal_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	petal_error_vset(err, code, fmt, ap);
 	va_end(ap);
-	return err->code = code;
+	return code;
 }
 
 static void append(struct petal_error *err, const char *fmt, ...)
@@ -47,7 +47,7 @@ static void append(struct petal_error *err, const char *fmt, ...)
 static void progress(struct aws_ctx *c, const char *what, uint64_t done, uint64_t total)
 {
 	if (PETAL_HAS(c->host, progress) && c->host->progress)
-		c->host->progress(what, done, total);
+		c->host->progress(c->host, what, done, total);
 }
 
 /* ---- one request ------------------------------------------------------------ */
@@ -456,12 +456,12 @@ static void sweep_orphans(struct upload *up)
 	}
 	upload_ids_clear(&now);
 	if (rc != 0)
-		c->host->log(PETAL_LOG_WARN, "aws", "%s: CreateMultipartUpload was sent more than "
+		c->host->log(c->host, PETAL_LOG_WARN, "aws", "%s: CreateMultipartUpload was sent more than "
 		             "once and uploads it may have opened could not all be checked or "
 		             "aborted (%s): see `aws s3api list-multipart-uploads --bucket %s`",
 		             up->url, err.msg[0] ? err.msg : "abort failed", up->u->bucket);
 	else if (aborted)
-		c->host->log(PETAL_LOG_DEBUG, "aws", "%s: aborted %zu upload(s) left by lost "
+		c->host->log(c->host, PETAL_LOG_DEBUG, "aws", "%s: aborted %zu upload(s) left by lost "
 		             "answers", up->url, aborted);
 }
 
@@ -495,7 +495,7 @@ static int put_multipart(struct aws_ctx *c, const struct s3_url *u, const char *
 	rc = create_upload(&up, &whole, err);
 	if (rc != 0)
 		goto out_parts;
-	c->host->log(PETAL_LOG_DEBUG, "aws", "%s: multipart upload of %" PRIu64 " bytes in %zu "
+	c->host->log(c->host, PETAL_LOG_DEBUG, "aws", "%s: multipart upload of %" PRIu64 " bytes in %zu "
 	             "parts of %" PRIu64, url, size, up.n, psize);
 
 	size_t nt = (size_t)(c->s3.part_threads > 0 ? c->s3.part_threads : 1);
@@ -576,7 +576,7 @@ int s3_object_put(void *ctx, const char *url, const char *local_path,
 			progress(c, url, size, size);
 	}
 	if (rc == 0)
-		c->host->log(PETAL_LOG_DEBUG, "aws", "put %s (%" PRIu64 " bytes)", url, size);
+		c->host->log(c->host, PETAL_LOG_DEBUG, "aws", "put %s (%" PRIu64 " bytes)", url, size);
 out_url:
 	s3_url_clear(&u);
 	return rc;

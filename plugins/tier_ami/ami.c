@@ -46,7 +46,7 @@ static int ami_claim(void *ctx, const struct petal_claim_env *env,
 /* A figure that is missing counts for nothing rather than going negative. */
 static double figure(const struct petal_host *host, const char *name)
 {
-	double v = host->figure(name);
+	double v = host->figure(host, name);
 	return v > 0 ? v : 0;
 }
 
@@ -143,8 +143,8 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 
 	if (n == 0)
 		return 0;
-	if (host->instance_type(seed->build_instance, &build) != 0 ||
-	    host->instance_type(seed->head_node, &head) != 0)
+	if (host->instance_type(host, seed->build_instance, &build) != 0 ||
+	    host->instance_type(host, seed->head_node, &head) != 0)
 		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s' or '%s'",
 		                  seed->build_instance, seed->head_node);
 
@@ -165,7 +165,7 @@ static int ami_plan(void *ctx, struct petal_planner *pl,
 		goto boot;
 	}
 
-	rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
+	rc = host->estimate_build(host, pkgs, n, seed->build_instance, seed->build_parallel, &est);
 	if (rc != 0) {
 		rc = host->fail(err, rc, "cannot estimate the image build on %s",
 		                seed->build_instance);

@@ -48,7 +48,7 @@ static int cache_claim(void *ctx, const struct petal_claim_env *env,
 
 static double figure(const struct petal_host *host, const char *name)
 {
-	double v = host->figure(name);
+	double v = host->figure(host, name);
 	return v > 0 ? v : 0;
 }
 
@@ -118,7 +118,7 @@ static int plan_fill(const struct petal_host *host, struct petal_planner *pl,
 	struct petal_build_estimate est = { .size = sizeof(est) };
 	char runs_on[160], note[1024], url[1024];
 	static const char *const parts[] = { PETAL_TIER_BINARY_CACHE };
-	int rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
+	int rc = host->estimate_build(host, pkgs, n, seed->build_instance, seed->build_parallel, &est);
 	if (rc != 0)
 		return host->fail(err, rc, "cannot estimate the cache build on %s",
 		                  seed->build_instance);
@@ -185,7 +185,7 @@ static int plan_pull(const struct petal_host *host, struct petal_planner *pl,
 	struct petal_build_estimate est = { .size = sizeof(est) };
 	char head_on[160], note[1024], url[1024];
 	static const char *const parts[] = { PETAL_TIER_BINARY_CACHE };
-	int rc = host->estimate_build(pkgs, n, seed->build_instance, seed->build_parallel, &est);
+	int rc = host->estimate_build(host, pkgs, n, seed->build_instance, seed->build_parallel, &est);
 	if (rc != 0)
 		return host->fail(err, rc, "cannot estimate the cache's sizes");
 	const char **specs = host->alloc(n * sizeof(*specs));
@@ -249,8 +249,8 @@ static int cache_plan(void *ctx, struct petal_planner *pl,
 
 	if (n == 0)
 		return 0;
-	if (host->instance_type(seed->build_instance, &build) != 0 ||
-	    host->instance_type(seed->head_node, &head) != 0)
+	if (host->instance_type(host, seed->build_instance, &build) != 0 ||
+	    host->instance_type(host, seed->head_node, &head) != 0)
 		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s' or '%s'",
 		                  seed->build_instance, seed->head_node);
 

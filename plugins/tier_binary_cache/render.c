@@ -45,7 +45,7 @@ int binary_cache_render(void *ctx, struct petal_renderer *r,
 		return host->fail(err, PETAL_EINVAL,
 		                  "binary-cache: the seed names no software.binary_cache.s3_bucket");
 	/* what the head node extracts into the shared tree */
-	rc = host->estimate_build(pkgs, n, info->head_node, 0, &est);
+	rc = host->estimate_build(host, pkgs, n, info->head_node, 0, &est);
 	if (rc != 0)
 		return host->fail(err, rc < 0 ? rc : PETAL_EINVAL,
 		                  "binary-cache: no size estimate for the cached packages");

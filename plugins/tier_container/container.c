@@ -50,8 +50,12 @@ static int container_claim(void *ctx, const struct petal_claim_env *env,
 		*why = "the container names no image";
 		return PETAL_DECLINE;
 	}
-	if (private_ecr(pkg->image) && !(env->cloud_caps & PETAL_CAP_REGISTRY)) {
-		*why = "the image is in a private ECR registry and the cloud cannot log in to it";
+	/* the nodes log in to ECR themselves (the rendered login, with the
+	   instance role): that needs the aws cloud, not a registry_login op */
+	if (private_ecr(pkg->image) &&
+	    !(env->cloud_name && strcmp(env->cloud_name, "aws") == 0)) {
+		*why = "the image is in a private ECR registry, which only nodes of the aws "
+		       "cloud log in to";
 		return PETAL_DECLINE;
 	}
 	return PETAL_CLAIM;
@@ -59,7 +63,7 @@ static int container_claim(void *ctx, const struct petal_claim_env *env,
 
 static double figure(const struct petal_host *host, const char *name)
 {
-	double v = host->figure(name);
+	double v = host->figure(host, name);
 	return v > 0 ? v : 0;
 }
 
@@ -75,7 +79,7 @@ static int container_plan(void *ctx, struct petal_planner *pl,
 
 	if (n == 0)
 		return 0;
-	if (host->instance_type(seed->head_node, &head) != 0)
+	if (host->instance_type(host, seed->head_node, &head) != 0)
 		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s'",
 		                  seed->head_node);
 
@@ -100,7 +104,7 @@ static int container_plan(void *ctx, struct petal_planner *pl,
 			if (strcmp(pkgs[j]->image, pkgs[i]->image) == 0)
 				group[k++] = pkgs[j];
 		struct petal_build_estimate est = { .size = sizeof(est) };
-		rc = host->estimate_build(group, k, seed->head_node, 0, &est);
+		rc = host->estimate_build(host, group, k, seed->head_node, 0, &est);
 		if (rc != 0) {
 			rc = host->fail(err, rc, "cannot estimate the size of image %s",
 			                pkgs[i]->image);

@@ -21,7 +21,7 @@ int source_render(void *ctx, struct petal_renderer *r,
 	if (n == 0)
 		return 0;
 	/* what the head node installs into the shared tree */
-	rc = host->estimate_build(pkgs, n, info->head_node, 0, &est);
+	rc = host->estimate_build(host, pkgs, n, info->head_node, 0, &est);
 	if (rc != 0)
 		return host->fail(err, rc < 0 ? rc : PETAL_EINVAL,
 		                  "source: no size estimate for the packages built at creation");

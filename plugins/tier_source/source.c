@@ -49,10 +49,10 @@ static int source_plan(void *ctx, struct petal_planner *pl,
 
 	if (n == 0)
 		return 0;
-	if (host->instance_type(seed->head_node, &head) != 0)
+	if (host->instance_type(host, seed->head_node, &head) != 0)
 		return host->fail(err, PETAL_EINVAL, "no figures for instance type '%s'",
 		                  seed->head_node);
-	rc = host->estimate_build(pkgs, n, seed->head_node, seed->build_parallel, &est);
+	rc = host->estimate_build(host, pkgs, n, seed->head_node, seed->build_parallel, &est);
 	if (rc != 0)
 		return host->fail(err, rc, "cannot estimate the build on %s", seed->head_node);
 

@@ -35,6 +35,12 @@ int cli(char *out, size_t len, int with_stderr, const char *fmt, ...)
 /* Field i (0-based) of tab-separated text, into buf; returns buf. */
 const char *field(const char *text, int i, char *buf, size_t len);
 
+/* The core's polls through the door (core/cloud), the plugin has no waits:
+   timeout_s from now, no cancel flag. */
+int door_wait_instance(void *ctx, const char *id, const char *state, int timeout_s,
+                       struct petal_error *err);
+int door_wait_image(void *ctx, const char *image_id, int timeout_s, struct petal_error *err);
+
 /* tests/aws/ec2_image_tests.c, run in this order after the instance tests */
 void test_image_create_find(void);
 void test_image_list_pages(void);

@@ -20,6 +20,15 @@
 #include "core/plugin/registry.h"
 #include "core/util/util.h"
 
+/* One host for the whole test (core/plugin/host.h). */
+static const struct petal_host *the_host(void)
+{
+	static struct petal_host *h;
+	if (!h)
+		h = petal_host_new();
+	return h;
+}
+
 struct s3test {
 	char dir[PATH_MAX];      /* private temporary directory */
 	char moto_dir[PATH_MAX + 8];
@@ -291,7 +300,7 @@ static inline int s3test_setup(const char *name, int noauth)
 	setenv("AWS_SECRET_ACCESS_KEY", T.secret, 1);
 
 	struct petal_error err = { 0 };
-	T.reg.host = petal_host_get();
+	T.reg.host = the_host();
 	petal_registry_default_dirs(&T.reg);
 	if (petal_registry_scan(&T.reg, &err) != 0)
 		return -1;

@@ -144,6 +144,8 @@ static void test_proxy_reset_after(void)
 	CU_ASSERT_EQUAL(petal_http(&rq, &r, &e), PETAL_ENET);
 	CU_ASSERT_EQUAL(faultsrv_count(&up, "/echo/once"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "not retried"));
+	/* a reset is worth trying again later: the caller may, petal did not */
+	CU_ASSERT_EQUAL(e.retryable, 1);
 	http_release(&r);
 	free(url);
 	faultsrv_stop(&px);

@@ -12,6 +12,15 @@
 #include "../../core/plugin/host.h"
 #include "fixture.h"
 
+/* One host for the whole test (core/plugin/host.h). */
+static const struct petal_host *the_host(void)
+{
+	static struct petal_host *h;
+	if (!h)
+		h = petal_host_new();
+	return h;
+}
+
 const char *top_srcdir;
 char *tmp_root;
 static int n_tmp;
@@ -28,12 +37,12 @@ struct petal_plan *plan_for(const struct petal_seed *seed, struct fixture *f)
 	struct petal_error err = { 0 };
 
 	memset(f, 0, sizeof(*f));
-	f->reg.host = petal_host_get();
+	f->reg.host = the_host();
 	petal_registry_default_dirs(&f->reg);
 	if (petal_registry_scan(&f->reg, &err) < 0 ||
 	    petal_estimates_load(data_dir, seed, &f->est, &err) < 0)
 		goto out_data_dir;
-	petal_host_bind_estimates(f->est);
+	petal_host_bind_estimates(the_host(), f->est);
 	if (petal_plan_compose(seed, &f->reg, f->est, &f->plan, &err) < 0)
 		f->plan = NULL;
 
@@ -48,7 +57,7 @@ void fixture_release(struct fixture *f)
 {
 	petal_plan_free(f->plan);
 	petal_registry_release(&f->reg);
-	petal_host_bind_estimates(NULL);
+	petal_host_bind_estimates(the_host(), NULL);
 	petal_estimates_free(f->est);
 }
 

@@ -1,0 +1,181 @@
+/* core/cloud: the door's checks, error prefix, journal hook and sink events,
+   and its polls (deadline, cancel), against a scripted cloud. */
+#include "config.h"
+
+#include <CUnit/Basic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/cloud/cloud.h"
+#include "../core/plugin/host.h"
+#include "../core/util/util.h"
+
+static const char *states[8]; /* what describe answers, call by call */
+static int n_describe;
+
+static int fake_describe(void *ctx, const char *id, struct petal_instance *out,
+                         struct petal_error *err)
+{
+	(void)ctx;
+	const char *st = states[n_describe < 7 ? n_describe : 7];
+	n_describe++;
+	if (!st)
+		return petal_fail(err, PETAL_ENOENT, "no instance %s", id);
+	snprintf(out->id, sizeof(out->id), "%s", id);
+	snprintf(out->state, sizeof(out->state), "%s", st);
+	return 0;
+}
+
+static int fake_terminate(void *ctx, const char *id, struct petal_error *err)
+{
+	(void)ctx;
+	petal_fail(err, PETAL_ECLOUD, "refused %s", id);
+	err->http_status = 400;
+	snprintf(err->request_id, sizeof(err->request_id), "req-1");
+	return PETAL_ECLOUD;
+}
+
+static const struct petal_cloud_ops fake_ops = {
+	.size = sizeof(struct petal_cloud_ops),
+	.caps = PETAL_CAP_COMPUTE,
+	.instance_describe = fake_describe,
+	.instance_terminate = fake_terminate,
+};
+
+static char journal[1024];
+
+static void on_journal(void *arg, const char *cloud, const char *op, const char *target,
+                       const char *token, enum petal_cloud_phase phase, int rc,
+                       const struct petal_error *err)
+{
+	(void)arg;
+	(void)token;
+	size_t l = strlen(journal);
+	snprintf(journal + l, sizeof(journal) - l, "%s %s %s %s %d%s%.200s\n", cloud, op, target,
+	         phase == PETAL_CLOUD_INTENT ? "intent" : "result", rc, err ? " " : "",
+	         err ? err->msg : "");
+}
+
+static char events[1024];
+
+static void on_cloud(void *arg, const char *cloud, const char *op, const char *phase, int rc,
+                     const char *message)
+{
+	(void)arg;
+	size_t l = strlen(events);
+	snprintf(events + l, sizeof(events) - l, "%s/%s/%s/%d/%.200s\n", cloud, op, phase, rc,
+	         message ? message : "-");
+}
+
+static void test_door(void)
+{
+	struct petal_host *h = petal_host_new();
+	struct petal_sink sink = { .cloud = on_cloud };
+	petal_host_set_sink(h, &sink);
+	struct petal_cloud c = { .name = "fake", .ops = &fake_ops, .host = h,
+		                 .journal = on_journal };
+	struct petal_error err = PETAL_ERROR_INIT;
+
+	/* a missing op: ENOTSUP naming the op and the cloud, and no call made */
+	CU_ASSERT_EQUAL(petal_cloud_image_delete(&c, "ami-1", &err), PETAL_ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "image_delete"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'fake'"));
+	CU_ASSERT_STRING_EQUAL(journal, "");
+	CU_ASSERT_FALSE(petal_cloud_has(&c, "image_delete"));
+	CU_ASSERT_TRUE(petal_cloud_has(&c, "instance_terminate"));
+	CU_ASSERT_FALSE(petal_cloud_has(&c, "no_such_op"));
+
+	/* a failure: the op before the message, the cloud's parts kept, the
+	   journal told before and after, the sink told too */
+	CU_ASSERT_EQUAL(petal_cloud_instance_terminate(&c, "i-9", &err), PETAL_ECLOUD);
+	CU_ASSERT_STRING_EQUAL(err.msg, "fake instance_terminate: refused i-9");
+	CU_ASSERT_EQUAL(err.http_status, 400);
+	CU_ASSERT_STRING_EQUAL(err.request_id, "req-1");
+	CU_ASSERT_STRING_EQUAL(journal, "fake instance_terminate i-9 intent 0\n"
+	                       "fake instance_terminate i-9 result -8 fake instance_terminate: "
+	                       "refused i-9\n");
+	CU_ASSERT_STRING_EQUAL(events, "fake/instance_terminate/start/0/-\n"
+	                       "fake/instance_terminate/done/-8/fake instance_terminate: "
+	                       "refused i-9\n");
+
+	/* no ops at all */
+	struct petal_cloud none = { .name = "nothing" };
+	CU_ASSERT_EQUAL(petal_cloud_instance_describe(&none, "i-1", NULL, &err), PETAL_ENOTSUP);
+	petal_host_free(h);
+}
+
+static void test_wait(void)
+{
+	struct petal_cloud c = { .name = "fake", .ops = &fake_ops };
+	struct petal_error err = PETAL_ERROR_INIT;
+	struct petal_instance inst;
+
+	/* pending, pending, running: three looks */
+	memset(states, 0, sizeof(states));
+	states[0] = states[1] = "pending";
+	states[2] = "running";
+	n_describe = 0;
+	double t0 = petal_cloud_now();
+	CU_ASSERT_EQUAL(petal_cloud_wait_instance(&c, "i-1", "running", t0 + 30, NULL, &inst,
+	                                          &err), 0);
+	CU_ASSERT_EQUAL(n_describe, 3);
+	CU_ASSERT_STRING_EQUAL(inst.state, "running");
+	CU_ASSERT(petal_cloud_now() - t0 < 10);
+
+	/* terminated cannot become running: at once */
+	states[0] = "terminated";
+	n_describe = 0;
+	CU_ASSERT_EQUAL(petal_cloud_wait_instance(&c, "i-1", "running", petal_cloud_now() + 30,
+	                                          NULL, NULL, &err), PETAL_ECLOUD);
+	CU_ASSERT_EQUAL(n_describe, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cannot become running"));
+
+	/* gone counts as terminated */
+	memset(states, 0, sizeof(states));
+	CU_ASSERT_EQUAL(petal_cloud_wait_instance(&c, "i-1", "terminated", petal_cloud_now(),
+	                                          NULL, NULL, &err), 0);
+
+	/* the deadline: still pending */
+	for (int i = 0; i < 8; i++)
+		states[i] = "pending";
+	t0 = petal_cloud_now();
+	CU_ASSERT_EQUAL(petal_cloud_wait_instance(&c, "i-1", "running", t0 + 1.5, NULL, NULL,
+	                                          &err), PETAL_ETIMEOUT);
+	double took = petal_cloud_now() - t0;
+	CU_ASSERT(took >= 1.4 && took < 5);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "still pending"));
+
+	/* cancelled: at once, and says so */
+	volatile sig_atomic_t cancel = 1;
+	t0 = petal_cloud_now();
+	CU_ASSERT_EQUAL(petal_cloud_wait_instance(&c, "i-1", "running", t0 + 60, &cancel, NULL,
+	                                          &err), PETAL_ETIMEOUT);
+	CU_ASSERT(petal_cloud_now() - t0 < 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cancelled"));
+
+	/* not a state to wait for */
+	CU_ASSERT_EQUAL(petal_cloud_wait_instance(&c, "i-1", "sleeping", t0 + 60, NULL, NULL,
+	                                          &err), PETAL_EINVAL);
+	/* images need image_list, which this cloud lacks */
+	CU_ASSERT_EQUAL(petal_cloud_wait_image(&c, "ami-1", t0 + 60, NULL, NULL, &err),
+	                PETAL_ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "image_list"));
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	CU_pSuite s = CU_add_suite("cloud door", NULL, NULL);
+	if (!s || !CU_add_test(s, "checks, prefix, journal, events", test_door) ||
+	    !CU_add_test(s, "polls: deadline, final states, cancel", test_wait)) {
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned int failures = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}
