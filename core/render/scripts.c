@@ -464,6 +464,9 @@ static void site_helper(struct petal_strbuf *sb, const struct petal_seed *seed,
 		                      "\t\t\t\"    tag: $PETAL_SPACK_BUILTIN\" >\"$site/repos.yaml\"\n"
 		                      "\tfi\n");
 	}
+	/* written before the finds below, which add the compilers and make to it */
+	petal_strbuf_puts(sb, "\tprintf '%s\\n' 'packages:' '  all:' '    require:' \\\n"
+	                      "\t\t\"    - target=$PETAL_SPACK_TARGET\" >\"$site/packages.yaml\"\n");
 	petal_strbuf_puts(sb, "\tcat >\"$site/modules.yaml\" <<'PETAL_MODULES_YAML'\n");
 	petal_strbuf_puts(sb, modules_yaml);
 	if (*modules_yaml != '\0' && modules_yaml[strlen(modules_yaml) - 1] != '\n')
@@ -499,6 +502,9 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	petal_strbuf_puts(sb, "\n# Spack's builtin package repository (spack/spack-packages) at the "
 	                      "release\n# this Spack pins\nreadonly PETAL_SPACK_BUILTIN=");
 	render_shquote(sb, builtin != NULL ? builtin : petal_spack_builtin_tag(PETAL_SPACK_DEFAULT_VERSION));
+	petal_strbuf_puts(sb, "\n# The target every package is built for (software.spack.target)\n"
+	                      "readonly PETAL_SPACK_TARGET=");
+	render_shquote(sb, petal_spack_target(r->plan->seed));
 	petal_strbuf_putc(sb, '\n');
 	spack_root(sb, shared);
 	if (shared)
