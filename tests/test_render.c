@@ -570,6 +570,58 @@ static void test_versions_of_one_name(void)
 	petal_seed_free(seed);
 }
 
+/* packages: all: require: target=... in spack.yaml and in the scripts' site
+   scope: x86_64_v3 on x86_64, aarch64 on arm64, software.spack.target else */
+static void test_spack_target(void)
+{
+	static const struct {
+		const char *software, *target;
+	} cases[] = {
+		{ "software:\n  spack_packages: [zlib]\n", "x86_64_v3" },
+		{ "compute: {head_node: m7g.large}\nsoftware:\n  build: {instance_type: c7g.16xlarge}\n"
+		  "  spack_packages: [zlib]\n", "aarch64" },
+		{ "compute: {head_node: m7g.large}\nsoftware:\n  spack_packages: [zlib]\n",
+		  "aarch64" },
+		{ "compute: {head_node: m7g.large}\nsoftware:\n  spack: {target: neoverse_v1}\n"
+		  "  spack_packages: [zlib]\n", "neoverse_v1" },
+		{ "software:\n  spack: {target: zen4}\n  spack_packages: [zlib]\n", "zen4" },
+	};
+
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
+		char *text = petal_xasprintf("cluster: {name: t, region: us-east-1}\n%s",
+		                             cases[i].software);
+		struct petal_seed *seed = load_text(text);
+		struct petal_error err;
+		int rc;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+		char *dir = render_seed(seed, SUBNET, NULL, &rc, &err);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		struct petal_node *spack = parse_yaml(dir, "spack.yaml");
+		char *want = petal_xasprintf("target=%s", cases[i].target);
+		const struct petal_node *req = petal_node_path(spack, "spack.packages.all.require");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+		CU_ASSERT_EQUAL(req->n, 1);
+		CU_ASSERT(list_has(spack, "spack.packages.all.require", want));
+		free(want);
+		for (int s = 0; s < 2; s++) {
+			char *script = slurp(dir, s ? "node-bootstrap.sh" : "build-instance.sh");
+
+			want = petal_xasprintf("readonly PETAL_SPACK_TARGET='%s'\n", cases[i].target);
+			CU_ASSERT_PTR_NOT_NULL(strstr(script, want));
+			CU_ASSERT_PTR_NOT_NULL(strstr(script, "\"    - target=$PETAL_SPACK_TARGET\" "
+			                                      ">\"$site/packages.yaml\""));
+			free(want);
+			free(script);
+		}
+		petal_node_free(spack);
+		free(dir);
+		free(text);
+		petal_seed_free(seed);
+	}
+}
+
 /* Fragments the core could not place are refused to the tier at once. */
 static void test_fragments_refused(void)
 {
@@ -741,6 +793,7 @@ int main(void)
 		{ "fragments the core cannot place", test_fragments_refused },
 		{ "build_parallel: every core, one job, a cap", test_build_parallel },
 		{ "several versions of one package", test_versions_of_one_name },
+		{ "the Spack target: by architecture, or the seed's", test_spack_target },
 		{ "claims of a tier not loaded", test_unloaded_tier },
 		{ "ECR images: read policy and login", test_ecr_login },
 		{ "shared volume sized from the installs; EBS and CloudFormation limits",

@@ -601,9 +601,32 @@ static void test_values(void)
 	expect_one(CLUSTER "software:\n  spack: {source_mirror: [a]}\n",
 	           "software.spack.source_mirror: expected a Spack source mirror URL (file://, "
 	           "s3:// or https://), got a list");
+	e = expect_ok(CLUSTER "software:\n  spack: {target: x86_64_v4}\n");
+	if (e != NULL)
+		CU_ASSERT_STRING_EQUAL(petal_spack_target(e), "x86_64_v4");
+	petal_seed_free(e);
+	e = expect_ok(CLUSTER "compute: {head_node: m7g.large}\n"
+	              "software:\n  build: {instance_type: c7g.16xlarge}\n");
+	if (e != NULL)
+		CU_ASSERT_STRING_EQUAL(petal_spack_target(e), "aarch64");
+	petal_seed_free(e);
+	e = expect_ok(CLUSTER "software:\n  spack: {}\n");
+	if (e != NULL)
+		CU_ASSERT_STRING_EQUAL(petal_spack_target(e), "x86_64_v3");
+	petal_seed_free(e);
+	expect_one(CLUSTER "software:\n  spack: {target: \"x86_64; rm -rf /\"}\n",
+	           "seed.yaml:5:19: software.spack.target: 'x86_64; rm -rf /' is not a Spack "
+	           "target; expected a word of letters, digits and '_', e.g. x86_64_v3, zen4 or "
+	           "neoverse_v1");
+	expect_one(CLUSTER "software:\n  spack: {target: x86-64}\n",
+	           "seed.yaml:5:19: software.spack.target: 'x86-64' is not a Spack target; "
+	           "expected a word of letters, digits and '_', e.g. x86_64_v3, zen4 or "
+	           "neoverse_v1");
+	expect_one(CLUSTER "software:\n  spack: {target: [zen4]}\n",
+	           "software.spack.target: expected a single value, got a list");
 	expect_one(CLUSTER "software:\n  spack: {mirror: file:///x}\n",
 	           "software.spack.mirror: unknown key; expected one of: version, url, repos, "
-	           "source_mirror");
+	           "source_mirror, target");
 }
 
 static void test_diag_limit_and_format(void)
@@ -898,6 +921,8 @@ static void test_hash_changes(void)
 	           "  build: {instance_type: c7g.16xlarge}\n");
 	/* where Spack and its packages come from changes it; a source mirror does not */
 	other_hash(HASH_BASE, HASH_BASE "  spack: {repos: [file:///site/spack_repo/lab]}\n");
+	other_hash(HASH_BASE, HASH_BASE "  spack: {target: zen4}\n");
+	other_hash(HASH_BASE "  spack: {target: zen3}\n", HASH_BASE "  spack: {target: zen4}\n");
 	other_hash(HASH_BASE "  spack: {repos: [file:///site/a/lab]}\n",
 	           HASH_BASE "  spack: {repos: [file:///site/b/lab]}\n");
 	other_hash(HASH_BASE, HASH_BASE "  spack: {url: file:///site/spack-1.1.0.tar.gz}\n");

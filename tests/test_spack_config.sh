@@ -2,7 +2,7 @@
 # The rendered spack.yaml and modules.yaml, read by the real Spack 1.1.0 of
 # ../shared/peers/spack (offline): the builtin repository pinned to the release 1.1.0 names
 # and nothing else of Spack's default left in it, the cache mirror unsigned and binary-only,
-# the Lmod settings, the [mpi] hierarchy only for a stack with an MPI.
+# every package required for one target (x86_64_v3, aarch64 or the seed's), the Lmod settings, the [mpi] hierarchy only for a stack with an MPI.
 . "$top_srcdir/tests/lib.sh"
 real_spack_stage
 
@@ -58,6 +58,12 @@ if [ "$(yq "y['mirrors']['petal-cache']" <"$tmp/mirrors")" = \
 else
 	not_ok "spack.yaml: the cache mirror unsigned, binary only: $(cat "$tmp/mirrors")"
 fi
+spack -e "$tmp/env" config get packages >"$tmp/packages" 2>"$tmp/err"
+if [ "$(yq "y['packages']['all']['require']" <"$tmp/packages")" = "['target=x86_64_v3']" ]; then
+	ok
+else
+	not_ok "spack.yaml: every package for x86_64_v3 on x86_64: $(cat "$tmp/packages" "$tmp/err")"
+fi
 spack -e "$tmp/env" config get concretizer >"$tmp/conc" 2>"$tmp/err"
 expect_in "$tmp/conc" "unify: when_possible" "spack.yaml: the concretizer settings"
 spack -e "$tmp/env" find >"$tmp/specs" 2>"$tmp/err" || :
@@ -78,6 +84,22 @@ else
 fi
 spack config blame modules >"$tmp/blame" 2>"$tmp/err"
 expect_in "$tmp/blame" "$SPACK_ROOT/etc/spack/modules.yaml" "modules.yaml: read from the site scope"
+
+# the target: aarch64 for an arm64 build, software.spack.target over either
+sed 's/^network:.*/&\ncompute: {head_node: m7g.large}/' "$tmp/seed.yaml" >"$tmp/arm.yaml"
+sed 's/^software:/&\n  spack: {target: zen4}/' "$tmp/seed.yaml" >"$tmp/zen4.yaml"
+for t in arm:aarch64 zen4:zen4; do
+	run plan -t "$tmp/${t%%:*}.yaml" --render "$tmp/${t%%:*}"
+	expect_status 0 "render ${t%%:*}.yaml"
+	mkdir -p "$tmp/env-${t%%:*}"
+	cp "$tmp/${t%%:*}/spack.yaml" "$tmp/env-${t%%:*}/"
+	spack -e "$tmp/env-${t%%:*}" config get packages >"$tmp/packages" 2>"$tmp/err"
+	if [ "$(yq "y['packages']['all']['require']" <"$tmp/packages")" = "['target=${t#*:}']" ]; then
+		ok
+	else
+		not_ok "spack.yaml of ${t%%:*}.yaml: every package for ${t#*:}: $(cat "$tmp/packages" "$tmp/err")"
+	fi
+done
 
 run plan -t "$tmp/mpi.yaml" --render "$tmp/m"
 expect_status 0 "render with an MPI"

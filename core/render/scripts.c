@@ -54,31 +54,47 @@ static const char helpers[] =
 	"\tesac\n"
 	"}\n"
 	"\n"
-	"# Spack from the seed's tarball (software.spack.url): its spack/ directory, or\n"
-	"# the one directory holding bin/spack.\n"
+	"# petal_unpack URL DIR: the tarball at URL extracted into DIR (made); the\n"
+	"# download is removed whether or not it fails.\n"
+	"petal_unpack() {\n"
+	"\tlocal tmp rc=0\n"
+	"\ttmp=$(mktemp \"${TMPDIR:-/tmp}/petal-fetch.XXXXXX\") || return\n"
+	"\tpetal_fetch \"$1\" \"$tmp\" && mkdir -p \"$2\" && tar -C \"$2\" -xf \"$tmp\" || rc=$?\n"
+	"\trm -f \"$tmp\"\n"
+	"\treturn \"$rc\"\n"
+	"}\n"
+	"\n"
+	"# petal_spack_fetch URL: Spack from a tarball (software.spack.url): its spack/\n"
+	"# directory, or the one directory holding bin/spack.  Nothing is left in /tmp.\n"
 	"petal_spack_fetch() {\n"
-	"\tlocal tmp src\n"
-	"\ttmp=$(mktemp -d)\n"
-	"\tpetal_fetch \"$PETAL_SPACK_URL\" \"$tmp/spack.tar\"\n"
-	"\tmkdir \"$tmp/x\"\n"
-	"\ttar -C \"$tmp/x\" -xf \"$tmp/spack.tar\"\n"
-	"\tsrc=$(find \"$tmp/x\" -maxdepth 3 -path '*/bin/spack' -type f | sort | head -n 1)\n"
-	"\tif [ -x \"$tmp/x/spack/bin/spack\" ]; then\n"
-	"\t\tsrc=$tmp/x/spack/bin/spack\n"
-	"\telif [ -z \"$src\" ]; then\n"
-	"\t\techo \"petal: no bin/spack in $PETAL_SPACK_URL\" >&2\n"
-	"\t\treturn 1\n"
+	"\tlocal tmp src='' rc=0\n"
+	"\ttmp=$(mktemp -d \"${TMPDIR:-/tmp}/petal-spack.XXXXXX\") || return\n"
+	"\tif petal_unpack \"$1\" \"$tmp/x\"; then\n"
+	"\t\tif [ -x \"$tmp/x/spack/bin/spack\" ]; then\n"
+	"\t\t\tsrc=$tmp/x/spack/bin/spack\n"
+	"\t\telse\n"
+	"\t\t\tsrc=$(find \"$tmp/x\" -maxdepth 3 -path '*/bin/spack' -type f | sort | head -n 1)\n"
+	"\t\tfi\n"
+	"\t\tif [ -z \"$src\" ]; then\n"
+	"\t\t\techo \"petal: no bin/spack in $1\" >&2\n"
+	"\t\t\trc=1\n"
+	"\t\telse\n"
+	"\t\t\tmkdir -p \"$PETAL_SPACK_ROOT\" && cp -a \"${src%/bin/spack}/.\" \"$PETAL_SPACK_ROOT/\" ||\n"
+	"\t\t\t\trc=$?\n"
+	"\t\tfi\n"
+	"\telse\n"
+	"\t\trc=$?\n"
+	"\t\techo \"petal: could not fetch Spack from $1\" >&2\n"
 	"\tfi\n"
-	"\tmkdir -p \"$PETAL_SPACK_ROOT\"\n"
-	"\tcp -a \"${src%/bin/spack}/.\" \"$PETAL_SPACK_ROOT/\"\n"
 	"\trm -rf \"$tmp\"\n"
+	"\treturn \"$rc\"\n"
 	"}\n"
 	"\n"
 	"# Spack at the pinned version in $PETAL_SPACK_ROOT (kept when an image has it).\n"
 	"petal_spack_setup() {\n"
 	"\tlocal ref\n"
 	"\tif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ] && [ -n \"$PETAL_SPACK_URL\" ]; then\n"
-	"\t\tpetal_spack_fetch\n"
+	"\t\tpetal_spack_fetch \"$PETAL_SPACK_URL\"\n"
 	"\telif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ]; then\n"
 	"\t\tcommand -v git >/dev/null 2>&1 || petal_os_install git\n"
 	"\t\tcase \"$PETAL_SPACK_VERSION\" in\n"
@@ -448,6 +464,9 @@ static void site_helper(struct petal_strbuf *sb, const struct petal_seed *seed,
 		                      "\t\t\t\"    tag: $PETAL_SPACK_BUILTIN\" >\"$site/repos.yaml\"\n"
 		                      "\tfi\n");
 	}
+	/* written before the finds below, which add the compilers and make to it */
+	petal_strbuf_puts(sb, "\tprintf '%s\\n' 'packages:' '  all:' '    require:' \\\n"
+	                      "\t\t\"    - target=$PETAL_SPACK_TARGET\" >\"$site/packages.yaml\"\n");
 	petal_strbuf_puts(sb, "\tcat >\"$site/modules.yaml\" <<'PETAL_MODULES_YAML'\n");
 	petal_strbuf_puts(sb, modules_yaml);
 	if (*modules_yaml != '\0' && modules_yaml[strlen(modules_yaml) - 1] != '\n')
@@ -483,6 +502,9 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	petal_strbuf_puts(sb, "\n# Spack's builtin package repository (spack/spack-packages) at the "
 	                      "release\n# this Spack pins\nreadonly PETAL_SPACK_BUILTIN=");
 	render_shquote(sb, builtin != NULL ? builtin : petal_spack_builtin_tag(PETAL_SPACK_DEFAULT_VERSION));
+	petal_strbuf_puts(sb, "\n# The target every package is built for (software.spack.target)\n"
+	                      "readonly PETAL_SPACK_TARGET=");
+	render_shquote(sb, petal_spack_target(r->plan->seed));
 	petal_strbuf_putc(sb, '\n');
 	spack_root(sb, shared);
 	if (shared)

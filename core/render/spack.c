@@ -50,6 +50,7 @@ int render_spack_yaml(const struct petal_renderer *r, char **out, struct petal_e
 {
 	struct petal_strbuf head = PETAL_STRBUF_INIT;
 	struct yout y;
+	char *target;
 	int rc;
 
 	petal_strbuf_puts(&head, "# Spack environment rendered by petal, seed hash\n#   ");
@@ -92,6 +93,19 @@ int render_spack_yaml(const struct petal_renderer *r, char **out, struct petal_e
 				binary_mirror(&y, r->frags[i].key, r->frags[i].text);
 		yout_map_end(&y);
 	}
+	/* every package for one target, whatever machine builds it */
+	yout_str(&y, "packages");
+	yout_map(&y);
+	yout_str(&y, "all");
+	yout_map(&y);
+	yout_str(&y, "require");
+	yout_seq(&y);
+	target = petal_xasprintf("target=%s", petal_spack_target(r->plan->seed));
+	yout_str(&y, target);
+	free(target);
+	yout_seq_end(&y);
+	yout_map_end(&y);
+	yout_map_end(&y);
 	/* packages from several tiers (and compilers) need not share one DAG */
 	yout_str(&y, "concretizer");
 	yout_map(&y);

@@ -195,6 +195,9 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 		petal_strbuf_printf(&sb, "spack-url=%s\n", seed->spack_url);
 	for (size_t i = 0; i < seed->n_spack_repos; i++)
 		petal_strbuf_printf(&sb, "repo=%s\n", seed->spack_repos[i]);
+	/* the default follows arch */
+	if (seed->spack_target)
+		petal_strbuf_printf(&sb, "spack-target=%s\n", seed->spack_target);
 	petal_strbuf_puts(&sb, "compilers=");
 	for (size_t i = 0, out = 0; i < compilers.n; i++) {
 		if (i && !strcmp(compilers.items[i], compilers.items[i - 1]))

@@ -461,6 +461,7 @@ void petal_seed_free(struct petal_seed *s)
 		free(s->spack_repos[i]);
 	free(s->spack_repos);
 	free(s->source_mirror);
+	free(s->spack_target);
 	free(s->cache_bucket);
 	free(s->cache_prefix);
 	for (size_t i = 0; i < s->n_containers; i++) {

@@ -84,6 +84,7 @@ struct petal_seed {
 	char **spack_repos;        /* software.spack.repos: file:// package repositories */
 	size_t n_spack_repos;
 	char *source_mirror;       /* software.spack.source_mirror, or NULL */
+	char *spack_target;        /* software.spack.target, or NULL: petal_spack_target */
 	char *cache_bucket;        /* software.binary_cache.s3_bucket or NULL */
 	char *cache_prefix;        /* default "spack-cache" */
 	struct petal_container *containers;
@@ -140,6 +141,11 @@ const char *petal_seed_pkg_tier(const struct petal_seed *seed,
    supported Spack release pins ("1.1.0" -> "v2025.11.0"), or NULL when petal
    does not support that release (only 1.0.N and 1.1.N). */
 const char *petal_spack_builtin_tag(const char *version);
+
+/* The Spack target every package is built for (packages: all: require):
+   software.spack.target, else x86_64_v3 for an x86_64 build (the instance
+   that builds, as in the seed hash) and aarch64 for arm64. */
+const char *petal_spack_target(const struct petal_seed *seed);
 
 /* The largest figure an estimate table or a seed may give (minutes, MB, GB,
    dollars): past it, sums and conversions stop meaning anything. */

@@ -14,7 +14,8 @@ static const char *const software_keys[] = { "use_custom_ami", "build", "spack_p
 	                                     "in_ami", "build_from_source", "binary_cache",
 	                                     "containers", "build_parallel",
 	                                     "spack_version", "spack", NULL };
-static const char *const spack_keys[] = { "version", "url", "repos", "source_mirror", NULL };
+static const char *const spack_keys[] = { "version", "url", "repos", "source_mirror",
+	                                  "target", NULL };
 static const char *const build_keys[] = { "instance_type", "spot", "timeout", "base_ami",
 	                                  NULL };
 static const char *const cache_keys[] = { "s3_bucket", "s3_prefix", NULL };
@@ -484,6 +485,7 @@ static void check_spack(struct petal_diags *d, const struct petal_node *sw, stru
 	const struct petal_node *sp = petal_schema_child(d, sw, "spack", "software.spack",
 	                                                 PETAL_NODE_MAP, NULL);
 	const struct petal_node *n;
+	const char *v;
 	size_t cap = 0;
 
 	if (sp == NULL)
@@ -504,6 +506,16 @@ static void check_spack(struct petal_diags *d, const struct petal_node *sw, stru
 		s->source_mirror = spack_url_value(d, n, "software.spack.source_mirror", fetchable,
 		                                   "a Spack source mirror URL (file://, s3:// or "
 		                                   "https://)");
+	if (petal_schema_str(d, sp, "target", "software.spack.target", NULL, &v) == 1) {
+		n = petal_node_get(sp, "target");
+		if (petal_schema_word(v, PETAL_LOWER PETAL_UPPER PETAL_DIGIT "_",
+		                      PETAL_LOWER PETAL_UPPER PETAL_DIGIT "_", 64))
+			s->spack_target = petal_xstrdup(v);
+		else
+			petal_diags_add(d, n->line, n->col, "software.spack.target",
+			                "'%s' is not a Spack target; expected a word of letters, "
+			                "digits and '_', e.g. x86_64_v3, zen4 or neoverse_v1", v);
+	}
 	n = petal_schema_child(d, sp, "repos", "software.spack.repos", PETAL_NODE_LIST, NULL);
 	for (size_t i = 0; n != NULL && i < n->n; i++) {
 		char *path = petal_schema_index("software.spack.repos", i);
@@ -550,6 +562,16 @@ const char *petal_spack_builtin_tag(const char *version)
 			return spack_releases[i].builtin_tag;
 	}
 	return NULL;
+}
+
+const char *petal_spack_target(const struct petal_seed *seed)
+{
+	const char *build = seed->build_instance_type ? seed->build_instance_type
+	                                               : seed->head_node;
+
+	if (seed->spack_target != NULL)
+		return seed->spack_target;
+	return strcmp(petal_instance_arch(build), "arm64") == 0 ? "aarch64" : "x86_64_v3";
 }
 
 void petal_seed_check_software(struct petal_diags *d, struct petal_seed *s)
