@@ -42,6 +42,7 @@ static const char usage_text[] =
 struct runs_args {
 	const char *run;
 	const char *state_dir;
+	char *state_dir_owned; /* the host's setting, when no --state-dir */
 };
 
 static int parse_args(struct petal_cli *cli, int argc, char **argv, struct runs_args *a)
@@ -88,7 +89,7 @@ static int parse_args(struct petal_cli *cli, int argc, char **argv, struct runs_
 		return PETAL_EXIT_USAGE;
 	}
 	if (!a->state_dir)
-		a->state_dir = petal_host_get()->setting("state_dir");
+		a->state_dir = a->state_dir_owned = petal_host_setting_dup(cli->host, "state_dir");
 	if (!a->state_dir) {
 		petal_cli_error(cli, "no state directory: neither XDG_STATE_HOME nor HOME is set; "
 		                "give --state-dir DIR");
@@ -343,8 +344,10 @@ int cmd_runs(struct petal_cli *cli, int argc, char **argv)
 	struct runs_args a = { 0 };
 	struct petal_error err = { 0 };
 	int status = parse_args(cli, argc, argv, &a);
-	if (status)
+	if (status) {
+		free(a.state_dir_owned);
 		return status < 0 ? PETAL_EXIT_OK : status;
+	}
 
 	char *root = petal_run_root(a.state_dir);
 	char **ids = NULL;
@@ -402,5 +405,6 @@ out_views:
 	free(ids);
 out_root:
 	free(root);
+	free(a.state_dir_owned);
 	return status;
 }
