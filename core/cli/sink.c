@@ -32,13 +32,7 @@ static void sink_log(void *arg, int level, const char *plugin, const char *messa
 		                    "message", message));
 		return;
 	}
-	/* one write per message */
-	char *line = NULL;
-	if (asprintf(&line, "petal: %s: %s: %s\n", plugin, petal_log_level_name(level),
-	             message) >= 0) {
-		fputs(line, stderr);
-		free(line);
-	}
+	petal_host_text_log(level, plugin, message);
 }
 
 static void sink_progress(void *arg, const char *what, uint64_t done, uint64_t total)
@@ -52,14 +46,7 @@ static void sink_progress(void *arg, const char *what, uint64_t done, uint64_t t
 		json_line(j);
 		return;
 	}
-	/* a line redrawn in place: only a person at a terminal wants it */
-	if (!isatty(STDERR_FILENO))
-		return;
-	if (total)
-		fprintf(stderr, "\r%s: %llu/%llu%s", what, (unsigned long long)done,
-		        (unsigned long long)total, done >= total ? "\n" : "");
-	else
-		fprintf(stderr, "\r%s: %llu", what, (unsigned long long)done);
+	petal_host_text_progress(what, done, total);
 }
 
 static void sink_cloud(void *arg, const char *cloud, const char *op, const char *phase,

@@ -75,16 +75,17 @@ const char *petal_log_level_name(int level)
 	return level >= PETAL_LOG_ERROR && level <= PETAL_LOG_DEBUG ? level_names[level] : "debug";
 }
 
-/* Today's text: one write per message, so lines never interleave. */
-static void text_log(int level, const char *plugin, const char *message)
+/* The text sink: one write per message, so lines never interleave. */
+void petal_host_text_log(int level, const char *plugin, const char *message)
 {
-	char *line = petal_xasprintf("petal: %s: %s: %s\n", plugin, level_names[level], message);
+	char *line = petal_xasprintf("petal: %s: %s: %s\n", plugin, petal_log_level_name(level),
+	                             message);
 	fputs(line, stderr);
 	free(line);
 }
 
 /* A line redrawn in place: only a person at a terminal wants it. */
-static void text_progress(const char *what, uint64_t done, uint64_t total)
+void petal_host_text_progress(const char *what, uint64_t done, uint64_t total)
 {
 	if (!isatty(STDERR_FILENO))
 		return;
@@ -121,7 +122,7 @@ static void host_log(const struct petal_host *h, int level, const char *plugin,
 	if (H->sink.log)
 		H->sink.log(H->sink.arg, level, who, safe);
 	else
-		text_log(level, who, safe);
+		petal_host_text_log(level, who, safe);
 	pthread_mutex_unlock(&H->lock);
 	free(who);
 	free(safe);
@@ -138,7 +139,7 @@ static void host_progress(const struct petal_host *h, const char *what, uint64_t
 	if (H->sink.progress)
 		H->sink.progress(H->sink.arg, safe, done, total);
 	else if (!H->sink.log)
-		text_progress(safe, done, total);
+		petal_host_text_progress(safe, done, total);
 	pthread_mutex_unlock(&H->lock);
 	free(safe);
 }

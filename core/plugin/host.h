@@ -43,6 +43,10 @@ char *petal_host_setting_dup(const struct petal_host *h, const char *key);
 /* Hand a core/cloud event to the sink (under the host's mutex). */
 void petal_host_cloud_event(const struct petal_host *h, const char *cloud, const char *op,
                             const char *phase, int rc, const char *message);
+/* The text sink, the one without petal_host_set_sink: a log line on stderr, and a
+   progress line redrawn in place on a terminal (nothing when stderr is not one). */
+void petal_host_text_log(int level, const char *plugin, const char *message);
+void petal_host_text_progress(const char *what, uint64_t done, uint64_t total);
 /* "error", "warning", "info", "debug" */
 const char *petal_log_level_name(int level);
 
