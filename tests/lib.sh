@@ -38,6 +38,33 @@ real_spack_stage() {
 	fi
 }
 
+# The sandbox that plays a build instance or a cluster node.
+sandbox=$top_srcdir/tests/sandbox/run-as-node.sh
+# run_box ROLE BOX COMMAND...: COMMAND on that machine; status in $status, output in
+# $tmp/out, $tmp/err
+run_box() {
+	status=0
+	sh "$sandbox" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+}
+# sandbox_or_skip ROLE: skip (77) with the sandbox's reason when it cannot be made here
+sandbox_or_skip() {
+	run_box "$1" "$tmp/probe" true
+	[ "$status" -eq 77 ] && { cat "$tmp/err" >&2; exit 77; }
+	return 0
+}
+# real_spack_peer CMD...: $peer is ../shared/peers/spack; skip (77) without its Spack or
+# without one of the commands CMD (Lmod's are looked for in its libexec too)
+real_spack_peer() {
+	peer=$(shared_dir)/peers/spack
+	[ -r "$peer/spack-1.1.0-offline.tar.gz" ] || { echo "no real Spack in $peer" >&2; exit 77; }
+	for cmd in "$@"; do
+		if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -e "/usr/share/lmod/lmod/libexec/$cmd" ]; then
+			echo "no $cmd (tools/deps-debian.sh installs what the real Spack needs)" >&2
+			exit 77
+		fi
+	done
+}
+
 # run ARGS...: runs petal, keeps status in $status, stdout in $tmp/out, stderr in $tmp/err
 run() {
 	status=0

@@ -4,20 +4,9 @@
 # head node's /shared; moto_server on loopback answers from inside.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/aws/moto.sh"
-sandbox=$top_srcdir/tests/sandbox/run-as-node.sh
 trap 'moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-# run_box ROLE BOX COMMAND...: status in $status, output in $tmp/out, $tmp/err
-run_box() {
-	status=0
-	sh "$sandbox" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
-}
-
-run_box head "$tmp/probe" true
-if [ "$status" -eq 77 ]; then
-	cat "$tmp/err" >&2
-	exit 77
-fi
+sandbox_or_skip head
 expect_status 0 "a machine can be made"
 
 # usage errors

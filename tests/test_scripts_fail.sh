@@ -9,23 +9,12 @@
 # once, with no dependency to build (no compiler either): the test stays fast.
 . "$top_srcdir/tests/lib.sh"
 real_spack_stage
-sandbox=$top_srcdir/tests/sandbox/run-as-node.sh
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at
 [ -n "${PETAL_TEST_KEEP:-}" ] && trap 'echo "kept $tmp" >&2' EXIT
 
-peer=$(shared_dir)/peers/spack
-[ -r "$peer/spack-1.1.0-offline.tar.gz" ] || { echo "no real Spack in $peer" >&2; exit 77; }
-for cmd in patchelf runuser; do
-	command -v "$cmd" >/dev/null 2>&1 || { echo "no $cmd" >&2; exit 77; }
-done
+real_spack_peer patchelf runuser
 
-# run_box ROLE BOX COMMAND...: status in $status, output in $tmp/out, $tmp/err
-run_box() {
-	status=0
-	sh "$sandbox" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
-}
-run_box build "$tmp/probe" true
-[ "$status" -eq 77 ] && { cat "$tmp/err" >&2; exit 77; }
+sandbox_or_skip build
 
 # A package repository of this test's own: two packages of one source, which prints 50
 # numbered lines and fails.  Its tarball is made here, its sha256 goes into package.py and

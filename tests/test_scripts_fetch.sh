@@ -5,23 +5,12 @@
 # build with a clear message and leaves nothing in /tmp.
 . "$top_srcdir/tests/lib.sh"
 real_spack_stage
-sandbox=$top_srcdir/tests/sandbox/run-as-node.sh
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at
 [ -n "${PETAL_TEST_KEEP:-}" ] && trap 'echo "kept $tmp" >&2' EXIT
 
-peer=$(shared_dir)/peers/spack
-[ -r "$peer/spack-1.1.0-offline.tar.gz" ] || { echo "no real Spack in $peer" >&2; exit 77; }
-for cmd in patchelf git; do
-	command -v "$cmd" >/dev/null 2>&1 || { echo "no $cmd" >&2; exit 77; }
-done
+real_spack_peer patchelf git
 
-# run_box ROLE BOX COMMAND...: status in $status, output in $tmp/out, $tmp/err
-run_box() {
-	status=0
-	sh "$sandbox" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
-}
-run_box build "$tmp/probe" true
-[ "$status" -eq 77 ] && { cat "$tmp/err" >&2; exit 77; }
+sandbox_or_skip build
 # the machine's own /tmp: what the scripts wrote there and left
 leftovers() { ls -A "$1/.disk/upper/tmp" 2>/dev/null || :; }
 

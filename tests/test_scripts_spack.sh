@@ -9,28 +9,14 @@
 . "$top_srcdir/tests/lib.sh"
 real_spack_stage
 . "$top_srcdir/tests/aws/moto.sh"
-sandbox=$top_srcdir/tests/sandbox/run-as-node.sh
 trap 'moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at
 [ -n "${PETAL_TEST_KEEP:-}" ] && trap 'moto_stop "$tmp/moto" 2>/dev/null; echo "kept $tmp" >&2' EXIT
 
-peer=$(shared_dir)/peers/spack
-[ -r "$peer/spack-1.1.0-offline.tar.gz" ] || { echo "no real Spack in $peer" >&2; exit 77; }
-for cmd in lmod patchelf runuser aws moto_server; do
-	if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -e "/usr/share/lmod/lmod/libexec/$cmd" ]; then
-		echo "no $cmd (tools/deps-debian.sh installs what the real Spack needs)" >&2
-		exit 77
-	fi
-done
+real_spack_peer lmod patchelf runuser aws moto_server
 python3 -c 'import boto3' 2>/dev/null || { echo "no boto3 for Spack's s3://" >&2; exit 77; }
 
-# run_box ROLE BOX COMMAND...: status in $status, output in $tmp/out, $tmp/err
-run_box() {
-	status=0
-	sh "$sandbox" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
-}
-run_box build "$tmp/probe" true
-[ "$status" -eq 77 ] && { cat "$tmp/err" >&2; exit 77; }
+sandbox_or_skip build
 
 if ! moto_start "$tmp/moto" noauth; then
 	echo "FAIL: moto_server could not be started" >&2
