@@ -78,8 +78,19 @@ expect_in "$tmp/ls" "v3/manifests/spec/libhello/" "build: libhello pushed (v3 la
 run cache status -t "$tmp/seed.yaml" --url s3://petal-real-cache/spack --output json
 expect_status 0 "petal cache status on the real cache"
 cp "$tmp/out" "$tmp/status.json"
-if python3 -c "import json, sys; j = json.load(open('$tmp/status.json')); s = json.dumps(j);
-sys.exit(0 if 'libhello' in s else 1)"; then ok; else not_ok "cache status: libhello is there"; fi
+# exactly the binary-cache tier's one package is asked for, and it is a hit: libhello@1.0,
+# with the DAG hash the real Spack gave it (its spec manifest is named after that hash)
+if python3 - "$tmp/status.json" "$tmp/ls" >"$tmp/why" 2>&1 <<'PY'; then ok; else not_ok "cache status: libhello@1.0 the one hit ($(cat "$tmp/why"))"; fi
+import json, sys
+j = json.load(open(sys.argv[1]))
+listing = open(sys.argv[2]).read()
+req = j["requested"]
+assert [r["name"] for r in req] == ["libhello"], req
+r = req[0]
+assert r["hit"] is True and r["version"] == "1.0", r
+assert len(r["hash"]) == 32 and ("libhello-1.0-" + r["hash"]) in listing, (r["hash"], listing)
+assert j["hits"] == 1 and j["misses"] == 0, (j["hits"], j["misses"])
+PY
 
 # --- the head node: the cache package from the cache only, the source package built
 run_box head "$tmp/head" bash "$tmp/r/node-bootstrap.sh"
