@@ -55,9 +55,8 @@ int petal_run_id_new(char out[PETAL_RUN_ID_LEN + 1], struct petal_error *err)
 		return petal_fail(err, PETAL_EIO, "cannot read random bytes for a run id: %s",
 		                  strerror(errno));
 	gmtime_r(&now, &tm);
-	char when[32];
-	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
-	if (strlen(when) != 15)
+	char when[16]; /* YYYYMMDD-HHMMSS: 15 characters, or strftime fails */
+	if (strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm) != 15)
 		return petal_fail(err, PETAL_EIO, "the clock's year does not fit a run id");
 	snprintf(out, PETAL_RUN_ID_LEN + 1, "r-%s-%02x%02x", when, rnd[0], rnd[1]);
 	return 0;
