@@ -75,6 +75,8 @@ struct petal_error {
    "..." at a character boundary.  Returns code.  Inline so that a plugin
    needs no host to fail (the host's fail() does the same). */
 static inline int petal_error_vset(struct petal_error *err, int code, const char *fmt,
+                                   va_list ap) __attribute__((format(printf, 3, 0)));
+static inline int petal_error_vset(struct petal_error *err, int code, const char *fmt,
                                    va_list ap)
 {
 	if (!err)
