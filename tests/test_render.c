@@ -622,6 +622,51 @@ static void test_spack_target(void)
 	}
 }
 
+/* modules.yaml's core_compilers: gcc (the image's, every version), then each
+   other compiler the seed names, as it names it, once: a package built with one
+   loads without its compiler's module loaded first */
+static void test_core_compilers(void)
+{
+	static const struct {
+		const char *software;
+		const char *const want[4];
+	} cases[] = {
+		{ "software:\n  spack_packages: [zlib]\n", { "gcc" } },
+		{ "software:\n  in_ami: [gcc@13.2.0, llvm@17.0.6]\n"
+		  "  spack_packages: ['gromacs@2023.3 %intel-oneapi-compilers@2024.0', "
+		  "'hdf5 %gcc@13.2.0', 'fftw %intel-oneapi-compilers@2024.0']\n",
+		  { "gcc", "intel-oneapi-compilers@2024.0", "llvm@17.0.6" } },
+	};
+
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
+		char *text = petal_xasprintf("cluster: {name: t, region: us-east-1}\n%s",
+		                             cases[i].software);
+		struct petal_seed *seed = load_text(text);
+		struct petal_error err;
+		int rc;
+		size_t n = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
+		char *dir = render_seed(seed, SUBNET, NULL, &rc, &err);
+		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		struct petal_node *mods = parse_yaml(dir, "modules.yaml");
+		const struct petal_node *core =
+			petal_node_path(mods, "modules.default.lmod.core_compilers");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(core);
+		while (n < PETAL_ARRAY_SIZE(cases[i].want) && cases[i].want[n])
+			n++;
+		CU_ASSERT_EQUAL(core->n, n);
+		for (size_t k = 0; k < n && k < core->n; k++)
+			CU_ASSERT_STRING_EQUAL(petal_node_str(core->items[k]) ?: "",
+			                       cases[i].want[k]);
+		petal_node_free(mods);
+		free(dir);
+		free(text);
+		petal_seed_free(seed);
+	}
+}
+
 /* Fragments the core could not place are refused to the tier at once. */
 static void test_fragments_refused(void)
 {
@@ -794,6 +839,7 @@ int main(void)
 		{ "build_parallel: every core, one job, a cap", test_build_parallel },
 		{ "several versions of one package", test_versions_of_one_name },
 		{ "the Spack target: by architecture, or the seed's", test_spack_target },
+		{ "core compilers: gcc and the seed's", test_core_compilers },
 		{ "claims of a tier not loaded", test_unloaded_tier },
 		{ "ECR images: read policy and login", test_ecr_login },
 		{ "shared volume sized from the installs; EBS and CloudFormation limits",

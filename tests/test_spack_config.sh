@@ -85,6 +85,20 @@ fi
 spack config blame modules >"$tmp/blame" 2>"$tmp/err"
 expect_in "$tmp/blame" "$SPACK_ROOT/etc/spack/modules.yaml" "modules.yaml: read from the site scope"
 
+# the seed's own compilers in Core beside gcc, as Spack 1.1 reads them
+sed "s/\[hello-app@1.0\]/['hello-app@1.0 %llvm@17.0.6']/" "$tmp/seed.yaml" >"$tmp/llvm.yaml"
+run plan -t "$tmp/llvm.yaml" --render "$tmp/llvm"
+expect_status 0 "render llvm.yaml"
+cp "$tmp/llvm/modules.yaml" "$SPACK_ROOT/etc/spack/modules.yaml"
+spack config get modules >"$tmp/modules-llvm" 2>"$tmp/err"
+if [ "$(yq "y['modules']['default']['lmod']['core_compilers']" <"$tmp/modules-llvm")" = \
+	"['gcc', 'llvm@17.0.6']" ]; then
+	ok
+else
+	not_ok "modules.yaml: core gcc and the seed's llvm: $(cat "$tmp/modules-llvm" "$tmp/err")"
+fi
+cp "$tmp/r/modules.yaml" "$SPACK_ROOT/etc/spack/modules.yaml"
+
 # the target: aarch64 for an arm64 build, software.spack.target over either
 sed 's/^network:.*/&\ncompute: {head_node: m7g.large}/' "$tmp/seed.yaml" >"$tmp/arm.yaml"
 sed 's/^software:/&\n  spack: {target: zen4}/' "$tmp/seed.yaml" >"$tmp/zen4.yaml"

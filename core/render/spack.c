@@ -249,11 +249,19 @@ int render_modules_yaml(const struct petal_renderer *r, char **out, struct petal
 	yout_seq_end(&y);
 	yout_str(&y, "lmod");
 	yout_map(&y);
-	/* the image's own compiler: what it builds is in Core */
+	/* Core: what the image's own gcc builds ("gcc" matches every gcc) and what
+	   the compilers the seed names build, so that a package loads without its
+	   compiler's module loaded first */
+	char **compilers;
+	size_t n_compilers = petal_seed_compilers(r->plan->seed, &compilers);
 	yout_str(&y, "core_compilers");
 	yout_seq(&y);
 	yout_str(&y, "gcc");
+	for (size_t i = 0; i < n_compilers; i++)
+		if (strncmp(compilers[i], "gcc@", 4) != 0 && strcmp(compilers[i], "gcc") != 0)
+			yout_str(&y, compilers[i]);
 	yout_seq_end(&y);
+	petal_seed_compilers_free(compilers, n_compilers);
 	/* Spack's default [mpi] fails without an MPI provider in the repositories
 	   (Spack 1.1: "AssertionError: Can't call poll() before start()") */
 	yout_str(&y, mpi ? "hierarchy" : "hierarchy:");

@@ -152,10 +152,43 @@ static void strlist_release(struct strlist *l)
 	free(l->items);
 }
 
+size_t petal_seed_compilers(const struct petal_seed *seed, char ***out)
+{
+	struct strlist all = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < seed->n_pkgs; i++) {
+		const struct petal_seed_pkg *p = &seed->pkgs[i];
+		spec_compilers(&all, &p->spec);
+		if (is_compiler_package(p->spec.name))
+			add_compiler(&all, p->spec.name, p->spec.versions);
+	}
+	if (all.n)
+		qsort(all.items, all.n, sizeof(char *), str_cmp);
+	for (size_t i = 0; i < all.n; i++) {
+		if (n && !strcmp(all.items[i], all.items[n - 1])) {
+			free(all.items[i]);
+			continue;
+		}
+		all.items[n++] = all.items[i];
+	}
+	*out = all.items;
+	return n;
+}
+
+void petal_seed_compilers_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
 char *petal_seed_canonical(const struct petal_seed *seed)
 {
 	struct petal_strbuf sb = PETAL_STRBUF_INIT;
-	struct strlist compilers = { 0 }, pkgs = { 0 };
+	struct strlist pkgs = { 0 };
+	char **compilers;
+	size_t n_compilers = petal_seed_compilers(seed, &compilers);
 	const char *build = seed->build_instance_type ? seed->build_instance_type
 	                                               : seed->head_node;
 	int in_ami = has_in_ami(seed);
@@ -163,9 +196,6 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 	for (size_t i = 0; i < seed->n_pkgs; i++) {
 		const struct petal_seed_pkg *p = &seed->pkgs[i];
 		const char *tier = tier_of(seed, p, in_ami);
-		spec_compilers(&compilers, &p->spec);
-		if (is_compiler_package(p->spec.name))
-			add_compiler(&compilers, p->spec.name, p->spec.versions);
 		if (p->section == PETAL_SECTION_CONTAINER && p->container < seed->n_containers)
 			PETAL_PUSH(pkgs.items, pkgs.n, pkgs.cap,
 			           petal_xasprintf("pkg=%s %s %s", tier,
@@ -174,8 +204,6 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 			PETAL_PUSH(pkgs.items, pkgs.n, pkgs.cap,
 			           petal_xasprintf("pkg=%s %s", tier, p->text));
 	}
-	if (compilers.n)
-		qsort(compilers.items, compilers.n, sizeof(char *), str_cmp);
 	if (pkgs.n)
 		qsort(pkgs.items, pkgs.n, sizeof(char *), str_cmp);
 
@@ -199,15 +227,12 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 	if (seed->spack_target)
 		petal_strbuf_printf(&sb, "spack-target=%s\n", seed->spack_target);
 	petal_strbuf_puts(&sb, "compilers=");
-	for (size_t i = 0, out = 0; i < compilers.n; i++) {
-		if (i && !strcmp(compilers.items[i], compilers.items[i - 1]))
-			continue;
-		petal_strbuf_printf(&sb, "%s%s", out++ ? "," : "", compilers.items[i]);
-	}
+	for (size_t i = 0; i < n_compilers; i++)
+		petal_strbuf_printf(&sb, "%s%s", i ? "," : "", compilers[i]);
 	petal_strbuf_putc(&sb, '\n');
 	for (size_t i = 0; i < pkgs.n; i++)
 		petal_strbuf_printf(&sb, "%s\n", pkgs.items[i]);
-	strlist_release(&compilers);
+	petal_seed_compilers_free(compilers, n_compilers);
 	strlist_release(&pkgs);
 	return petal_strbuf_detach(&sb);
 }

@@ -120,6 +120,12 @@ char *petal_diags_format(const struct petal_diags *d);
 /* The canonical form the seed hash is taken over (documented in
    petal-seed(5)); caller frees. */
 char *petal_seed_canonical(const struct petal_seed *seed);
+/* The compilers the seed names (a package's %compiler@versions, its
+   dependencies' too, and packages that are compilers: "gcc@13.2.0", "llvm"),
+   sorted, each once, into *out; their number.  Free with
+   petal_seed_compilers_free. */
+size_t petal_seed_compilers(const struct petal_seed *seed, char ***out);
+void petal_seed_compilers_free(char **list, size_t n);
 /* sha256 hex of petal_seed_canonical into out[65]. */
 void petal_seed_hash(const struct petal_seed *seed, char out[65]);
 
