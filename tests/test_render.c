@@ -513,6 +513,22 @@ static void test_ami_name_or_id(void)
 	petal_seed_free(seed);
 }
 
+/* The seed "cluster: {name: t, region: us-east-1}\n" + `rest`, loaded and
+   rendered (both must work); *seed is the caller's to free, with the directory. */
+static char *render_text(const char *rest, struct petal_seed **seed)
+{
+	char *text = petal_xasprintf("cluster: {name: t, region: us-east-1}\n%s", rest);
+	struct petal_error err;
+	int rc;
+
+	*seed = load_text(text);
+	free(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*seed);
+	char *dir = render_seed(*seed, SUBNET, NULL, &rc, &err);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	return dir;
+}
+
 /* build_parallel: true every core, false one job, N at most N; both scripts
    say so and the source tier's spack install uses it */
 static void test_build_parallel(void)
@@ -523,16 +539,10 @@ static void test_build_parallel(void)
 		{ "6", "PETAL_JOBS=6\n" },
 	};
 	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
-		char *yaml = petal_xasprintf("cluster: {name: q, region: us-east-1}\n"
-		                             "software:\n  spack_packages: [custom-app@main]\n"
+		char *yaml = petal_xasprintf("software:\n  spack_packages: [custom-app@main]\n"
 		                             "  build_parallel: %s\n", cases[i].value);
-		struct petal_seed *seed = load_text(yaml);
-		struct petal_error err;
-		int rc;
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
-		char *dir = render_seed(seed, SUBNET, NULL, &rc, &err);
-		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		struct petal_seed *seed;
+		char *dir = render_text(yaml, &seed);
 		char *node = slurp(dir, "node-bootstrap.sh");
 		char *build = slurp(dir, "build-instance.sh");
 		CU_ASSERT_PTR_NOT_NULL(strstr(node, cases[i].jobs));
@@ -588,15 +598,8 @@ static void test_spack_target(void)
 	};
 
 	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
-		char *text = petal_xasprintf("cluster: {name: t, region: us-east-1}\n%s",
-		                             cases[i].software);
-		struct petal_seed *seed = load_text(text);
-		struct petal_error err;
-		int rc;
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
-		char *dir = render_seed(seed, SUBNET, NULL, &rc, &err);
-		CU_ASSERT_EQUAL_FATAL(rc, 0);
+		struct petal_seed *seed;
+		char *dir = render_text(cases[i].software, &seed);
 		struct petal_node *spack = parse_yaml(dir, "spack.yaml");
 		char *want = petal_xasprintf("target=%s", cases[i].target);
 		const struct petal_node *req = petal_node_path(spack, "spack.packages.all.require");
@@ -617,7 +620,6 @@ static void test_spack_target(void)
 		}
 		petal_node_free(spack);
 		free(dir);
-		free(text);
 		petal_seed_free(seed);
 	}
 }
@@ -639,16 +641,9 @@ static void test_core_compilers(void)
 	};
 
 	for (size_t i = 0; i < PETAL_ARRAY_SIZE(cases); i++) {
-		char *text = petal_xasprintf("cluster: {name: t, region: us-east-1}\n%s",
-		                             cases[i].software);
-		struct petal_seed *seed = load_text(text);
-		struct petal_error err;
-		int rc;
+		struct petal_seed *seed;
+		char *dir = render_text(cases[i].software, &seed);
 		size_t n = 0;
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(seed);
-		char *dir = render_seed(seed, SUBNET, NULL, &rc, &err);
-		CU_ASSERT_EQUAL_FATAL(rc, 0);
 		struct petal_node *mods = parse_yaml(dir, "modules.yaml");
 		const struct petal_node *core =
 			petal_node_path(mods, "modules.default.lmod.core_compilers");
@@ -662,7 +657,6 @@ static void test_core_compilers(void)
 			                       cases[i].want[k]);
 		petal_node_free(mods);
 		free(dir);
-		free(text);
 		petal_seed_free(seed);
 	}
 }

@@ -269,10 +269,8 @@ int petal_cloud_wait_instance(struct petal_cloud *c, const char *id, const char 
 		if (!reachable(state, inst.state))
 			return petal_fail(err, PETAL_ECLOUD, "instance %s is %s and cannot become %s",
 			                  id, inst.state, state);
-		if (cancel && *cancel)
-			return petal_fail(err, PETAL_ETIMEOUT, "waiting for instance %s to be %s: "
-			                  "cancelled (it is %s)", id, state, inst.state);
-		if (petal_cloud_now() >= deadline || pause_until(deadline, &delay, cancel)) {
+		if ((cancel && *cancel) || petal_cloud_now() >= deadline ||
+		    pause_until(deadline, &delay, cancel)) {
 			if (cancel && *cancel)
 				return petal_fail(err, PETAL_ETIMEOUT, "waiting for instance %s to "
 				                  "be %s: cancelled (it is %s)", id, state, inst.state);
