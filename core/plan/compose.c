@@ -287,6 +287,7 @@ static int fill_info(struct petal_plan *plan, struct petal_estimates *est,
 		.cache_prefix = seed->cache_bucket ? seed->cache_prefix : NULL,
 		.spack_version = seed->spack_version,
 		.root = seed->root,
+		.pcluster_version = seed->pcluster_version,
 	};
 	return 0;
 }

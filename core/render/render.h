@@ -76,6 +76,25 @@ int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
  * "/node-bootstrap.sh".  Caller frees. */
 char *petal_render_artifacts_url(const struct petal_seed_info *info);
 
+/* A build instance's user data (userdata.c): a bash stub that exports the
+ * reporting protocol's environment (PETAL_RUN, PETAL_STEP, PETAL_ARTIFACTS,
+ * PETAL_REPORT_URL = ARTIFACTS/STEP, PETAL_CHECKPOINT_URL and, when set,
+ * PETAL_REPORT_INTERVAL), fetches ARTIFACTS/build-instance.sh with the aws
+ * CLI and runs it with the parts; a failed fetch uploads a failed
+ * status.json saying so.  doc/run.md, "The build instance". */
+struct petal_user_data {
+	const char *run_id, *step_id;
+	const char *artifacts;      /* s3://... of the run, no trailing '/' */
+	const char *checkpoint_url; /* a binary mirror, or NULL */
+	const char *const *parts;   /* [a-z0-9-]+ each */
+	size_t n_parts;
+	long report_interval_s;     /* 0: the script's default */
+};
+/* *out: the text (caller frees); PETAL_EINVAL for a bad part, no s3://
+   artifacts, or a text over EC2's 16 KB. */
+int petal_render_user_data(const struct petal_user_data *u, char **out,
+                           struct petal_error *err);
+
 /* Behind host->renderer_seed and host->render_add. */
 const struct petal_seed_info *petal_renderer_seed(struct petal_renderer *r);
 int petal_renderer_add(struct petal_renderer *r, enum petal_fragment kind,

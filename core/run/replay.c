@@ -285,7 +285,9 @@ static int replay_line(struct replay *r, const char *text, size_t len)
 		rc = on_result(r, rec);
 	} else if (strcmp(type, "resource-created") == 0) {
 		rc = on_resource(r, rec, 1, time);
-	} else if (strcmp(type, "resource-released") == 0) {
+	} else if (strcmp(type, "resource-released") == 0 ||
+	           strcmp(type, "resource-kept") == 0) {
+		/* kept: the run's product, handed over; no longer the run's to undo */
 		rc = on_resource(r, rec, 0, time);
 	} else if (strcmp(type, "run-end") == 0) {
 		rc = on_end(r, rec, time);

@@ -209,7 +209,10 @@ struct petal_seed_info {
 	                                id the seed gives) */
 	const char *custom_ami_arch; /* its architecture; NULL when the cloud could
 	                                not say (an id that is not among the account's
-	                                own images: shared or public) */
+	                                own images: shared or public) */	/* Appended: the ParallelCluster release the cluster is created with
+	   (cluster.pcluster_version), which an image's parallelcluster:version
+	   tag must name */
+	const char *pcluster_version;
 };
 
 /* Questions `petal plan --probe` asked the cloud (petal_seed_info.probed). */
@@ -257,6 +260,7 @@ struct petal_planner; /* opaque: the plan being composed */
 #define PETAL_TAG_PACKAGES "petal:packages"     /* specs, space-separated */
 #define PETAL_TAG_NAME "Name"
 #define PETAL_TAG_CLIENT_TOKEN "petal:client-token" /* a launch's idempotency token */
+#define PETAL_TAG_STEP "petal:step"             /* the plan step that made it */
 #define PETAL_TAG_PCLUSTER_VERSION "parallelcluster:version"
 #define PETAL_TAG_PCLUSTER_OS "parallelcluster:os"
 #define PETAL_TAG_PCLUSTER_BUILD_STATUS "parallelcluster:build_status"
@@ -473,6 +477,11 @@ struct petal_instance {
 	char image_id[64];
 	char type[32];
 	int64_t launched; /* seconds since the epoch */
+	/* Appended: why the instance is in its state, as the cloud says it
+	   ("Server.SpotInstanceTermination: ...", "Client.UserInitiatedShutdown:
+	   ..."), or ""; and "spot" for spot capacity, else "" */
+	char reason[256];
+	char lifecycle[16];
 };
 
 struct petal_image {

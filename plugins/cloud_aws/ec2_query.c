@@ -418,6 +418,11 @@ void ec2_instance_read(const struct xml_node *item, struct petal_instance *out)
 	ec2_set(out->image_id, sizeof(out->image_id), xml_text(item, "imageId"));
 	ec2_set(out->type, sizeof(out->type), xml_text(item, "instanceType"));
 	out->launched = when(item, "launchTime");
+	const char *code = xml_text(item, "stateReason/code");
+	const char *msg = xml_text(item, "stateReason/message");
+	snprintf(out->reason, sizeof(out->reason), "%s%s%s", code ? code : "",
+	         code && *code && msg && *msg ? ": " : "", msg ? msg : "");
+	ec2_set(out->lifecycle, sizeof(out->lifecycle), xml_text(item, "instanceLifecycle"));
 }
 
 void ec2_image_read(const struct xml_node *item, const char *region, struct petal_image *out)

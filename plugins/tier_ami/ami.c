@@ -92,7 +92,7 @@ static int is_image_id(const char *s)
 struct image_tags {
 	char name[TAG_VALUE_MAX + 1];
 	char packages[TAG_VALUE_MAX + 1];
-	struct petal_tag tags[6];
+	struct petal_tag tags[8];
 };
 
 static void fill_tags(struct image_tags *t, const struct petal_seed_info *seed,
@@ -125,6 +125,12 @@ static void fill_tags(struct image_tags *t, const struct petal_seed_info *seed,
 	                                 seed->spack_version ? seed->spack_version : "" };
 	t->tags[4] = (struct petal_tag){ PETAL_TAG_PACKAGES, t->packages };
 	t->tags[5] = (struct petal_tag){ PETAL_TAG_PCLUSTER_OS, seed->os ? seed->os : "" };
+	/* ParallelCluster's CustomAmiTagValidator: the version it creates with,
+	   and a build status beside it */
+	t->tags[6] = (struct petal_tag){ PETAL_TAG_PCLUSTER_VERSION,
+	                                 PETAL_HAS(seed, pcluster_version) && seed->pcluster_version
+	                                 ? seed->pcluster_version : "" };
+	t->tags[7] = (struct petal_tag){ PETAL_TAG_PCLUSTER_BUILD_STATUS, "available" };
 }
 
 static int ami_plan(void *ctx, struct petal_planner *pl,
