@@ -25,7 +25,11 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "check a seed; silent and exit 0 when it is good" },
 	{ "plugins", cmd_plugins, "list the tier and cloud plugins and their state" },
 	{ "cache", cmd_cache, "the binary-cache mirror: init, status (hits, misses), clear" },
+	{ "build-ami", cmd_build_ami, "bake the seed's image packages into a machine image" },
 	{ "runs", cmd_runs, "list runs and their state; one run's steps and what it holds" },
+	{ "resume", cmd_resume, "take up a run petal left (detached, or after a crash)" },
+	{ "logs", cmd_logs, "a run's build log, as its machine uploads it (--follow)" },
+	{ "gc", cmd_gc, "release what ended or dead runs still hold (instances, images)" },
 };
 
 static void usage(FILE *out)

@@ -255,7 +255,7 @@ static int check_claims(const struct petal_plan *plan, struct petal_entry **tier
 	return 0;
 }
 
-static int write_files(const struct petal_renderer *r, const char *dir,
+static int write_files(const struct petal_renderer *r, const char *dir, int scripts_only,
                        struct petal_error *err)
 {
 	static const char *const names[] = {
@@ -265,7 +265,8 @@ static int write_files(const struct petal_renderer *r, const char *dir,
 	char *text[PETAL_ARRAY_SIZE(names)] = { NULL };
 	int rc;
 
-	rc = render_cluster_config(r, &text[0], err);
+	/* a build instance needs no cluster configuration (nor a subnet for it) */
+	rc = scripts_only ? 0 : render_cluster_config(r, &text[0], err);
 	if (rc == 0)
 		rc = render_spack_yaml(r, &text[3], err);
 	if (rc == 0)
@@ -280,7 +281,9 @@ static int write_files(const struct petal_renderer *r, const char *dir,
 	int modes[PETAL_ARRAY_SIZE(names)];
 	for (size_t i = 0; i < PETAL_ARRAY_SIZE(names); i++)
 		modes[i] = strstr(names[i], ".sh") != NULL ? 0755 : 0644;
-	rc = render_write_dir(dir, names, text, modes, PETAL_ARRAY_SIZE(names), err);
+	size_t skip = scripts_only ? 1 : 0;
+	rc = render_write_dir(dir, names + skip, text + skip, modes + skip,
+	                      PETAL_ARRAY_SIZE(names) - skip, err);
 
 out_text:
 	for (size_t i = 0; i < PETAL_ARRAY_SIZE(names); i++)
@@ -300,7 +303,7 @@ int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
 		return petal_fail(err, PETAL_EINVAL, "render: no plan, registry or directory");
 	r.subnet_id = opts->subnet_id != NULL ? opts->subnet_id : plan->seed->subnet_id;
 	r.key_name = opts->key_name != NULL ? opts->key_name : plan->seed->key_name;
-	if (r.subnet_id == NULL || *r.subnet_id == '\0')
+	if ((r.subnet_id == NULL || *r.subnet_id == '\0') && !opts->scripts_only)
 		return petal_fail(err, PETAL_EINVAL,
 		                  "render: no subnet for the cluster: pass --subnet-id or set "
 		                  "network.subnet_id in the seed");
@@ -309,7 +312,7 @@ int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
 	r.artifacts_url = petal_render_artifacts_url(&plan->info);
 	r.artifacts_bucket = petal_xstrndup(r.artifacts_url + 5,
 	                                    strcspn(r.artifacts_url + 5, "/"));
-	rc = render_check_subnet(r.subnet_id, err);
+	rc = r.subnet_id != NULL && *r.subnet_id ? render_check_subnet(r.subnet_id, err) : 0;
 	if (rc == 0)
 		rc = render_check_bucket(r.artifacts_bucket, err);
 	if (rc < 0)
@@ -322,7 +325,7 @@ int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
 	if (rc == 0)
 		rc = render_layout(&r, err);
 	if (rc == 0)
-		rc = write_files(&r, opts->dir, err);
+		rc = write_files(&r, opts->dir, opts->scripts_only, err);
 	free(tiers);
 
 out_renderer:

@@ -11,6 +11,8 @@ struct petal_render_opts {
 	const char *dir;       /* created when missing */
 	const char *subnet_id; /* overrides the seed's network.subnet_id */
 	const char *key_name;  /* overrides the seed's network.key_name */
+	int scripts_only;      /* what a build instance runs: no cluster-config.yaml,
+	                          and no subnet needed */
 };
 
 /* Writes into opts->dir (each file atomically):

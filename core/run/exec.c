@@ -499,6 +499,10 @@ int petal_exec_build_step(struct petal_exec *x, const struct petal_plan_step *st
 		if ((rc = launch(&sr, token, err)) != 0)
 			goto out;
 	}
+	if (x->detach) {
+		res->detached = 1;
+		goto done;
+	}
 	for (;;) {
 		rc = follow(&sr, err);
 		if (rc != 1)
@@ -558,6 +562,7 @@ out:
 		petal_run_step_result(x->run, step->id, "finish", 1, &saved, NULL, err);
 		*err = saved;
 	}
+done:
 	if (sr.dj.failed && rc == 0)
 		rc = petal_fail(err, PETAL_EIO, "%s", sr.dj.err.msg);
 	x->cloud->journal = NULL;

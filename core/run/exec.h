@@ -51,6 +51,7 @@ struct petal_exec {
 	long report_interval_s;  /* the machine's upload period; 0: its default */
 	const volatile sig_atomic_t *cancel; /* set by a signal: release and stop */
 	const char *work_dir;    /* where status.json is fetched to (the run's dir) */
+	int detach;              /* return once the instance is launched (res->detached) */
 	void (*event)(void *arg, const struct petal_exec_event *ev);
 	void *event_arg;
 };
@@ -61,6 +62,7 @@ struct petal_exec_result {
 	int kept;              /* left running (keep_on_error) */
 	int cancelled;
 	int relaunches;
+	int detached;          /* returned after the launch (x->detach) */
 	struct petal_machine_status status; /* the last read */
 };
 

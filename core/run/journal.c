@@ -142,6 +142,11 @@ int petal_run_resource_kept(struct petal_run *run, const char *kind, const char 
 	                 err);
 }
 
+int petal_run_detach(struct petal_run *run, struct petal_error *err)
+{
+	return write_new(run, "run-detach", json_object(), err);
+}
+
 int petal_run_end(struct petal_run *run, enum petal_run_end state, int exit_code,
                   struct petal_error *err)
 {

@@ -26,7 +26,9 @@ const char *petal_run_status(const struct petal_run_state *st, int lock_held)
 {
 	if (st && st->end)
 		return petal_run_end_name(st->end);
-	return lock_held ? "running" : "dead";
+	if (lock_held)
+		return "running";
+	return st && st->detached ? "detached" : "dead";
 }
 
 const char *petal_run_step_state_name(enum petal_run_step_state s)
@@ -74,6 +76,7 @@ void petal_run_state_free(struct petal_run_state *st)
 	free(st->ended);
 	free(st->note);
 	json_decref(st->plan);
+	json_decref(st->options);
 	free(st);
 }
 
@@ -143,6 +146,10 @@ static int on_start(struct replay *r, json_t *rec)
 	if (plan && !json_is_object(plan))
 		return bad(r, "run-start's \"plan\" must be an object");
 	st->plan = json_incref(plan);
+	json_t *options = json_object_get(rec, "options");
+	if (options && !json_is_object(options))
+		return bad(r, "run-start's \"options\" must be an object");
+	st->options = json_incref(options);
 	json_t *steps = json_object_get(plan, "steps"), *s;
 	size_t i;
 	json_array_foreach(steps, i, s) {
@@ -268,8 +275,9 @@ static int replay_line(struct replay *r, const char *text, size_t len)
 		rc = bad(r, "the first record must be run-start");
 		goto out;
 	}
-	if (r->st->end) {
-		rc = bad(r, "a record after run-end");
+	/* after the end, only what `petal gc` released of what the run kept */
+	if (r->st->end && strcmp(type, "resource-released") != 0) {
+		rc = bad(r, "a record after run-end (only resource-released may follow it)");
 		goto out;
 	}
 	if (strcmp(type, "run-start") == 0) {
@@ -289,6 +297,8 @@ static int replay_line(struct replay *r, const char *text, size_t len)
 	           strcmp(type, "resource-kept") == 0) {
 		/* kept: the run's product, handed over; no longer the run's to undo */
 		rc = on_resource(r, rec, 0, time);
+	} else if (strcmp(type, "run-detach") == 0) {
+		rc = 0; /* petal left the run to its machines: resume takes it up */
 	} else if (strcmp(type, "run-end") == 0) {
 		rc = on_end(r, rec, time);
 	} else {
@@ -297,6 +307,8 @@ static int replay_line(struct replay *r, const char *text, size_t len)
 		free(msg);
 	}
 	if (!rc) {
+		/* detached until anything else is written (a resume) */
+		r->st->detached = strcmp(type, "run-detach") == 0;
 		r->st->records++;
 		free(r->st->last);
 		r->st->last = petal_xstrdup(time);

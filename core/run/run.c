@@ -259,6 +259,8 @@ int petal_run_create(const char *state_dir, const struct petal_run_start *start,
 	                        start->seed, "seed_hash", start->seed_hash);
 	if (start->plan)
 		json_object_set(rec, "plan", start->plan);
+	if (start->options)
+		json_object_set(rec, "options", start->options);
 	rc = petal_run_record(run, "run-start", rec, err);
 	json_decref(rec);
 	if (rc)

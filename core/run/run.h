@@ -51,6 +51,7 @@ struct petal_run_start {
 	const char *seed;      /* the seed's path */
 	const char *seed_hash;
 	json_t *plan;          /* a summary of the plan (borrowed; NULL: none) */
+	json_t *options;       /* the command's options, for a resume (borrowed; NULL) */
 };
 
 struct petal_plan;
@@ -110,6 +111,9 @@ enum petal_run_end {
 };
 int petal_run_end(struct petal_run *run, enum petal_run_end state, int exit_code,
                   struct petal_error *err);
+/* petal leaves the run to its machines (--detach): `petal runs` says
+   "detached" (not "dead") until a resume writes again. */
+int petal_run_detach(struct petal_run *run, struct petal_error *err);
 /* Any record (its "record" and "time" members are set here); `rec` is
    borrowed.  The writers above use it. */
 int petal_run_append(struct petal_run *run, json_t *rec, struct petal_error *err);
@@ -142,6 +146,8 @@ struct petal_run_state {
 	char *command, *seed, *seed_hash, *started, *last;
 	long pid;                 /* the process that started it */
 	json_t *plan;             /* the run-start's plan summary, or NULL */
+	json_t *options;          /* the run-start's options, or NULL */
+	int detached;             /* the last record is run-detach */
 	enum petal_run_end end;
 	int exit_code;
 	char *ended;              /* run-end's time, or NULL */
@@ -173,8 +179,8 @@ struct petal_run_undo {
 size_t petal_run_cleanup(const struct petal_run_state *st, struct petal_run_undo **out);
 
 /* What `petal runs` says of a run: its end's state when it ended, else
-   "running" while its lock is held, else "dead" (its petal died: resume or
-   gc it). */
+   "running" while its lock is held, else "detached" when petal left it to
+   its machines (resume it), else "dead" (its petal died: resume or gc it). */
 const char *petal_run_status(const struct petal_run_state *st, int lock_held);
 
 const char *petal_run_end_name(enum petal_run_end e);        /* "succeeded", ...; NULL for NOT_ENDED */

@@ -1,0 +1,68 @@
+/* What the commands that execute a plan share (build-ami, cache build,
+   resume, logs, gc): signals, the cloud's door, progress, and one build
+   job from its options to its end. */
+#ifndef PETAL_CLI_RUN_CLI_H
+#define PETAL_CLI_RUN_CLI_H
+
+#include <signal.h>
+
+#include <jansson.h>
+
+#include "../cloud/cloud.h"
+#include "../plan/estimate.h"
+#include "../plan/plan.h"
+#include "../run/exec.h"
+#include "../run/run.h"
+#include "cli.h"
+
+/* Set by SIGINT, SIGTERM and SIGHUP while a run executes; a second signal
+   ends petal at once (resume or gc settle the rest). */
+extern volatile sig_atomic_t petal_cli_cancel;
+void petal_cli_signals_install(void);
+void petal_cli_signals_restore(void);
+
+/* The state directory: `flag` (--state-dir), else the host's. Caller frees;
+   NULL reported. */
+char *petal_cli_state_dir(const struct petal_cli *cli, const char *flag);
+
+/* The cloud plugin `name` initialised behind the door; 0 or an exit status
+   (reported). */
+int petal_cli_cloud_open(const struct petal_cli *cli, struct petal_registry *reg,
+                         const char *name, struct petal_cloud *out);
+
+/* A seed's plan, as `petal plan` composes it offline: seed, estimates and
+   measured times, registry, plan.  0 or an exit status (reported). */
+struct petal_cli_planned {
+	struct petal_seed *seed;
+	struct petal_estimates *est;
+	struct petal_registry reg;
+	struct petal_plan *plan;
+};
+int petal_cli_plan_seed(struct petal_cli *cli, const char *path, struct petal_cli_planned *p);
+void petal_cli_planned_release(struct petal_cli *cli, struct petal_cli_planned *p);
+
+/* One build on a build instance: the plan's step whose action is `kind`,
+   run as `command`, with its options (an object: see doc/run.md "Options";
+   the same on a resume).  `run`/`prior` NULL: a new run.  Prints progress
+   (all of it with `watch`), the result, and what to do after a failure;
+   returns the exit status. */
+struct petal_cli_build {
+	const char *command;          /* "build-ami", "cache build" */
+	enum petal_action_kind kind;  /* PETAL_ACTION_IMAGE or PETAL_ACTION_CACHE_FILL */
+	const char *state_dir;
+	json_t *options;              /* borrowed */
+	struct petal_run *run;        /* a resumed run (taken over), or NULL */
+	struct petal_run_state *prior;
+	int watch, detach;
+};
+int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
+                        struct petal_cli_build *b);
+
+/* Write compute.custom_ami = image_id into the seed file (petal_seed_set_scalar:
+   every other byte kept); 0 or an exit status (reported). */
+int petal_cli_save_to_template(struct petal_cli *cli, const char *path, const char *image_id);
+
+/* A duration ("90m", "12h", "3600" seconds): seconds, or -1. */
+long petal_cli_duration(const char *s);
+
+#endif
