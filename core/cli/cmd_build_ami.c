@@ -256,11 +256,16 @@ int cmd_build_ami(struct petal_cli *cli, int argc, char **argv)
 		status = PETAL_EXIT_USAGE;
 		goto out;
 	}
-	char *artifacts = petal_render_artifacts_url(&p.plan->info);
-	/* ".../petal/HASH" -> ".../petal": runs live beside the seeds' files */
-	char *slash = strrchr(artifacts, '/');
-	if (slash)
-		*slash = '\0';
+	char *artifacts;
+	if (p.seed->build_artifacts) {
+		artifacts = petal_xstrdup(p.seed->build_artifacts);
+	} else {
+		/* ".../petal/HASH" -> ".../petal": runs live beside the seeds' files */
+		artifacts = petal_render_artifacts_url(&p.plan->info);
+		char *slash = strrchr(artifacts, '/');
+		if (slash)
+			*slash = '\0';
+	}
 	json_t *o = json_pack("{s:s, s:s}", "artifacts_base", artifacts, "base_image", base);
 	if (p.seed->cache_bucket) {
 		char *cache = petal_xasprintf("s3://%s/%s", p.seed->cache_bucket,
@@ -278,7 +283,10 @@ int cmd_build_ami(struct petal_cli *cli, int argc, char **argv)
 	SET_S("cloud_region", a.region ? a.region : p.seed->region);
 	SET_S("subnet_id", p.seed->subnet_id);
 	SET_S("key_name", p.seed->key_name);
+	SET_S("instance_profile", p.seed->build_instance_profile);
 #undef SET_S
+	if (p.seed->build_spot_fallback)
+		json_object_set_new(o, "spot_fallback", json_integer(1));
 	if (a.spot >= 0)
 		json_object_set_new(o, "spot", json_integer(a.spot));
 	if (a.timeout)

@@ -296,8 +296,6 @@ static void on_event(void *arg, const struct petal_exec_event *ev)
 				fputc('\n', stderr);
 			}
 		}
-		if (ev->detail && !(s && s->failed_package))
-			petal_cli_error(w->cli, "%s: %s", ev->step, ev->detail);
 	}
 }
 

@@ -79,6 +79,9 @@ struct petal_seed {
 	long build_timeout_s;      /* default 12h */
 	int build_parallel;        /* default 0: all cores */
 	char *base_ami;            /* software.build.base_ami: id or name, or NULL (look it up) */
+	int build_spot_fallback;   /* software.build.spot_fallback: spot refused, on demand */
+	char *build_instance_profile; /* software.build.instance_profile, or NULL */
+	char *build_artifacts;     /* software.build.artifacts (s3://...), or NULL */
 	char *spack_version;       /* default: the Spack petal is tested with */
 	char *spack_url;           /* software.spack.url: a tarball of Spack, or NULL (git) */
 	char **spack_repos;        /* software.spack.repos: file:// package repositories */

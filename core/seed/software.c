@@ -17,6 +17,7 @@ static const char *const software_keys[] = { "use_custom_ami", "build", "spack_p
 static const char *const spack_keys[] = { "version", "url", "repos", "source_mirror",
 	                                  "target", NULL };
 static const char *const build_keys[] = { "instance_type", "spot", "timeout", "base_ami",
+	                                  "spot_fallback", "instance_profile", "artifacts",
 	                                  NULL };
 static const char *const cache_keys[] = { "s3_bucket", "s3_prefix", NULL };
 static const char *const container_keys[] = { "name", "image", "modules", NULL };
@@ -291,6 +292,31 @@ static void check_build(struct petal_diags *d, const struct petal_node *sw,
 			                "c5.18xlarge" PETAL_INSTANCE_SIZES, v);
 	}
 	petal_schema_bool(d, b, "spot", "software.build.spot", &s->build_spot);
+	petal_schema_bool(d, b, "spot_fallback", "software.build.spot_fallback",
+	                  &s->build_spot_fallback);
+	if (petal_schema_str(d, b, "instance_profile", "software.build.instance_profile", NULL,
+	                     &v) == 1) {
+		const struct petal_node *n = petal_node_get(b, "instance_profile");
+
+		/* a name ([\w+=,.@-], 128) or an instance profile's ARN */
+		if (petal_schema_word(v, PETAL_LOWER PETAL_UPPER PETAL_DIGIT "+=,.@_-:/",
+		                      PETAL_LOWER PETAL_UPPER PETAL_DIGIT "+=,.@_-:/", 2048))
+			s->build_instance_profile = petal_xstrdup(v);
+		else
+			petal_diags_add(d, n->line, n->col, "software.build.instance_profile",
+			                "'%s' is not an instance profile's name or ARN", v);
+	}
+	if (petal_schema_str(d, b, "artifacts", "software.build.artifacts", NULL, &v) == 1) {
+		const struct petal_node *n = petal_node_get(b, "artifacts");
+		size_t bl = strncmp(v, "s3://", 5) == 0 ? strcspn(v + 5, "/") : 0;
+
+		if (bl >= 3 && bl <= 63 && strspn(v + 5, "abcdefghijklmnopqrstuvwxyz0123456789.-") >= bl &&
+		    !strpbrk(v, " \t\n\\\"\'"))
+			s->build_artifacts = petal_xstrdup(v);
+		else
+			petal_diags_add(d, n->line, n->col, "software.build.artifacts",
+			                "'%s' is not an s3://bucket/prefix URL", v);
+	}
 	if (petal_schema_str(d, b, "base_ami", "software.build.base_ami", NULL, &v) == 1) {
 		const struct petal_node *n = petal_node_get(b, "base_ami");
 		char *why = petal_seed_ami_problem(v);

@@ -55,9 +55,6 @@ int aws_image_create(void *ctx, const char *instance_id, const char *name,
 	ec2_form_add(&f, "NoReboot", "true");
 	if (n_tags)
 		ec2_form_tag_spec(&f, 1, "image", tags, n_tags);
-	/* and its snapshots, which a volume's bill names (ParallelCluster tags both) */
-	if (n_tags)
-		ec2_form_tag_spec(&f, 2, "snapshot", tags, n_tags);
 	struct xml_node *doc;
 	/* not repeatable: a second CreateImage of the name is a duplicate error */
 	rc = ec2_call(&ec2, &f, 0, &doc, err);

@@ -1,0 +1,293 @@
+#!/bin/sh
+# petal build-ami, resume, logs and gc against moto_server (EC2 and S3, signatures
+# checked, ParallelCluster's images from tests/aws/pcluster_amis.json).  The machine's
+# side of the protocol (status.json and build.log under the run's artifacts, doc/run.md)
+# is played here by `machine`, a loop that answers for every instance petal launched;
+# tests/test_build_ami_real.sh runs the real user data and build script instead.
+# Shown: the image and its tags, the seed written back byte for byte, reuse, a failed
+# package, --on-error abort and gc, a timeout, Ctrl-C, --detach with logs and resume,
+# and kill -9 of petal at every journal record followed by resume, and by gc: afterwards
+# no instance runs and no half-made image is registered.
+. "${top_srcdir:?}/tests/lib.sh"
+. "$top_srcdir/tests/aws/moto.sh"
+
+AWS_REGION=us-east-1
+AWS_EC2_METADATA_DISABLED=true
+AWS_CONFIG_FILE=$tmp/no-config
+AWS_SHARED_CREDENTIALS_FILE=$tmp/no-credentials
+export AWS_REGION AWS_EC2_METADATA_DISABLED AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_EC2 AWS_PROFILE \
+	AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY 2>/dev/null || true
+export XDG_STATE_HOME="$tmp/state" PETAL_POLL_S=0.2
+
+machine_pid=
+cleanup() {
+	[ -n "$machine_pid" ] && kill "$machine_pid" 2>/dev/null
+	moto_stop "$tmp/moto" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- usage: each a clear error and exit 2, before anything is asked of the cloud
+cat >"$tmp/noami.yaml" <<'EOF'
+cluster: {name: noami, region: us-east-1}
+software:
+  spack_packages: [samtools@1.17]
+EOF
+for args in "--spot --on-demand" "--watch --detach" "--on-error keep" "--timeout soon" \
+	"--build-instance huge"; do
+	# shellcheck disable=SC2086 # the flags are words
+	run build-ami -t "$tmp/noami.yaml" $args
+	expect_status 2 "build-ami $args"
+	if grep -q "petal: " "$tmp/err"; then ok; else not_ok "build-ami $args: no message"; fi
+done
+run build-ami
+expect_status 2 "build-ami without a seed"
+expect_in "$tmp/err" "build-ami needs a seed" "build-ami without a seed says so"
+
+if ! MOTO_AMIS_PATH=$top_srcdir/tests/aws/pcluster_amis.json moto_start "$tmp/moto"; then
+	echo "FAIL: moto_server could not be started" >&2
+	exit 1
+fi
+. "$tmp/moto/moto.env"
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+export AWS_ENDPOINT_URL_S3="$MOTO_URL" AWS_ENDPOINT_URL_EC2="$MOTO_URL"
+bucket=petal-build-test
+moto_aws s3 mb "s3://$bucket" >/dev/null || { echo "FAIL: no bucket" >&2; exit 1; }
+
+# A seed full of comments, odd spacing and flow style: --save-to-template changes one value.
+cat >"$tmp/seed.yaml" <<EOF
+# the lab's image  (comments, odd spacing and flow style are kept)
+cluster:   {name: bake-test,   region: us-east-1}   # flow
+software:
+    in_ami:     [ libhello@1.0 ]     # the image's one package
+    binary_cache:
+        s3_bucket:   $bucket   # the cache
+        s3_prefix: "spack"
+# the end
+EOF
+cp "$tmp/seed.yaml" "$tmp/seed.orig"
+run plan -t "$tmp/seed.yaml" --output json
+expect_status 0 "plan of the seed"
+instance_type=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print([s for s in j["steps"] if s["id"]=="ami.image-build"][0]["action"]["instance_type"])' "$tmp/out")
+
+# machine MODE: play every build instance petal launches (tagged petal:run), once each
+# (tests/aws/machine.py: ok, fail, hold)
+machine() {
+	python3 "$top_srcdir/tests/aws/machine.py" "$MOTO_URL" "$bucket" spack "$1" "$tmp/played" \
+		2>>"$tmp/machine.log" &
+	machine_pid=$!
+}
+machine_stop() {
+	[ -n "$machine_pid" ] && kill "$machine_pid" 2>/dev/null
+	wait "$machine_pid" 2>/dev/null
+	machine_pid=
+}
+# running: instances of run $1 (all runs without) in pending or running
+running() {
+	moto_aws ec2 describe-instances --filters Name=instance-state-name,Values=pending,running \
+		${1:+Name=tag:petal:run,Values=$1} --query 'Reservations[].Instances[].InstanceId' --output text
+}
+# images of run $1
+images() {
+	moto_aws ec2 describe-images --owners self --filters "Name=tag:petal:run,Values=$1" \
+		--query 'Images[].ImageId' --output text
+}
+last_run() { ls "$XDG_STATE_HOME/petal/runs" | tail -n 1; }
+
+# --- a build: the image, its tags, the instance gone, the seed written back
+machine ok
+run build-ami -t "$tmp/seed.yaml" --watch --save-to-template
+machine_stop
+expect_status 0 "build-ami"
+image=$(cat "$tmp/out")
+r1=$(last_run)
+case $image in ami-*) ok ;; *) not_ok "build-ami prints the image id, not '$image'" ;; esac
+expect_in "$tmp/err" "1 of 2 packages" "--watch shows package k of n"
+expect_in "$tmp/err" "image $image is available" "build-ami waits for the image"
+moto_aws ec2 describe-images --image-ids "$image" >"$tmp/img.json"
+python3 - "$tmp/img.json" "$r1" <<'EOF' >"$tmp/why" 2>&1 && ok || not_ok "the image's tags: $(cat "$tmp/why")"
+import json, sys
+img = json.load(open(sys.argv[1]))["Images"][0]
+tags = {t["Key"]: t["Value"] for t in img.get("Tags", [])}
+want = {"parallelcluster:version": "3.11.1", "parallelcluster:build_status": "available",
+        "parallelcluster:os": "alinux2023", "petal:seed": "bake-test", "petal:run": sys.argv[2],
+        "petal:spack-version": "1.1.0", "petal:packages": "libhello@1.0"}
+for k, v in want.items():
+    assert tags.get(k) == v, (k, tags.get(k), v)
+assert len(tags["petal:seed-hash"]) == 64, tags
+assert img["Name"].startswith("petal-"), img["Name"]
+EOF
+# the instance: launched from ParallelCluster's image for 3.11.1, alinux2023, x86_64, the
+# newest of the matching ones, with the plan's type, spot, IMDSv2; terminated now
+moto_aws ec2 describe-instances --filters "Name=tag:petal:run,Values=$r1" >"$tmp/inst.json"
+moto_aws ec2 describe-images --owners amazon \
+	--filters 'Name=name,Values=aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64*' >"$tmp/base.json"
+python3 - "$tmp/inst.json" "$tmp/base.json" "$instance_type" <<'EOF' >"$tmp/why" 2>&1 && ok || not_ok "the build instance: $(cat "$tmp/why")"
+import json, sys
+insts = [i for r in json.load(open(sys.argv[1]))["Reservations"] for i in r["Instances"]]
+assert len(insts) == 1, insts
+i = insts[0]
+base = sorted(json.load(open(sys.argv[2]))["Images"], key=lambda x: x["CreationDate"])[-1]
+assert i["ImageId"] == base["ImageId"], (i["ImageId"], base["ImageId"], base["Name"])
+assert i["InstanceType"] == sys.argv[3], i["InstanceType"]
+assert i["State"]["Name"] == "terminated", i["State"]
+assert i.get("InstanceLifecycle") == "spot", i.get("InstanceLifecycle")
+assert i["MetadataOptions"]["HttpTokens"] == "required", i["MetadataOptions"]
+EOF
+# every byte of the seed is kept; the one value is added (compute.custom_ami)
+python3 - "$tmp/seed.orig" "$tmp/seed.yaml" "$image" <<'EOF' >"$tmp/why" 2>&1 && ok || not_ok "--save-to-template: $(cat "$tmp/why")"
+import sys
+old, new, image = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3]
+added = [l for l in new.splitlines() if l not in old.splitlines()]
+assert [l.strip() for l in added] == ["compute:", "custom_ami: " + image], added
+kept = "".join(l for l in new.splitlines(True) if l.strip() not in ("compute:", "custom_ami: " + image))
+assert kept == old, (kept, old)
+EOF
+run validate "$tmp/seed.yaml"
+expect_status 0 "the seed written back is valid"
+run runs "$r1" --output json
+expect_py "the run succeeded, holding nothing" \
+	"j['run']['state'] == 'succeeded' and j['run']['resources_held'] == []"
+
+# --- reuse: the image of this seed hash is there; nothing is launched
+cp "$tmp/seed.orig" "$tmp/seed.yaml"
+before=$(moto_aws ec2 describe-instances --query 'length(Reservations[])')
+run build-ami -t "$tmp/seed.yaml"
+expect_status 0 "build-ami again"
+expect_in "$tmp/out" "$image" "build-ami again: the same image"
+expect_in "$tmp/err" "nothing to build" "build-ami again: says it reuses"
+after=$(moto_aws ec2 describe-instances --query 'length(Reservations[])')
+if [ "$before" = "$after" ]; then ok; else not_ok "reuse launched an instance ($before -> $after)"; fi
+
+# --- a failed package: named with its log's end; no instance, no image
+machine fail
+run build-ami -t "$tmp/seed.yaml" --force
+machine_stop
+r2=$(last_run)
+expect_status 1 "a failed build"
+expect_in "$tmp/err" "libhello@1.0 did not build" "the failed package is named"
+expect_in "$tmp/err" "hello.c:3: error: expected ;" "its log's last lines are shown"
+if [ -z "$(running "$r2")" ] && [ -z "$(images "$r2")" ]; then ok; else
+	not_ok "a failed build left: $(running "$r2") $(images "$r2")"
+fi
+
+# --- --on-error abort: the instance is kept, and the one command that removes it works
+machine fail
+run build-ami -t "$tmp/seed.yaml" --force --on-error abort
+machine_stop
+r3=$(last_run)
+expect_status 1 "a failed build, --on-error abort"
+expect_in "$tmp/err" "petal gc --run $r3" "abort prints the command that removes the instance"
+if [ -n "$(running "$r3")" ]; then ok; else not_ok "--on-error abort kept no instance"; fi
+run gc --run "$r3"
+expect_status 0 "gc --run"
+if [ -z "$(running "$r3")" ]; then ok; else not_ok "gc left $(running "$r3")"; fi
+
+# --- a timeout: a build that never reports its end fails, and is cleaned up
+machine hold
+run build-ami -t "$tmp/seed.yaml" --force --timeout 3
+machine_stop
+r4=$(last_run)
+expect_status 1 "a build past its timeout"
+expect_in "$tmp/err" "past its timeout" "the timeout is said"
+if [ -z "$(running "$r4")" ]; then ok; else not_ok "the timeout left $(running "$r4")"; fi
+
+# --- Ctrl-C: the first SIGINT releases the instance and says so; exit 130
+machine hold
+"$PETAL_BIN" build-ami -t "$tmp/seed.yaml" --force >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+n=0
+while [ -z "$(running)" ] && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+sleep 1
+kill -INT "$pid"
+status=0
+wait "$pid" || status=$?
+machine_stop
+r5=$(last_run)
+expect_status 130 "build-ami interrupted"
+expect_in "$tmp/err" "interrupted" "the interruption is said"
+if [ -z "$(running "$r5")" ]; then ok; else not_ok "Ctrl-C left $(running "$r5")"; fi
+run runs "$r5" --output json
+expect_py "an interrupted run is cancelled" "j['run']['state'] == 'cancelled'"
+
+# --- --detach, logs, resume
+run build-ami -t "$tmp/seed.yaml" --force --detach
+expect_status 0 "build-ami --detach"
+r6=$(cat "$tmp/out")
+if [ "$r6" = "$(last_run)" ] && [ -n "$(running "$r6")" ]; then ok; else
+	not_ok "--detach prints the run ($r6) and leaves its instance building"
+fi
+run runs "$r6" --output json
+expect_py "a detached run says so" "j['run']['state'] == 'detached'"
+run logs "$r6"
+expect_status 1 "logs before the machine wrote one"
+expect_in "$tmp/err" "no build log yet" "logs says there is none yet"
+machine ok
+n=0
+until moto_aws s3 ls "s3://$bucket/spack/petal/runs/$r6/ami.image-build/status.json" >/dev/null 2>&1 ||
+	[ $n -ge 50 ]; do sleep 0.2; n=$((n + 1)); done
+run logs "$r6" --follow
+expect_status 0 "logs --follow to the end"
+expect_in "$tmp/out" "==> Installing libhello-1.0" "logs: the build log"
+run resume "$r6"
+machine_stop
+expect_status 0 "resume a detached run"
+image6=$(cat "$tmp/out")
+case $image6 in ami-*) ok ;; *) not_ok "resume prints the image, not '$image6'" ;; esac
+if [ -z "$(running "$r6")" ] && [ "$(images "$r6")" = "$image6" ]; then ok; else
+	not_ok "after resume: running '$(running "$r6")', images '$(images "$r6")'"
+fi
+run resume "$r6"
+expect_status 0 "resume of an ended run"
+expect_in "$tmp/err" "nothing to resume" "resume of an ended run says so"
+run resume r-20990101-000000-abcd
+expect_status 1 "resume of no such run"
+
+# --- kill -9 at every journal record, then resume (and separately gc): afterwards no
+# instance runs and no image is half-made; a resumed run ends with exactly one image
+kill_at() { # kill_at N: petal build-ami, killed -9 once its journal has N records
+	"$PETAL_BIN" build-ami -t "$tmp/seed.yaml" --force >/dev/null 2>&1 &
+	kpid=$!
+	k=0
+	while kill -0 "$kpid" 2>/dev/null && [ $k -lt 300 ]; do
+		j=$XDG_STATE_HOME/petal/runs/$(last_run)/journal.jsonl
+		if [ -f "$j" ] && [ "$(grep -c '' "$j")" -ge "$1" ]; then
+			kill -9 "$kpid"
+			break
+		fi
+		sleep 0.02
+		k=$((k + 1))
+	done
+	wait "$kpid" 2>/dev/null
+	last_run
+}
+machine ok
+n_records=$(grep -c '' "$XDG_STATE_HOME/petal/runs/$r1/journal.jsonl")
+for n in $(seq 1 $((n_records - 1))); do
+	rk=$(kill_at "$n")
+	run resume "$rk"
+	if [ "$status" -eq 0 ]; then
+		if [ -z "$(running "$rk")" ] && [ "$(images "$rk")" = "$(cat "$tmp/out")" ]; then ok; else
+			not_ok "kill -9 at record $n, resume: running '$(running "$rk")', images '$(images "$rk")' ($(cat "$tmp/out"))"
+		fi
+	elif grep -q "already ended" "$tmp/err"; then
+		ok # killed after its end was written
+	else
+		not_ok "kill -9 at record $n: resume failed"
+	fi
+	rk=$(kill_at "$n")
+	run gc
+	expect_status 0 "kill -9 at record $n, gc"
+	if [ -z "$(running "$rk")" ]; then ok; else not_ok "kill -9 at record $n, gc left $(running "$rk")"; fi
+	# what gc leaves of the run is its product only: one image, available, or none
+	imgs=$(images "$rk")
+	if [ -z "$imgs" ] || grep -q '"resource-kept"' "$XDG_STATE_HOME/petal/runs/$rk/journal.jsonl"; then ok; else
+		not_ok "kill -9 at record $n, gc left a half-made image $imgs"
+	fi
+done
+machine_stop
+run gc
+expect_status 0 "gc with nothing left"
+expect_in "$tmp/err" "nothing to release" "gc says there is nothing left"
+finish
