@@ -225,7 +225,8 @@ expect_status 1 "logs before the machine wrote one"
 expect_in "$tmp/err" "no build log yet" "logs says there is none yet"
 machine ok
 n=0
-until moto_aws s3 ls "s3://$bucket/spack/petal/runs/$r6/ami.image-build/status.json" >/dev/null 2>&1 ||
+until moto_aws s3api head-object --bucket "$bucket" \
+	--key "spack/petal/runs/$r6/ami.image-build/status.json" >/dev/null 2>&1 ||
 	[ $n -ge 50 ]; do sleep 0.2; n=$((n + 1)); done
 run logs "$r6" --follow
 expect_status 0 "logs --follow to the end"

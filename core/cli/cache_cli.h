@@ -14,6 +14,7 @@
 int cmd_cache_init(struct petal_cli *cli, int argc, char **argv);
 int cmd_cache_status(struct petal_cli *cli, int argc, char **argv);
 int cmd_cache_clear(struct petal_cli *cli, int argc, char **argv);
+int cmd_cache_build(struct petal_cli *cli, int argc, char **argv); /* cache_build.c */
 
 /* ---- the mirror URL ------------------------------------------------------- */
 

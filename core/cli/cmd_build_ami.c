@@ -179,29 +179,6 @@ static int reuse(struct petal_cli *cli, struct petal_cloud *cloud, const struct 
 	return 1;
 }
 
-/* The image the build instance boots: software.build.base_ami as given, else
-   ParallelCluster's own image for the seed (name pattern; the cloud takes
-   the newest of Amazon's). */
-static char *base_image(const struct petal_cli *cli, const struct petal_seed *seed)
-{
-	int given = 0;
-	char *b = petal_seed_base_image(seed, &given);
-
-	if (!b) {
-		petal_cli_error(cli, "ParallelCluster publishes no image for os %s: give "
-		                "software.build.base_ami (an image made with `pcluster "
-		                "build-image`)", seed->os);
-		return NULL;
-	}
-	if (!given) {
-		char *pattern = petal_xasprintf("%s*", b);
-
-		free(b);
-		return pattern;
-	}
-	return b;
-}
-
 int cmd_build_ami(struct petal_cli *cli, int argc, char **argv)
 {
 	struct ami_args a = { 0 };
@@ -251,60 +228,21 @@ int cmd_build_ami(struct petal_cli *cli, int argc, char **argv)
 		}
 	}
 
-	char *base = base_image(cli, p.seed);
-	if (!base) {
+	struct petal_cli_build_flags f = {
+		.name = a.name, .build_instance = a.build_instance, .timeout = a.timeout,
+		.on_error = a.on_error, .region = a.region, .spot = a.spot, .save = a.save,
+	};
+	json_t *o = petal_cli_build_options(cli, &p, &f);
+	if (!o) {
 		status = PETAL_EXIT_USAGE;
 		goto out;
 	}
-	char *artifacts;
-	if (p.seed->build_artifacts) {
-		artifacts = petal_xstrdup(p.seed->build_artifacts);
-	} else {
-		/* ".../petal/HASH" -> ".../petal": runs live beside the seeds' files */
-		artifacts = petal_render_artifacts_url(&p.plan->info);
-		char *slash = strrchr(artifacts, '/');
-		if (slash)
-			*slash = '\0';
-	}
-	json_t *o = json_pack("{s:s, s:s}", "artifacts_base", artifacts, "base_image", base);
-	if (p.seed->cache_bucket) {
-		char *cache = petal_xasprintf("s3://%s/%s", p.seed->cache_bucket,
-		                              p.seed->cache_prefix + strspn(p.seed->cache_prefix, "/"));
-		json_object_set_new(o, "checkpoint", json_string(cache));
-		free(cache);
-	}
-#define SET_S(key, v) if (v) json_object_set_new(o, key, json_string(v))
-	SET_S("name", a.name);
-	SET_S("build_instance", a.build_instance);
-	SET_S("on_error", a.on_error);
-	SET_S("region", a.region);
-	/* for logs and gc, which read no seed */
-	SET_S("cloud", p.seed->cloud);
-	SET_S("cloud_region", a.region ? a.region : p.seed->region);
-	SET_S("subnet_id", p.seed->subnet_id);
-	SET_S("key_name", p.seed->key_name);
-	SET_S("instance_profile", p.seed->build_instance_profile);
-#undef SET_S
-	if (p.seed->build_spot_fallback)
-		json_object_set_new(o, "spot_fallback", json_integer(1));
-	if (a.spot >= 0)
-		json_object_set_new(o, "spot", json_integer(a.spot));
-	if (a.timeout)
-		json_object_set_new(o, "timeout_s", json_integer(petal_cli_duration(a.timeout)));
-	if (a.save)
-		json_object_set_new(o, "save_to_template", json_true());
-	const char *interval = getenv("PETAL_REPORT_INTERVAL");
-	if (interval && atol(interval) > 0)
-		json_object_set_new(o, "report_interval_s", json_integer(atol(interval)));
-
 	struct petal_cli_build b = {
 		.command = "build-ami", .kind = PETAL_ACTION_IMAGE, .state_dir = state_dir,
 		.options = o, .watch = a.watch, .detach = a.detach,
 	};
 	status = petal_cli_build_run(cli, &p, &b);
 	json_decref(o);
-	free(artifacts);
-	free(base);
 out:
 	petal_cli_planned_release(cli, &p);
 	free(state_dir);

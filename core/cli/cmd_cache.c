@@ -20,6 +20,8 @@ static const char usage_text[] =
 	"                          [--output text|json]\n"
 	"       petal cache clear  --older-than AGE [--dry-run] (-t SEED | --url URL)\n"
 	"                          [--region R]\n"
+	"       petal cache build  -t SEED [--watch | --detach] [--on-demand] ...\n"
+	"                          (petal cache build --help)\n"
 	"\n"
 	"The binary cache is a Spack buildcache mirror: build instances push what\n"
 	"they build to it, and the cluster's nodes install from it in minutes instead\n"
@@ -332,6 +334,7 @@ static const struct {
 	{ "init", cache_init },
 	{ "status", cmd_cache_status },
 	{ "clear", cmd_cache_clear },
+	{ "build", cmd_cache_build },
 };
 
 int cmd_cache(struct petal_cli *cli, int argc, char **argv)
@@ -358,7 +361,7 @@ int cmd_cache(struct petal_cli *cli, int argc, char **argv)
 	if (near)
 		petal_cli_error(cli, "'%s' is not a cache subcommand; did you mean '%s'?", name, near);
 	else
-		petal_cli_error(cli, "'%s' is not a cache subcommand: init, status or clear "
+		petal_cli_error(cli, "'%s' is not a cache subcommand: init, status, clear or build "
 		                "(see 'petal cache --help')", name);
 	return PETAL_EXIT_USAGE;
 }

@@ -4,6 +4,8 @@
 
 #include "run_cli.h"
 
+#include "cache_cli.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../plan/probe.h"
 #include "../plugin/host.h"
 #include "../render/render.h"
+#include "../seed/base_image.h"
 #include "../seed/edit.h"
 #include "../util/util.h"
 
@@ -110,7 +114,8 @@ static void warn_report(void *ctx, const char *msg)
 	petal_cli_warn(ctx, "%s", msg);
 }
 
-int petal_cli_plan_seed(struct petal_cli *cli, const char *path, struct petal_cli_planned *p)
+static int plan_seed(struct petal_cli *cli, const char *path, int probe, const char *region_flag,
+                     struct petal_cli_planned *p)
 {
 	struct petal_error err = { .size = sizeof(err) };
 	int status, rc;
@@ -134,12 +139,50 @@ int petal_cli_plan_seed(struct petal_cli *cli, const char *path, struct petal_cl
 	petal_host_bind_estimates(cli->host, p->est);
 	if ((status = petal_cli_registry(cli, &p->reg)) != 0)
 		return status;
+	if (probe && p->seed->cache_bucket) {
+		struct petal_cli_cache_mirror m;
+		struct petal_probe_opts opts = { 0 };
+		char *url = petal_cli_cache_url_s3(p->seed->cache_bucket, p->seed->cache_prefix);
+
+		memset(&m, 0, sizeof(m));
+		if ((status = petal_cli_region(cli, region_flag, p->seed, &opts.region)) != 0) {
+			free(url);
+			return status;
+		}
+		rc = petal_cli_cache_mirror_open(&p->reg, url, &m, &err);
+		if (rc == 0) {
+			opts.cache = &m.io;
+			opts.cache_cloud = m.cloud;
+			rc = petal_plan_compose_probed(p->seed, &p->reg, p->est, &opts, &p->plan, &err);
+		}
+		petal_cli_cache_mirror_close(&m);
+		petal_host_bind_region(cli->host, NULL);
+		free(url);
+		if (rc != 0) {
+			petal_cli_error(cli, "asking the binary cache %s: %s", p->seed->cache_bucket,
+			                err.msg);
+			return rc == PETAL_EPLUGIN || rc == PETAL_ENOTSUP ? PETAL_EXIT_PLUGIN
+			                                                  : PETAL_EXIT_FAILURE;
+		}
+		return 0;
+	}
 	if ((rc = petal_plan_compose(p->seed, &p->reg, p->est, &p->plan, &err)) != 0) {
 		petal_cli_error(cli, "%s", err.msg);
 		return rc == PETAL_EINVAL || rc == PETAL_EPLUGIN || rc == PETAL_ENOTSUP
 			? PETAL_EXIT_PLUGIN : PETAL_EXIT_FAILURE;
 	}
 	return 0;
+}
+
+int petal_cli_plan_seed(struct petal_cli *cli, const char *path, struct petal_cli_planned *p)
+{
+	return plan_seed(cli, path, 0, NULL, p);
+}
+
+int petal_cli_plan_seed_probed(struct petal_cli *cli, const char *path, const char *region,
+                               struct petal_cli_planned *p)
+{
+	return plan_seed(cli, path, 1, region, p);
 }
 
 void petal_cli_planned_release(struct petal_cli *cli, struct petal_cli_planned *p)
@@ -297,6 +340,81 @@ static void on_event(void *arg, const struct petal_exec_event *ev)
 			}
 		}
 	}
+}
+
+/* The image the build instance boots: software.build.base_ami as given, else
+   ParallelCluster's own image for the seed (name pattern; the cloud takes
+   the newest of Amazon's). */
+static char *base_image(const struct petal_cli *cli, const struct petal_seed *seed)
+{
+	int given = 0;
+	char *b = petal_seed_base_image(seed, &given);
+
+	if (!b) {
+		petal_cli_error(cli, "ParallelCluster publishes no image for os %s: give "
+		                "software.build.base_ami (an image made with `pcluster "
+		                "build-image`)", seed->os);
+		return NULL;
+	}
+	if (!given) {
+		char *pattern = petal_xasprintf("%s*", b);
+
+		free(b);
+		return pattern;
+	}
+	return b;
+}
+
+json_t *petal_cli_build_options(const struct petal_cli *cli, const struct petal_cli_planned *p,
+                                const struct petal_cli_build_flags *f)
+{
+	char *base = base_image(cli, p->seed);
+	if (!base)
+		return NULL;
+	char *artifacts;
+	if (p->seed->build_artifacts) {
+		artifacts = petal_xstrdup(p->seed->build_artifacts);
+	} else {
+		/* ".../petal/HASH" -> ".../petal": runs live beside the seeds' files */
+		artifacts = petal_render_artifacts_url(&p->plan->info);
+		char *slash = strrchr(artifacts, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	json_t *o = json_pack("{s:s, s:s}", "artifacts_base", artifacts, "base_image", base);
+	if (p->seed->cache_bucket) {
+		char *cache = petal_xasprintf("s3://%s/%s", p->seed->cache_bucket,
+		                              p->seed->cache_prefix + strspn(p->seed->cache_prefix, "/"));
+		json_object_set_new(o, "checkpoint", json_string(cache));
+		free(cache);
+	}
+#define SET_S(key, v) if (v) json_object_set_new(o, key, json_string(v))
+	SET_S("name", f->name);
+	SET_S("build_instance", f->build_instance);
+	SET_S("on_error", f->on_error);
+	SET_S("region", f->region);
+	/* for logs and gc, which read no seed */
+	SET_S("cloud", p->seed->cloud);
+	SET_S("cloud_region", f->region ? f->region : p->seed->region);
+	SET_S("subnet_id", p->seed->subnet_id);
+	SET_S("key_name", p->seed->key_name);
+	SET_S("instance_profile", p->seed->build_instance_profile);
+#undef SET_S
+	if (p->seed->build_spot_fallback)
+		json_object_set_new(o, "spot_fallback", json_integer(1));
+	if (f->spot >= 0)
+		json_object_set_new(o, "spot", json_integer(f->spot));
+	if (f->timeout)
+		json_object_set_new(o, "timeout_s", json_integer(petal_cli_duration(f->timeout)));
+	if (f->save)
+		json_object_set_new(o, "save_to_template", json_true());
+	const char *interval = getenv("PETAL_REPORT_INTERVAL");
+	if (interval && atol(interval) > 0)
+		json_object_set_new(o, "report_interval_s", json_integer(atol(interval)));
+
+	free(artifacts);
+	free(base);
+	return o;
 }
 
 /* ---- one build job ---------------------------------------------------------------- */

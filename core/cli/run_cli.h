@@ -39,7 +39,23 @@ struct petal_cli_planned {
 	struct petal_plan *plan;
 };
 int petal_cli_plan_seed(struct petal_cli *cli, const char *path, struct petal_cli_planned *p);
+/* The same, asking the seed's binary cache which packages it holds
+   (petal plan --probe): the cache-fill step then builds only the others,
+   and there is none when it holds them all.  `region` as --region. */
+int petal_cli_plan_seed_probed(struct petal_cli *cli, const char *path, const char *region,
+                               struct petal_cli_planned *p);
 void petal_cli_planned_release(struct petal_cli *cli, struct petal_cli_planned *p);
+
+/* The flags build-ami and cache build share, and the run options they make
+   (the base image, the artifacts, the checkpoint, the seed's build keys):
+   NULL when the seed's OS has no base image (reported).  Caller owns it. */
+struct petal_cli_build_flags {
+	const char *name, *build_instance, *timeout, *on_error, *region;
+	int spot; /* -1: the seed's */
+	int save; /* --save-to-template */
+};
+json_t *petal_cli_build_options(const struct petal_cli *cli, const struct petal_cli_planned *p,
+                                const struct petal_cli_build_flags *f);
 
 /* One build on a build instance: the plan's step whose action is `kind`,
    run as `command`, with its options (an object: see doc/run.md "Options";
