@@ -163,13 +163,97 @@ static void test_wait(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "image_list"));
 }
 
+/* Two images per search, or a refusal for owner "nobody". */
+static int fake_search(void *ctx, const char *owner, const char *pattern,
+                       int (*cb)(void *arg, const struct petal_image *img), void *arg,
+                       struct petal_error *err)
+{
+	(void)ctx;
+	if (strcmp(owner, "nobody") == 0)
+		return petal_fail(err, PETAL_EINVAL, "owner '%s' is not an owner", owner);
+	for (int i = 0; i < 2; i++) {
+		struct petal_image img = { .size = sizeof(img) };
+		snprintf(img.id, sizeof(img.id), "ami-%d", i);
+		snprintf(img.name, sizeof(img.name), "%s-%d", pattern, i);
+		snprintf(img.owner_alias, sizeof(img.owner_alias), "%s", owner);
+		img.n_tags = 1;
+		snprintf(img.tags[0].key, sizeof(img.tags[0].key), "petal:seed");
+		snprintf(img.tags[0].value, sizeof(img.tags[0].value), "s%d", i);
+		int rc = cb(arg, &img);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct seen {
+	char names[256];
+	int stop_after;
+	int n;
+};
+
+static int on_image(void *arg, const struct petal_image *img)
+{
+	struct seen *s = arg;
+	size_t l = strlen(s->names);
+	snprintf(s->names + l, sizeof(s->names) - l, "%s/%s/%s ", img->name, img->owner_alias,
+	         petal_image_tag(img, "petal:seed") ? petal_image_tag(img, "petal:seed") : "-");
+	return ++s->n == s->stop_after ? 7 : 0;
+}
+
+static void test_image_search(void)
+{
+	struct petal_cloud_ops ops = {
+		.size = sizeof(ops),
+		.caps = PETAL_CAP_IMAGES,
+		.image_search = fake_search,
+	};
+	memset(journal, 0, sizeof(journal));
+	struct petal_cloud c = { .name = "fake", .ops = &ops, .journal = on_journal };
+	struct petal_error err = PETAL_ERROR_INIT;
+	struct seen s = { .stop_after = 0 };
+	CU_ASSERT_TRUE(petal_cloud_has(&c, "image_search"));
+	CU_ASSERT_EQUAL(petal_cloud_image_search(&c, "amazon", "pc-*", on_image, &s, &err), 0);
+	CU_ASSERT_STRING_EQUAL(s.names, "pc-*-0/amazon/s0 pc-*-1/amazon/s1 ");
+	CU_ASSERT_STRING_EQUAL(journal, "fake image_search pc-* intent 0\n"
+	                       "fake image_search pc-* result 0\n");
+
+	/* the callback's non-zero stops the search and is its answer */
+	struct seen one = { .stop_after = 1 };
+	CU_ASSERT_EQUAL(petal_cloud_image_search(&c, "self", "x*", on_image, &one, &err), 7);
+	CU_ASSERT_EQUAL(one.n, 1);
+
+	/* the plugin's refusal, with the op before it */
+	CU_ASSERT_EQUAL(petal_cloud_image_search(&c, "nobody", "x*", on_image, &s, &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.msg, "fake image_search: owner 'nobody' is not an owner");
+
+	/* a plugin built before image_search was appended: its ops end earlier,
+	   so the pointer behind them is never read */
+	ops.size = offsetof(struct petal_cloud_ops, image_search);
+	CU_ASSERT_FALSE(petal_cloud_has(&c, "image_search"));
+	CU_ASSERT_EQUAL(petal_cloud_image_search(&c, "amazon", "pc-*", on_image, &s, &err),
+	                PETAL_ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "image_search"));
+
+	/* an image struct of the size before the tags: no tag read */
+	struct petal_image old = { .size = offsetof(struct petal_image, owner_id) };
+	old.n_tags = 1;
+	snprintf(old.tags[0].key, sizeof(old.tags[0].key), "petal:seed");
+	CU_ASSERT_PTR_NULL(petal_image_tag(&old, "petal:seed"));
+	old.size = sizeof(old);
+	CU_ASSERT_PTR_NOT_NULL(petal_image_tag(&old, "petal:seed"));
+	CU_ASSERT_PTR_NULL(petal_image_tag(&old, "petal:run"));
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	CU_pSuite s = CU_add_suite("cloud door", NULL, NULL);
 	if (!s || !CU_add_test(s, "checks, prefix, journal, events", test_door) ||
-	    !CU_add_test(s, "polls: deadline, final states, cancel", test_wait)) {
+	    !CU_add_test(s, "polls: deadline, final states, cancel", test_wait) ||
+	    !CU_add_test(s, "image_search: results, stop, errors, older ops", test_image_search)) {
 		CU_cleanup_registry();
 		return 2;
 	}
