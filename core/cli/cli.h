@@ -36,6 +36,7 @@ int cmd_validate(struct petal_cli *cli, int argc, char **argv);
 int cmd_plugins(struct petal_cli *cli, int argc, char **argv);
 int cmd_cache(struct petal_cli *cli, int argc, char **argv);
 int cmd_runs(struct petal_cli *cli, int argc, char **argv);
+int cmd_ami(struct petal_cli *cli, int argc, char **argv);
 
 /* Options every command also takes after its name; 'h' is the command's. */
 #define PETAL_CLI_COMMON_OPTIONS                                  \

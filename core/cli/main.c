@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "plugins", cmd_plugins, "list the tier and cloud plugins and their state" },
 	{ "cache", cmd_cache, "the binary-cache mirror: init, status (hits, misses), clear" },
 	{ "runs", cmd_runs, "list runs and their state; one run's steps and what it holds" },
+	{ "ami", cmd_ami, "petal's images: list (size, cost), delete, copy, prune; base image" },
 };
 
 static void usage(FILE *out)
