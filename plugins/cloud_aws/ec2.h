@@ -103,8 +103,9 @@ EC2_HIDDEN int aws_image_search(void *ctx, const char *owner, const char *name_p
                                 int (*cb)(void *arg, const struct petal_image *img),
                                 void *arg, struct petal_error *err);
 
-/* DescribeRegions: the regions enabled for this account, one name to cb at
-   a time; cb's non-zero return stops and is returned. */
+/* DescribeRegions: the regions enabled for this account in the context's
+   partition (aws, aws-cn, aws-us-gov), one name to cb at a time; cb's
+   non-zero return stops and is returned. */
 EC2_HIDDEN int aws_region_list(void *ctx, int (*cb)(void *arg, const char *region),
                                void *arg, struct petal_error *err);
 

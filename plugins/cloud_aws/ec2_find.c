@@ -340,6 +340,18 @@ int aws_image_search(void *ctx, const char *owner, const char *name_pattern,
 
 /* ---- regions ------------------------------------------------------------------------------ */
 
+/* The partition a region belongs to: one set of credentials serves one. */
+static const char *partition(const char *region)
+{
+	if (!strncmp(region, "cn-", 3))
+		return "aws-cn";
+	if (!strncmp(region, "us-gov-", 7))
+		return "aws-us-gov";
+	if (!strncmp(region, "us-iso", 6))
+		return "aws-iso";
+	return "aws";
+}
+
 int aws_region_list(void *ctx, int (*cb)(void *arg, const char *region), void *arg,
                     struct petal_error *err)
 {
@@ -359,7 +371,9 @@ int aws_region_list(void *ctx, int (*cb)(void *arg, const char *region), void *a
 	for (const struct xml_node *r = xml_find(doc, "regionInfo/item"); r && rc == 0;
 	     r = xml_next(r)) {
 		const char *name = xml_text(r, "regionName");
-		if (name && *name)
+		/* EC2 lists its own partition's regions; a stand-in (moto) may list
+		   every partition's, where these credentials mean nothing */
+		if (name && *name && !strcmp(partition(name), partition(ec2.region)))
 			rc = cb(arg, name);
 	}
 	xml_free(doc);
