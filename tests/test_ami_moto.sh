@@ -38,30 +38,34 @@ export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL_EC2
 price=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['figures']['ami_gb_month'])" \
 	"$top_srcdir/data/figures.json")
 
-# make REGION NAME SEED HASH PACKAGES: an image as build-ami tags it; prints its id
-make_image() {
+# instance REGION: an instance to make images of (one serves every image)
+instance() {
 	base=$(moto_aws --region "$1" ec2 describe-images --owners amazon \
 		--filters Name=architecture,Values=x86_64 --query 'Images[0].ImageId' --output text) &&
-	inst=$(moto_aws --region "$1" ec2 run-instances --image-id "$base" --instance-type c5.large \
-		--count 1 --query 'Instances[0].InstanceId' --output text) &&
-	moto_aws --region "$1" ec2 create-image --instance-id "$inst" --name "$2" \
-		--tag-specifications "ResourceType=image,Tags=[{Key=petal:seed-hash,Value=$4},{Key=petal:seed,Value=$3},{Key=petal:packages,Value='$5'},{Key=Name,Value=$2}]" \
+	moto_aws --region "$1" ec2 run-instances --image-id "$base" --instance-type c5.large \
+		--count 1 --query 'Instances[0].InstanceId' --output text
+}
+# make_image REGION INSTANCE NAME SEED HASH PACKAGES: an image as build-ami tags it; its id
+make_image() {
+	moto_aws --region "$1" ec2 create-image --instance-id "$2" --name "$3" \
+		--tag-specifications "ResourceType=image,Tags=[{Key=petal:seed-hash,Value=$5},{Key=petal:seed,Value=$4},{Key=petal:packages,Value='$6'},{Key=Name,Value=$3}]" \
 		--query ImageId --output text
 }
 
 bio=1111111111111111111111111111111111111111111111111111111111111111
 chem=2222222222222222222222222222222222222222222222222222222222222222
+east_i=$(instance us-east-1) && west_i=$(instance us-west-2) || fatal "instances to image"
 # creation dates are to the second: a second apart, oldest first
-bio1=$(make_image us-east-1 bio-1 bio $bio "zlib samtools@1.17") || fatal "image bio-1"
+bio1=$(make_image us-east-1 "$east_i" bio-1 bio $bio "zlib samtools@1.17") || fatal "image bio-1"
 sleep 1.1
-chem1=$(make_image us-east-1 chem-1 chem $chem "gromacs") || fatal "image chem-1"
+chem1=$(make_image us-east-1 "$east_i" chem-1 chem $chem "gromacs") || fatal "image chem-1"
 sleep 1.1
-bio2=$(make_image us-east-1 bio-2 bio $bio "zlib samtools@1.17") || fatal "image bio-2"
+bio2=$(make_image us-east-1 "$east_i" bio-2 bio $bio "zlib samtools@1.17") || fatal "image bio-2"
 sleep 1.1
-chem2=$(make_image us-east-1 chem-2 chem $chem "gromacs") || fatal "image chem-2"
+chem2=$(make_image us-east-1 "$east_i" chem-2 chem $chem "gromacs") || fatal "image chem-2"
 sleep 1.1
-bio3=$(make_image us-east-1 bio-3 bio $bio "zlib samtools@1.17 bwa") || fatal "image bio-3"
-west=$(make_image us-west-2 bio-west bio $bio "zlib") || fatal "image bio-west"
+bio3=$(make_image us-east-1 "$east_i" bio-3 bio $bio "zlib samtools@1.17 bwa") || fatal "image bio-3"
+west=$(make_image us-west-2 "$west_i" bio-west bio $bio "zlib") || fatal "image bio-west"
 foreign=$(moto_aws ec2 register-image --name not-petal --root-device-name /dev/xvda \
 	--architecture x86_64 --query ImageId --output text) || fatal "register-image"
 
