@@ -312,16 +312,15 @@ int petal_ami_regions(struct petal_cli *cli, const struct petal_ami_args *a,
                       struct petal_ami_regions *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct petal_ami_cloud ac;
-	int status = petal_ami_open(cli, a->region, NULL, &ac);
-	if (status == 0 && !a->all_regions) {
-		/* the region the door asks in, whichever source named it */
-		if (cli->host->setting(cli->host, "region", out->names[0],
-		                       sizeof(out->names[0])) <= 0)
-			snprintf(out->names[0], sizeof(out->names[0]), "%s",
-			         a->region ? a->region : "");
+	if (!a->all_regions) {
+		/* "": the plugin's chain decides (AWS_REGION, the profile, ...) */
+		snprintf(out->names[0], sizeof(out->names[0]), "%s", a->region ? a->region : "");
 		out->n = 1;
-	} else if (status == 0) {
+		return 0;
+	}
+	struct petal_ami_cloud ac;
+	int status = petal_ami_open(cli, NULL, NULL, &ac);
+	if (status == 0) {
 		struct petal_error err = PETAL_ERROR_INIT;
 		int rc = petal_cloud_region_list(&ac.door, add_region, out, &err);
 		if (rc < 0) {
@@ -532,7 +531,7 @@ static int ami_base(struct petal_cli *cli, int argc, char **argv)
 	if ((status = petal_ami_open(cli, a.region, seed, &ac)) != 0)
 		goto out_cloud;
 	struct petal_error err = PETAL_ERROR_INIT;
-	int rc = petal_base_image_lookup(&ac.door, seed, getenv("PETAL_NOW"), img, &err);
+	int rc = petal_base_image_lookup(&ac.door, seed, NULL, img, &err);
 	if (rc < 0) {
 		petal_cli_error(cli, "%s: %s", a.seed, err.msg);
 		status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : petal_cli_exit_for(rc);
