@@ -253,6 +253,8 @@ static void test_descriptor(void)
 	          OPS->instance_logs && OPS->instance_terminate);
 	CU_ASSERT(OPS->image_create && OPS->image_find && OPS->image_list && OPS->image_copy &&
 	          OPS->image_delete);
+	CU_ASSERT(PETAL_HAS(OPS, image_search) && OPS->image_search);
+	CU_ASSERT(PETAL_HAS(OPS, region_list) && OPS->region_list);
 	/* honest capabilities: no cluster or registry ops, so neither bit */
 	CU_ASSERT_EQUAL(OPS->caps & (PETAL_CAP_CLUSTER | PETAL_CAP_REGISTRY), 0);
 	CU_ASSERT_PTR_NULL(OPS->cluster_create);
@@ -650,6 +652,8 @@ int main(void)
 	if (!pieces || !s ||
 	    !CU_add_test(pieces, "base64 both ways, strict", test_base64) ||
 	    !CU_add_test(pieces, "AMI ids and names", test_ami_id) ||
+	    !CU_add_test(pieces, "an image read: owner, deprecation, sizes, tags",
+	                 test_image_read) ||
 	    !CU_add_test(s, "the descriptor offers compute and images", test_descriptor) ||
 	    !CU_add_test(s, "launch: spot, tags, user data, profile, root volume", test_launch) ||
 	    !CU_add_test(s, "describe: fields, sizes, unknown ids, regions", test_describe) ||
@@ -660,6 +664,7 @@ int main(void)
 	    !CU_add_test(s, "a waiter that times out", test_wait_timeout) ||
 	    !CU_add_test(s, "create an image; find it by tag and name; newest first",
 	                 test_image_create_find) ||
+	    !CU_add_test(s, "search by owner and name pattern", test_image_search) ||
 	    !CU_add_test(s, "list every image across pages", test_image_list_pages) ||
 	    !CU_add_test(s, "copy to another region, tags and all", test_image_copy) ||
 	    !CU_add_test(s, "custom_ami: names to ids, per region", test_resolve) ||

@@ -1,13 +1,17 @@
 /* core/cloud: the door's checks, error prefix, journal hook and sink events,
    and its polls (deadline, cancel), against a scripted cloud. */
+#define _GNU_SOURCE /* timegm */
 #include "config.h"
 
 #include <CUnit/Basic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "../core/cloud/base_image_lookup.h"
 #include "../core/cloud/cloud.h"
+#include "../core/seed/seed.h"
 #include "../core/plugin/host.h"
 #include "../core/util/util.h"
 
@@ -163,13 +167,219 @@ static void test_wait(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "image_list"));
 }
 
+/* Two images per search, or a refusal for owner "nobody". */
+static int fake_search(void *ctx, const char *owner, const char *pattern,
+                       int (*cb)(void *arg, const struct petal_image *img), void *arg,
+                       struct petal_error *err)
+{
+	(void)ctx;
+	if (strcmp(owner, "nobody") == 0)
+		return petal_fail(err, PETAL_EINVAL, "owner '%s' is not an owner", owner);
+	for (int i = 0; i < 2; i++) {
+		struct petal_image img = { .size = sizeof(img) };
+		snprintf(img.id, sizeof(img.id), "ami-%d", i);
+		snprintf(img.name, sizeof(img.name), "%s-%d", pattern, i);
+		snprintf(img.owner_alias, sizeof(img.owner_alias), "%s", owner);
+		img.n_tags = 1;
+		snprintf(img.tags[0].key, sizeof(img.tags[0].key), "petal:seed");
+		snprintf(img.tags[0].value, sizeof(img.tags[0].value), "s%d", i);
+		int rc = cb(arg, &img);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct seen {
+	char names[256];
+	int stop_after;
+	int n;
+};
+
+static int on_image(void *arg, const struct petal_image *img)
+{
+	struct seen *s = arg;
+	size_t l = strlen(s->names);
+	snprintf(s->names + l, sizeof(s->names) - l, "%s/%s/%s ", img->name, img->owner_alias,
+	         petal_image_tag(img, "petal:seed") ? petal_image_tag(img, "petal:seed") : "-");
+	return ++s->n == s->stop_after ? 7 : 0;
+}
+
+static void test_image_search(void)
+{
+	struct petal_cloud_ops ops = {
+		.size = sizeof(ops),
+		.caps = PETAL_CAP_IMAGES,
+		.image_search = fake_search,
+	};
+	memset(journal, 0, sizeof(journal));
+	struct petal_cloud c = { .name = "fake", .ops = &ops, .journal = on_journal };
+	struct petal_error err = PETAL_ERROR_INIT;
+	struct seen s = { .stop_after = 0 };
+	CU_ASSERT_TRUE(petal_cloud_has(&c, "image_search"));
+	CU_ASSERT_EQUAL(petal_cloud_image_search(&c, "amazon", "pc-*", on_image, &s, &err), 0);
+	CU_ASSERT_STRING_EQUAL(s.names, "pc-*-0/amazon/s0 pc-*-1/amazon/s1 ");
+	CU_ASSERT_STRING_EQUAL(journal, "fake image_search pc-* intent 0\n"
+	                       "fake image_search pc-* result 0\n");
+
+	/* the callback's non-zero stops the search and is its answer */
+	struct seen one = { .stop_after = 1 };
+	CU_ASSERT_EQUAL(petal_cloud_image_search(&c, "self", "x*", on_image, &one, &err), 7);
+	CU_ASSERT_EQUAL(one.n, 1);
+
+	/* the plugin's refusal, with the op before it */
+	CU_ASSERT_EQUAL(petal_cloud_image_search(&c, "nobody", "x*", on_image, &s, &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.msg, "fake image_search: owner 'nobody' is not an owner");
+
+	/* a plugin built before image_search was appended: its ops end earlier,
+	   so the pointer behind them is never read */
+	ops.size = offsetof(struct petal_cloud_ops, image_search);
+	CU_ASSERT_FALSE(petal_cloud_has(&c, "image_search"));
+	CU_ASSERT_EQUAL(petal_cloud_image_search(&c, "amazon", "pc-*", on_image, &s, &err),
+	                PETAL_ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "image_search"));
+
+	/* an image struct of the size before the tags: no tag read */
+	struct petal_image old = { .size = offsetof(struct petal_image, owner_id) };
+	old.n_tags = 1;
+	snprintf(old.tags[0].key, sizeof(old.tags[0].key), "petal:seed");
+	CU_ASSERT_PTR_NULL(petal_image_tag(&old, "petal:seed"));
+	old.size = sizeof(old);
+	CU_ASSERT_PTR_NOT_NULL(petal_image_tag(&old, "petal:seed"));
+	CU_ASSERT_PTR_NULL(petal_image_tag(&old, "petal:run"));
+}
+
+/* Amazon's images as EC2 lists them, deprecation times included (moto keeps
+   none, so this is where the lookup's use of them is seen). */
+static const struct {
+	const char *id, *name, *arch, *state, *alias, *created, *deprecated;
+} amazon[] = {
+	{ "ami-00000001", "aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64-a", "x86_64",
+	  "available", "amazon", "2024-10-01T00:00:00.000Z", NULL },
+	{ "ami-00000002", "aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64-b", "x86_64",
+	  "available", "amazon", "2024-12-01T00:00:00.000Z", "2025-01-15T00:00:00.000Z" },
+	{ "ami-00000003", "aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64-c", "x86_64",
+	  "pending", "amazon", "2025-02-01T00:00:00.000Z", NULL },
+	{ "ami-00000004", "aws-parallelcluster-3.11.1-amzn2023-hvm-arm64-a", "arm64",
+	  "available", "amazon", "2024-10-01T00:00:00.000Z", NULL },
+};
+static char searched[512];
+
+static int amazon_search(void *ctx, const char *owner, const char *pattern,
+                         int (*cb)(void *arg, const struct petal_image *img), void *arg,
+                         struct petal_error *err)
+{
+	(void)ctx;
+	(void)err;
+	size_t l = strlen(searched);
+	snprintf(searched + l, sizeof(searched) - l, "%s:%s ", owner, pattern);
+	size_t plen = strcspn(pattern, "*");
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(amazon); i++) {
+		if (strcmp(owner, "amazon") || strncmp(amazon[i].name, pattern, plen))
+			continue;
+		struct petal_image img = { .size = sizeof(img) };
+		snprintf(img.id, sizeof(img.id), "%s", amazon[i].id);
+		snprintf(img.name, sizeof(img.name), "%s", amazon[i].name);
+		snprintf(img.arch, sizeof(img.arch), "%s", amazon[i].arch);
+		snprintf(img.state, sizeof(img.state), "%s", amazon[i].state);
+		snprintf(img.owner_alias, sizeof(img.owner_alias), "%s", amazon[i].alias);
+		snprintf(img.region, sizeof(img.region), "eu-west-1");
+		struct tm tm = { 0 };
+		sscanf(amazon[i].created, "%d-%d-%dT", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		img.created = (int64_t)timegm(&tm);
+		snprintf(img.deprecation_time, sizeof(img.deprecation_time), "%s",
+		         amazon[i].deprecated ? amazon[i].deprecated : "");
+		int rc = cb(arg, &img);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static struct petal_seed *seed_of(const char *yaml)
+{
+	struct petal_seed *seed = NULL;
+	struct petal_diags diags = { 0 };
+	struct petal_error err = PETAL_ERROR_INIT;
+	if (petal_seed_load_text("lookup.yaml", yaml, strlen(yaml), &seed, &diags, &err) != 0)
+		fprintf(stderr, "seed: %s\n", err.msg);
+	petal_diags_release(&diags);
+	return seed;
+}
+
+static void test_base_lookup(void)
+{
+	struct petal_cloud_ops ops = {
+		.size = sizeof(ops), .caps = PETAL_CAP_IMAGES, .image_search = amazon_search,
+	};
+	struct petal_cloud c = { .name = "fake", .ops = &ops };
+	struct petal_error err = PETAL_ERROR_INIT;
+	struct petal_image img = { .size = sizeof(img) };
+	struct petal_seed *x86 = seed_of("cluster:\n  name: l\n  region: eu-west-1\n  pcluster_version: \"3.11.1\"\n"
+	                                 "compute:\n  head_node: c5.large\n"
+	                                 "software:\n  spack_packages: [zlib]\n");
+	CU_ASSERT_FATAL(x86 != NULL);
+	/* before b's deprecation: b, the newest available */
+	searched[0] = 0;
+	CU_ASSERT_EQUAL(petal_base_image_lookup(&c, x86, "2025-01-01T00:00:00.000Z", &img, &err), 0);
+	CU_ASSERT_STRING_EQUAL(img.id, "ami-00000002");
+	CU_ASSERT_STRING_EQUAL(searched, "amazon:aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64* ");
+	/* after it: a (c is pending, ami-4 is arm64) */
+	CU_ASSERT_EQUAL(petal_base_image_lookup(&c, x86, "2025-06-01T00:00:00.000Z", &img, &err), 0);
+	CU_ASSERT_STRING_EQUAL(img.id, "ami-00000001");
+	petal_seed_free(x86);
+
+	/* a release with no image: what was searched and how to fix it */
+	struct petal_seed *old = seed_of("cluster:\n  name: l\n  region: eu-west-1\n  pcluster_version: \"3.9.0\"\n"
+	                                 "software:\n  spack_packages: [zlib]\n");
+	CU_ASSERT_FATAL(old != NULL);
+	CU_ASSERT_EQUAL(petal_base_image_lookup(&c, old, NULL, &img, &err), PETAL_ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "aws-parallelcluster-3.9.0-amzn2023-hvm-x86_64*"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "base_ami"));
+	petal_seed_free(old);
+
+	/* rocky9: ParallelCluster publishes none, nothing is searched */
+	struct petal_seed *rocky = seed_of("cluster:\n  name: l\n  region: eu-west-1\n  os: rocky9\n"
+	                                   "software:\n  spack_packages: [zlib]\n");
+	CU_ASSERT_FATAL(rocky != NULL);
+	searched[0] = 0;
+	CU_ASSERT_EQUAL(petal_base_image_lookup(&c, rocky, NULL, &img, &err), PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "software.build.base_ami"));
+	CU_ASSERT_STRING_EQUAL(searched, "");
+	petal_seed_free(rocky);
+
+	/* base_ami by name: self first, then amazon; by id: no search */
+	struct petal_seed *named = seed_of("cluster:\n  name: l\n  region: eu-west-1\nsoftware:\n  spack_packages: [zlib]\n"
+	                                   "  build:\n    base_ami: aws-parallelcluster-3.11.1-amzn2023-hvm-arm64-a\n");
+	CU_ASSERT_FATAL(named != NULL);
+	searched[0] = 0;
+	CU_ASSERT_EQUAL(petal_base_image_lookup(&c, named, NULL, &img, &err), 0);
+	CU_ASSERT_STRING_EQUAL(img.id, "ami-00000004");
+	CU_ASSERT_STRING_EQUAL(searched, "self:aws-parallelcluster-3.11.1-amzn2023-hvm-arm64-a "
+	                       "amazon:aws-parallelcluster-3.11.1-amzn2023-hvm-arm64-a ");
+	petal_seed_free(named);
+	struct petal_seed *byid = seed_of("cluster:\n  name: l\n  region: eu-west-1\nsoftware:\n  spack_packages: [zlib]\n"
+	                                  "  build:\n    base_ami: ami-0123456789abcdef0\n");
+	CU_ASSERT_FATAL(byid != NULL);
+	searched[0] = 0;
+	CU_ASSERT_EQUAL(petal_base_image_lookup(&c, byid, NULL, &img, &err), 0);
+	CU_ASSERT_STRING_EQUAL(img.id, "ami-0123456789abcdef0");
+	CU_ASSERT_STRING_EQUAL(searched, "");
+	petal_seed_free(byid);
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	CU_pSuite s = CU_add_suite("cloud door", NULL, NULL);
 	if (!s || !CU_add_test(s, "checks, prefix, journal, events", test_door) ||
-	    !CU_add_test(s, "polls: deadline, final states, cancel", test_wait)) {
+	    !CU_add_test(s, "polls: deadline, final states, cancel", test_wait) ||
+	    !CU_add_test(s, "image_search: results, stop, errors, older ops", test_image_search) ||
+	    !CU_add_test(s, "base image lookup: deprecation, arch, state, errors", test_base_lookup)) {
 		CU_cleanup_registry();
 		return 2;
 	}

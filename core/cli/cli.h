@@ -40,6 +40,7 @@ int cmd_build_ami(struct petal_cli *cli, int argc, char **argv);
 int cmd_resume(struct petal_cli *cli, int argc, char **argv);
 int cmd_gc(struct petal_cli *cli, int argc, char **argv);
 int cmd_logs(struct petal_cli *cli, int argc, char **argv);
+int cmd_ami(struct petal_cli *cli, int argc, char **argv);
 
 /* Options every command also takes after its name; 'h' is the command's. */
 #define PETAL_CLI_COMMON_OPTIONS                                  \

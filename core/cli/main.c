@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "resume", cmd_resume, "take up a run petal left (detached, or after a crash)" },
 	{ "logs", cmd_logs, "a run's build log, as its machine uploads it (--follow)" },
 	{ "gc", cmd_gc, "release what ended or dead runs still hold (instances, images)" },
+	{ "ami", cmd_ami, "petal's images: list (size, cost), delete, copy, prune; base image" },
 };
 
 static void usage(FILE *out)

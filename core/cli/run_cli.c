@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cloud/base_image_lookup.h"
 #include "../plan/probe.h"
 #include "../plugin/host.h"
 #include "../render/render.h"
@@ -514,6 +515,20 @@ int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
 	if ((status = petal_cli_cloud_open(cli, &p->reg, p->seed->cloud, &cloud)) != 0)
 		goto out_region;
 
+	if (!run && petal_cloud_has(&cloud, "image_search")) {
+		/* the base image chosen once, as ParallelCluster chooses it, and kept
+		   in the run's options for a resume */
+		struct petal_image base = { .size = sizeof(base) };
+
+		if ((rc = petal_base_image_lookup(&cloud, p->seed, NULL, &base, &err)) != 0) {
+			petal_cli_error(cli, "the build instance's image: %s", err.msg);
+			status = rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : PETAL_EXIT_FAILURE;
+			goto out_region;
+		}
+		json_object_set_new(o, "base_image", json_string(base.id));
+		if (base.name[0])
+			petal_cli_info(cli, "base image %s (%s)", base.id, base.name);
+	}
 	if (!run) {
 		json_t *summary = petal_run_plan_summary(p->plan);
 		struct petal_run_start start = {

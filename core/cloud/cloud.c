@@ -82,7 +82,8 @@ int petal_cloud_has(const struct petal_cloud *c, const char *op)
 	IS(object_delete); IS(instance_launch); IS(instance_describe); IS(instance_list);
 	IS(instance_logs); IS(instance_terminate); IS(image_create); IS(image_find);
 	IS(image_list); IS(image_copy); IS(image_delete); IS(cluster_create);
-	IS(cluster_describe); IS(cluster_delete); IS(registry_login);
+	IS(cluster_describe); IS(cluster_delete); IS(registry_login); IS(image_search);
+	IS(region_list);
 #undef IS
 	return 0;
 }
@@ -188,6 +189,20 @@ int petal_cloud_image_delete(struct petal_cloud *c, const char *image_id,
                              struct petal_error *err)
 {
 	DOOR(image_delete, image_id, NULL, (c->ctx, image_id, err));
+}
+
+int petal_cloud_image_search(struct petal_cloud *c, const char *owner,
+                             const char *name_pattern,
+                             int (*cb)(void *arg, const struct petal_image *img), void *arg,
+                             struct petal_error *err)
+{
+	DOOR(image_search, name_pattern, NULL, (c->ctx, owner, name_pattern, cb, arg, err));
+}
+
+int petal_cloud_region_list(struct petal_cloud *c, int (*cb)(void *arg, const char *region),
+                            void *arg, struct petal_error *err)
+{
+	DOOR(region_list, NULL, NULL, (c->ctx, cb, arg, err));
 }
 
 /* ---- polls ------------------------------------------------------------------ */

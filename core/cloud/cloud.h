@@ -82,6 +82,17 @@ int petal_cloud_image_copy(struct petal_cloud *c, const char *image_id, const ch
                            struct petal_error *err);
 int petal_cloud_image_delete(struct petal_cloud *c, const char *image_id,
                              struct petal_error *err);
+/* Every image of `owner` ("self", "amazon", or an account id) whose name
+   matches name_pattern (EC2's wildcards * and ?), available or pending,
+   deprecated ones included, every page; cb's non-zero stops and is
+   returned. */
+int petal_cloud_image_search(struct petal_cloud *c, const char *owner,
+                             const char *name_pattern,
+                             int (*cb)(void *arg, const struct petal_image *img), void *arg,
+                             struct petal_error *err);
+/* The regions the cloud's account may use, one name to cb at a time. */
+int petal_cloud_region_list(struct petal_cloud *c, int (*cb)(void *arg, const char *region),
+                            void *arg, struct petal_error *err);
 
 /* Poll instance_describe until the instance is in `state` (pending, running,
    stopped, terminated), backing off from 1 s to 10 s, never past `deadline`

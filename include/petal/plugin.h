@@ -484,6 +484,18 @@ struct petal_instance {
 	char lifecycle[16];
 };
 
+/* A tag as a cloud reports it on an image: fixed-size, so a struct
+   petal_image is one flat value a callback may copy.  EC2's limits (a key
+   of 128 characters, a value of 256) fit with their NUL. */
+#define PETAL_IMAGE_TAG_KEY_MAX 128
+#define PETAL_IMAGE_TAG_VALUE_MAX 256
+#define PETAL_IMAGE_MAX_TAGS 50   /* EC2's limit per resource; petal's images carry ~10 */
+
+struct petal_image_tag {
+	char key[PETAL_IMAGE_TAG_KEY_MAX + 1];
+	char value[PETAL_IMAGE_TAG_VALUE_MAX + 1];
+};
+
 struct petal_image {
 	size_t size;
 	char id[64];
@@ -492,7 +504,28 @@ struct petal_image {
 	char arch[16];
 	char region[32];
 	int64_t created;
+	/* Appended; written only when present (PETAL_HAS).  "" / 0 when the
+	   cloud does not say. */
+	char owner_id[32];         /* the owning account, "123456789012" */
+	char owner_alias[32];      /* "amazon", "aws-marketplace", "self", or "" */
+	char deprecation_time[32]; /* ISO 8601 UTC ("2025-04-01T00:00:00.000Z"); "" never */
+	double size_gb;            /* the sum of its EBS snapshots' volume sizes, GB */
+	size_t n_tags;             /* tags[0..n_tags); a cloud with more than
+	                              PETAL_IMAGE_MAX_TAGS sets tags_truncated */
+	int tags_truncated;
+	struct petal_image_tag tags[PETAL_IMAGE_MAX_TAGS];
 };
+
+/* The value of tag `key` on an image, or NULL. */
+static inline const char *petal_image_tag(const struct petal_image *img, const char *key)
+{
+	if (!img || !key || !PETAL_HAS(img, tags))
+		return NULL;
+	for (size_t i = 0; i < img->n_tags && i < PETAL_IMAGE_MAX_TAGS; i++)
+		if (strcmp(img->tags[i].key, key) == 0)
+			return img->tags[i].value;
+	return NULL;
+}
 
 struct petal_cloud_ops {
 	size_t size;
@@ -556,6 +589,19 @@ struct petal_cloud_ops {
 	/* registry: write a login for `registry` to the auth file at `auth_path` */
 	int (*registry_login)(void *ctx, const char *registry, const char *auth_path,
 	                      struct petal_error *err);
+
+	/* Appended (ABI 2); read only when present (PETAL_HAS). */
+	/* images: every image of `owner` ("self", "amazon", or an account id)
+	   whose name matches name_pattern (the cloud's wildcards: * and ? for
+	   EC2), available or pending, deprecated ones included, every page;
+	   cb's non-zero stops and is returned.  None is 0 with cb never called. */
+	int (*image_search)(void *ctx, const char *owner, const char *name_pattern,
+	                    int (*cb)(void *arg, const struct petal_image *img),
+	                    void *arg, struct petal_error *err);
+	/* The regions this account may use (EC2 DescribeRegions), to cb one
+	   name at a time; cb's non-zero stops and is returned. */
+	int (*region_list)(void *ctx, int (*cb)(void *arg, const char *region), void *arg,
+	                   struct petal_error *err);
 };
 
 /* ---- HTTP, offered by the core (libcurl with retries) ------------------------ */

@@ -52,6 +52,8 @@ static const struct petal_cloud_ops cloud_ops = {
 	.image_list = aws_image_list,
 	.image_copy = aws_image_copy,
 	.image_delete = aws_image_delete,
+	.image_search = aws_image_search,
+	.region_list = aws_region_list,
 };
 
 const struct petal_plugin petal_plugin = {

@@ -95,6 +95,20 @@ EC2_HIDDEN int aws_image_copy(void *ctx, const char *image_id, const char *src_r
    images owned by Amazon or the Marketplace. */
 EC2_HIDDEN int aws_image_delete(void *ctx, const char *image_id, struct petal_error *err);
 
+/* Every image of `owner` (self, amazon, aws-marketplace or a 12-digit
+   account id) whose name matches name_pattern (EC2's * and ?), available
+   or pending, deprecated ones included (IncludeDeprecated=true), page by
+   page; cb's non-zero return stops and is returned. */
+EC2_HIDDEN int aws_image_search(void *ctx, const char *owner, const char *name_pattern,
+                                int (*cb)(void *arg, const struct petal_image *img),
+                                void *arg, struct petal_error *err);
+
+/* DescribeRegions: the regions enabled for this account in the context's
+   partition (aws, aws-cn, aws-us-gov), one name to cb at a time; cb's
+   non-zero return stops and is returned. */
+EC2_HIDDEN int aws_region_list(void *ctx, int (*cb)(void *arg, const char *region),
+                               void *arg, struct petal_error *err);
+
 /* ---- custom_ami ------------------------------------------------------------- */
 
 /* Is s an AMI id (^ami-([0-9a-f]{8}|[0-9a-f]{17})$)?  "ami-base-bio-v2" is

@@ -1,6 +1,7 @@
 /* Finding images: by id or name (custom_ami, launches), by tag and name
- * (image_find), all of this account's (image_list).  Every DescribeImages
- * that can page follows nextToken. */
+ * (image_find), all of this account's (image_list), by owner and name
+ * (image_search); and the regions to look in (region_list).  Every
+ * DescribeImages that can page follows nextToken. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,5 +263,119 @@ int aws_image_list(void *ctx, const char *tag_key,
 	struct lister ls = { ec2.region, cb, arg };
 	rc = ec2_call_pages(&ec2, &f, ec2_max_results(), list_page, &ls, err);
 	ec2_form_clear(&f);
+	return rc;
+}
+
+/* ---- search by owner and name --------------------------------------------------------- */
+
+/* EC2's owners: the aliases, or an account id of 12 digits. */
+static int owner_valid(const char *owner)
+{
+	if (!owner)
+		return 0;
+	if (!strcmp(owner, "self") || !strcmp(owner, "amazon") ||
+	    !strcmp(owner, "aws-marketplace"))
+		return 1;
+	size_t n = strlen(owner);
+	return n == 12 && strspn(owner, "0123456789") == n;
+}
+
+struct searcher {
+	const char *region;
+	int (*cb)(void *arg, const struct petal_image *img);
+	void *arg;
+};
+
+static int search_page(void *arg, const struct xml_node *doc, struct petal_error *err)
+{
+	(void)err;
+	struct searcher *s = arg;
+	for (const struct xml_node *i = xml_find(doc, "imagesSet/item"); i; i = xml_next(i)) {
+		struct petal_image img;
+		ec2_image_read(i, s->region, &img);
+		if (!img.id[0] || !ec2_image_usable(img.state))
+			continue;
+		int rc = s->cb(s->arg, &img);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int aws_image_search(void *ctx, const char *owner, const char *name_pattern,
+                     int (*cb)(void *arg, const struct petal_image *img), void *arg,
+                     struct petal_error *err)
+{
+	struct ec2 ec2;
+	int rc = ec2_open(&ec2, ctx, NULL, "image search", err);
+	if (rc != 0)
+		return rc;
+	if (!cb)
+		return ec2_fail(err, PETAL_EINVAL, "EC2 image search: no callback");
+	if (!owner_valid(owner))
+		return ec2_fail(err, PETAL_EINVAL, "EC2 image search: owner '%s' is not self, "
+		                "amazon, aws-marketplace or a 12-digit account id",
+		                owner ? owner : "");
+	if ((rc = name_check("EC2 image search", name_pattern, 1, err)) != 0)
+		return rc;
+	struct ec2_form f;
+	ec2_form_init(&f, "DescribeImages");
+	ec2_form_add(&f, "Owner.1", owner);
+	ec2_form_add(&f, "Filter.1.Name", "name");
+	ec2_form_add(&f, "Filter.1.Value.1", name_pattern);
+	ec2_form_add(&f, "Filter.2.Name", "state");
+	ec2_form_add(&f, "Filter.2.Value.1", "available");
+	ec2_form_add(&f, "Filter.2.Value.2", "pending");
+	/* without it EC2 hides an image past its deprecation time; the caller
+	   decides what a deprecated image is worth (petal_pcluster_ami_choose) */
+	ec2_form_add(&f, "IncludeDeprecated", "true");
+	struct searcher s = { ec2.region, cb, arg };
+	rc = ec2_call_pages(&ec2, &f, ec2_max_results(), search_page, &s, err);
+	ec2_form_clear(&f);
+	if (rc < 0)
+		ec2_err_append(err, " [images of owner %s named '%s' in %s]", owner, name_pattern,
+		               ec2.region);
+	return rc;
+}
+
+/* ---- regions ------------------------------------------------------------------------------ */
+
+/* The partition a region belongs to: one set of credentials serves one. */
+static const char *partition(const char *region)
+{
+	if (!strncmp(region, "cn-", 3))
+		return "aws-cn";
+	if (!strncmp(region, "us-gov-", 7))
+		return "aws-us-gov";
+	if (!strncmp(region, "us-iso", 6))
+		return "aws-iso";
+	return "aws";
+}
+
+int aws_region_list(void *ctx, int (*cb)(void *arg, const char *region), void *arg,
+                    struct petal_error *err)
+{
+	struct ec2 ec2;
+	int rc = ec2_open(&ec2, ctx, NULL, "region list", err);
+	if (rc != 0)
+		return rc;
+	if (!cb)
+		return ec2_fail(err, PETAL_EINVAL, "EC2 region list: no callback");
+	struct ec2_form f;
+	ec2_form_init(&f, "DescribeRegions");
+	struct xml_node *doc;
+	rc = ec2_call(&ec2, &f, 1, &doc, err);
+	ec2_form_clear(&f);
+	if (rc != 0)
+		return rc;
+	for (const struct xml_node *r = xml_find(doc, "regionInfo/item"); r && rc == 0;
+	     r = xml_next(r)) {
+		const char *name = xml_text(r, "regionName");
+		/* EC2 lists its own partition's regions; a stand-in (moto) may list
+		   every partition's, where these credentials mean nothing */
+		if (name && *name && !strcmp(partition(name), partition(ec2.region)))
+			rc = cb(arg, name);
+	}
+	xml_free(doc);
 	return rc;
 }

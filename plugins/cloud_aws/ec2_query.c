@@ -435,6 +435,29 @@ void ec2_image_read(const struct xml_node *item, const char *region, struct peta
 	ec2_set(out->arch, sizeof(out->arch), xml_text(item, "architecture"));
 	ec2_set(out->region, sizeof(out->region), region);
 	out->created = when(item, "creationDate");
+	ec2_set(out->owner_id, sizeof(out->owner_id), xml_text(item, "imageOwnerId"));
+	ec2_set(out->owner_alias, sizeof(out->owner_alias), xml_text(item, "imageOwnerAlias"));
+	ec2_set(out->deprecation_time, sizeof(out->deprecation_time),
+	        xml_text(item, "deprecationTime"));
+	/* what snapshot storage is billed on: every EBS mapping's volume size */
+	for (const struct xml_node *m = xml_find(item, "blockDeviceMapping/item"); m;
+	     m = xml_next(m)) {
+		const char *gb = xml_text(m, "ebs/volumeSize");
+		if (gb && *gb)
+			out->size_gb += strtod(gb, NULL);
+	}
+	for (const struct xml_node *t = xml_find(item, "tagSet/item"); t; t = xml_next(t)) {
+		const char *k = xml_text(t, "key"), *v = xml_text(t, "value");
+		if (!k || !*k)
+			continue;
+		if (out->n_tags == PETAL_IMAGE_MAX_TAGS) {
+			out->tags_truncated = 1;
+			break;
+		}
+		struct petal_image_tag *tag = &out->tags[out->n_tags++];
+		ec2_set(tag->key, sizeof(tag->key), k);
+		ec2_set(tag->value, sizeof(tag->value), v);
+	}
 }
 
 int ec2_image_usable(const char *state)

@@ -13,6 +13,7 @@
 
 #include "ec2test.h"
 #include "../../plugins/cloud_aws/ec2.h"
+#include "../../plugins/cloud_aws/ec2_query.h"
 
 void test_image_create_find(void)
 {
@@ -94,6 +95,169 @@ void test_image_create_find(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "petal-never"));
 }
 
+/* EC2's answer as AWS documents it (moto keeps neither deprecation times
+   nor the volume sizes it is given: every image of moto is 15 GB) */
+void test_image_read(void)
+{
+	static const char xml[] =
+		"<DescribeImagesResponse><imagesSet><item>"
+		"<imageId>ami-0123456789abcdef0</imageId><name>pc-1</name>"
+		"<imageState>available</imageState><architecture>arm64</architecture>"
+		"<imageOwnerId>247102896272</imageOwnerId><imageOwnerAlias>amazon</imageOwnerAlias>"
+		"<creationDate>2024-10-01T12:00:00.000Z</creationDate>"
+		"<deprecationTime>2026-10-01T12:00:00.000Z</deprecationTime>"
+		"<blockDeviceMapping>"
+		"<item><deviceName>/dev/xvda</deviceName><ebs><snapshotId>snap-1</snapshotId>"
+		"<volumeSize>40</volumeSize></ebs></item>"
+		"<item><deviceName>/dev/xvdb</deviceName><ebs><volumeSize>8</volumeSize></ebs></item>"
+		"<item><deviceName>/dev/sdc</deviceName><virtualName>ephemeral0</virtualName></item>"
+		"</blockDeviceMapping>"
+		"<tagSet><item><key>petal:seed</key><value>bio</value></item>"
+		"<item><key>Name</key><value></value></item></tagSet>"
+		"</item></imagesSet></DescribeImagesResponse>";
+	struct xml_node *doc;
+	struct petal_error err = { 0 };
+	CU_ASSERT_EQUAL_FATAL(xml_parse(xml, sizeof(xml) - 1, &doc, &err), 0);
+	static struct petal_image img;
+	ec2_image_read(xml_find(doc, "imagesSet/item"), "eu-west-1", &img);
+	xml_free(doc);
+	CU_ASSERT_STRING_EQUAL(img.owner_id, "247102896272");
+	CU_ASSERT_STRING_EQUAL(img.owner_alias, "amazon");
+	CU_ASSERT_STRING_EQUAL(img.deprecation_time, "2026-10-01T12:00:00.000Z");
+	CU_ASSERT_DOUBLE_EQUAL(img.size_gb, 48.0, 1e-9);
+	CU_ASSERT_EQUAL(img.n_tags, 2);
+	CU_ASSERT_FALSE(img.tags_truncated);
+	CU_ASSERT_STRING_EQUAL(petal_image_tag(&img, "petal:seed"), "bio");
+	CU_ASSERT_STRING_EQUAL(petal_image_tag(&img, "Name"), "");
+	CU_ASSERT_PTR_NULL(petal_image_tag(&img, "petal:run"));
+
+	/* more tags than the struct holds: the first 50, and said so */
+	size_t cap = 64 * 1024;
+	char *many = malloc(cap);
+	CU_ASSERT_FATAL(many != NULL);
+	size_t n = (size_t)snprintf(many, cap, "<r><imagesSet><item><imageId>ami-12345678</imageId>"
+	                            "<tagSet>");
+	for (int i = 0; i < 60; i++)
+		n += (size_t)snprintf(many + n, cap - n, "<item><key>k%d</key><value>v%d</value>"
+		                      "</item>", i, i);
+	n += (size_t)snprintf(many + n, cap - n, "</tagSet></item></imagesSet></r>");
+	CU_ASSERT_EQUAL_FATAL(xml_parse(many, n, &doc, &err), 0);
+	ec2_image_read(xml_find(doc, "imagesSet/item"), "eu-west-1", &img);
+	xml_free(doc);
+	free(many);
+	CU_ASSERT_EQUAL(img.n_tags, PETAL_IMAGE_MAX_TAGS);
+	CU_ASSERT_TRUE(img.tags_truncated);
+	CU_ASSERT_STRING_EQUAL(petal_image_tag(&img, "k49"), "v49");
+	CU_ASSERT_PTR_NULL(petal_image_tag(&img, "k50"));
+	CU_ASSERT_EQUAL(img.size_gb, 0);
+	CU_ASSERT_STRING_EQUAL(img.deprecation_time, "");
+}
+
+struct found {
+	char ids[8][64];
+	size_t n;
+	int all_tagged, all_amazon, all_owned;
+	double gb;
+};
+
+static int on_found(void *arg, const struct petal_image *img)
+{
+	struct found *f = arg;
+	if (f->n < 8)
+		snprintf(f->ids[f->n], sizeof(f->ids[0]), "%s", img->id);
+	if (f->n++ == 0)
+		f->all_tagged = f->all_amazon = f->all_owned = 1;
+	const char *h = petal_image_tag(img, "petal:seed-hash");
+	f->all_tagged &= h && strcmp(h, E.seed_hash) == 0;
+	f->all_amazon &= strcmp(img->owner_alias, "amazon") == 0;
+	f->all_owned &= img->owner_id[0] != 0;
+	f->gb += img->size_gb;
+	return 0;
+}
+
+static int stop_at_one(void *arg, const struct petal_image *img)
+{
+	(void)img;
+	++*(int *)arg;
+	return 9;
+}
+
+/* Lines of the pager's log holding `what`. */
+static size_t pager_lines(const char *what)
+{
+	char path[PATH_MAX + 16], line[256];
+	snprintf(path, sizeof(path), "%s/pager.log", E.dir);
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, what) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+void test_image_search(void)
+{
+	CU_ASSERT_FATAL(E.image_id[0] && E.newer_id[0]);
+	struct petal_error err = { 0 };
+	char pattern[160], out[2048], buf[256];
+	snprintf(pattern, sizeof(pattern), "petal-test-%.16s-*", E.seed_hash + 48);
+
+	/* our own two, with their tags, owner and size as describe-images says */
+	size_t asked = pager_lines("include_deprecated=true");
+	struct found f = { .n = 0 };
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, "self", pattern, on_found, &f, &err), 0);
+	CU_ASSERT_EQUAL(f.n, 2);
+	CU_ASSERT(f.n == 2 && ((!strcmp(f.ids[0], E.image_id) && !strcmp(f.ids[1], E.newer_id)) ||
+	                       (!strcmp(f.ids[1], E.image_id) && !strcmp(f.ids[0], E.newer_id))));
+	CU_ASSERT_TRUE(f.all_tagged);
+	CU_ASSERT_TRUE(f.all_owned);
+	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-images "
+	                    "--owners self --filters Name=name,Values='%s' --query "
+	                    "'sum(Images[].BlockDeviceMappings[].Ebs.VolumeSize)'", pattern), 0);
+	CU_ASSERT(f.gb > 0);
+	CU_ASSERT_DOUBLE_EQUAL(f.gb, atof(out), 1e-9);
+	/* deprecated images were asked for, as EC2 hides them otherwise */
+	CU_ASSERT(pager_lines("include_deprecated=true") > asked);
+
+	/* Amazon's: as many as the aws CLI lists, every one Amazon's */
+	CU_ASSERT_EQUAL_FATAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-images "
+	                          "--owners amazon --filters Name=name,Values='amzn2-ami-hvm-*' "
+	                          "--query 'length(Images)'"), 0);
+	memset(&f, 0, sizeof(f));
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, "amazon", "amzn2-ami-hvm-*", on_found, &f,
+	                                  &err), 0);
+	CU_ASSERT(f.n > 0);
+	CU_ASSERT_EQUAL(f.n, (size_t)atoi(out));
+	CU_ASSERT_TRUE(f.all_amazon);
+	/* the account's own by its id are the same as self's */
+	CU_ASSERT_EQUAL(cli(out, sizeof(out), 0, "--region us-east-1 ec2 describe-images "
+	                    "--image-ids %s --query 'Images[0].OwnerId'", E.image_id), 0);
+	memset(&f, 0, sizeof(f));
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, field(out, 0, buf, sizeof(buf)), pattern,
+	                                  on_found, &f, &err), 0);
+	CU_ASSERT_EQUAL(f.n, 2);
+
+	/* none there: 0, the callback never called */
+	memset(&f, 0, sizeof(f));
+	CU_ASSERT_EQUAL(OPS->image_search(E.west, "self", pattern, on_found, &f, &err), 0);
+	CU_ASSERT_EQUAL(f.n, 0);
+	/* the callback's non-zero stops it */
+	int calls = 0;
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, "self", pattern, stop_at_one, &calls, &err), 9);
+	CU_ASSERT_EQUAL(calls, 1);
+	/* bad owners and patterns never reach EC2 */
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, "someone", pattern, on_found, &f, &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'someone'"));
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, "12345", pattern, on_found, &f, &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, "self", "bad,name*", on_found, &f, &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, "self", NULL, on_found, &f, &err), PETAL_EINVAL);
+	CU_ASSERT_EQUAL(OPS->image_search(E.east, "self", pattern, NULL, NULL, &err), PETAL_EINVAL);
+}
+
 struct seen {
 	char ids[64][64];
 	int count[64];
@@ -124,15 +288,7 @@ static int stop_at_three(void *arg, const struct petal_image *img)
 
 static size_t pager_pages(const char *max)
 {
-	char path[PATH_MAX + 16], line[256];
-	snprintf(path, sizeof(path), "%s/pager.log", E.dir);
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, max) != NULL;
-	if (f)
-		fclose(f);
-	return n;
+	return pager_lines(max);
 }
 
 void test_image_list_pages(void)

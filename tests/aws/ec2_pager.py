@@ -15,8 +15,9 @@ cuts moto's answer the way EC2 does:
     remain.
 
 Every DescribeImages page is logged to LOG as one line
-"DescribeImages max=M offset=O returned=N next=yes|no", so a test can show
-that pages were followed.
+"DescribeImages max=M offset=O returned=N next=yes|no include_deprecated=V"
+(V: the query's IncludeDeprecated, "-" when absent), so a test can show that
+pages were followed and what was asked.  (moto keeps no deprecation times.)
 
 usage: ec2_pager.py PORT_FILE LOG UPSTREAM_URL
 """
@@ -119,7 +120,8 @@ class Pager:
         with self.lock, open(self.log, "a") as f:
             f.write(f"DescribeImages max={max_results} offset={offset} "
                     f"returned={min(max_results, max(0, len(items) - offset))} "
-                    f"next={'yes' if more else 'no'}\n")
+                    f"next={'yes' if more else 'no'} "
+                    f"include_deprecated={params.get('IncludeDeprecated', ['-'])[0]}\n")
         return 200, ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 

@@ -42,7 +42,9 @@ int door_wait_instance(void *ctx, const char *id, const char *state, int timeout
 int door_wait_image(void *ctx, const char *image_id, int timeout_s, struct petal_error *err);
 
 /* tests/aws/ec2_image_tests.c, run in this order after the instance tests */
+void test_image_read(void); /* no moto: an answer's XML read into a petal_image */
 void test_image_create_find(void);
+void test_image_search(void);
 void test_image_list_pages(void);
 void test_image_copy(void);
 void test_resolve(void);
