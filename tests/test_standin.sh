@@ -62,15 +62,22 @@ bucket=petal-standin-test
 moto_aws s3 mb "s3://$bucket" >/dev/null || { echo "FAIL: make_bucket" >&2; exit 1; }
 ami=$(moto_aws ec2 describe-images --owners amazon --query 'Images[0].ImageId' --output text)
 # launch NAME TAG USERDATA-FILE [RUN-INSTANCES ARGS...]: the instance id in $NAME's file
+# (run in the background, side by side: an aws CLI call takes seconds on a loaded host)
 launch() {
 	name=$1 tagv=$2 ud=$3
 	shift 3
 	moto_aws ec2 run-instances --image-id "$ami" --instance-type "${type:-c6i.large}" \
 		--user-data "file://$ud" \
 		--tag-specifications "ResourceType=instance,Tags=[{Key=petal:run,Value=$tagv}]" \
-		--query 'Instances[0].InstanceId' --output text "$@" >"$tmp/id.$name" ||
-		not_ok "run-instances $name"
+		--query 'Instances[0].InstanceId' --output text "$@" >"$tmp/id.$name"
 }
+# launched NAME...: each launch gave an instance id
+launched() {
+	for name in "$@"; do
+		if grep -q '^i-' "$tmp/id.$name" 2>/dev/null; then ok; else not_ok "run-instances $name"; fi
+	done
+}
+phase() { echo "$(date +%T) $*" >&2; }
 id_of() { cat "$tmp/id.$1"; }
 # wait_standin PID SECONDS: its exit status in $status; one that does not end is a failure
 wait_standin() {
@@ -102,7 +109,9 @@ wait_result() {
 gone() {
 	left=
 	for p in $(cat "$1"); do
-		[ -d "/proc/$p" ] && left="$left $p($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null))"
+		# a zombie is dead, only not yet reaped by whoever adopted it
+		st=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)
+		[ -n "$st" ] && [ "$st" != Z ] && left="$left $p($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null))"
 	done
 	if [ -z "$left" ]; then ok; else not_ok "$2: left running:$left"; fi
 }
@@ -152,15 +161,25 @@ box1=$tmp/box-1
 bash "$standin" watch --endpoint "$MOTO_URL" --region "$region" --tag petal:run=r-a \
 	--box-dir "$box1" --poll 0.5 --timeout 400 >"$tmp/standin1.out" 2>&1 &
 standin1=$!
-{
-	type=c6i.large launch ok r-a "$tmp/ud.ok" $imds
-	type=m6i.xlarge launch fits r-a "$tmp/ud.fits" $imds
-	launch big r-a "$tmp/ud.big" $imds
-	launch nobang r-a "$tmp/ud.nobang" $imds
-	launch noimds r-a "$tmp/ud.ok"
-	launch long r-a "$tmp/ud.long" $imds
-	launch other r-other "$tmp/ud.ok" $imds
-}
+phase "launching 7 instances"
+l=
+type=c6i.large launch ok r-a "$tmp/ud.ok" $imds &
+l="$l $!"
+type=m6i.xlarge launch fits r-a "$tmp/ud.fits" $imds &
+l="$l $!"
+launch big r-a "$tmp/ud.big" $imds &
+l="$l $!"
+launch nobang r-a "$tmp/ud.nobang" $imds &
+l="$l $!"
+launch noimds r-a "$tmp/ud.ok" &
+l="$l $!"
+launch long r-a "$tmp/ud.long" $imds &
+l="$l $!"
+launch other r-other "$tmp/ud.ok" $imds &
+l="$l $!"
+wait $l
+launched ok fits big nobang noimds long other
+phase "launched"
 ok_d=$box1/$(id_of ok)
 result_is "$box1" ok exited 120 "the user data runs"
 expect_in "$ok_d/exit" 3 "its exit status is kept"
@@ -188,6 +207,7 @@ expect_in "$box1/$(id_of noimds)/reason" "HttpTokens is optional" "the IMDSv2 re
 if [ -e "$box1/$(id_of noimds)/opt/petal-test/ran" ]; then not_ok "refused, yet run"; else ok; fi
 if [ -e "$box1/$(id_of other)" ]; then not_ok "an instance with another tag was booted"; else ok; fi
 
+phase "terminate"
 # the long one: terminated from outside, every process of it dies within seconds
 long_d=$box1/$(id_of long)
 n=0
@@ -247,10 +267,12 @@ bash "$standin" watch --endpoint "$MOTO_URL" --region "$region" --tag petal:run=
 	--timeout 400 >"$tmp/standin3.out" 2>&1 &
 standin3=$!
 spot="--instance-market-options MarketType=spot"
-{
-	launch spot r-spot "$tmp/ud.spot" $imds $spot
-	launch after r-after "$tmp/ud.long" $imds $spot
-}
+phase "spot"
+launch spot r-spot "$tmp/ud.spot" $imds $spot &
+l=$!
+launch after r-after "$tmp/ud.long" $imds $spot &
+wait $l $!
+launched spot after
 result_is "$box2" spot spot-interrupted 120 "--interrupt-when-done 2"
 spot_d=$box2/$(id_of spot)
 expect_in "$spot_d/reason" "Server.SpotInstanceTermination" "the spot reason EC2 would give"
@@ -261,7 +283,9 @@ expect_in "$tmp/status.json" '"done": 2' "not reclaimed before done=2"
 moto_state spot >"$tmp/out"
 expect_in "$tmp/out" terminated "the reclaimed instance is terminated in moto"
 
+phase "relaunch"
 type=c7i.large launch relaunch r-spot "$tmp/ud.relaunch" $imds $spot
+launched relaunch
 result_is "$box2" relaunch exited 120 "the relaunch with the same tag is booted"
 expect_in "$box2/$(id_of relaunch)/opt/relaunched" "relaunched on c7i.large" "the relaunch ran on its own machine"
 

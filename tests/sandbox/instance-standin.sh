@@ -146,7 +146,18 @@ export AWS_CONFIG_FILE=/nonexistent/petal-standin/config
 export AWS_SHARED_CREDENTIALS_FILE=/nonexistent/petal-standin/credentials
 export AWS_EC2_METADATA_DISABLED=true AWS_PAGER=
 unset AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_EC2 AWS_ENDPOINT_URL_S3 2>/dev/null
-ec2() { aws --endpoint-url "$endpoint" --region "$region" ec2 "$@"; }
+# moto ARGS...: the aws CLI against moto, waited for so that SIGTERM is handled at once
+# (a call takes seconds on a loaded host); the trap ends it
+moto() {
+	aws --endpoint-url "$endpoint" --region "$region" "$@" &
+	aws_pid=$!
+	wait "$aws_pid"
+	set -- $?
+	aws_pid=''
+	return "$1"
+}
+aws_pid=''
+ec2() { moto ec2 "$@"; }
 
 log() {
 	echo "standin: $*"
@@ -193,7 +204,7 @@ ns_fd=''
 # alive: the user data's first process has not ended (a zombie has)
 alive() {
 	[ -n "$leader" ] || return 1
-	read -r st <"/proc/$leader/stat" 2>/dev/null || return 1
+	read -r st 2>/dev/null <"/proc/$leader/stat" || return 1
 	st=${st##*) }
 	[ "${st%% *}" != Z ]
 }
@@ -210,7 +221,7 @@ leftovers() {
 # instance_state: the instance's state and StateReason as the watcher last read them from moto
 instance_state() {
 	state='' why=''
-	IFS=$'\t' read -r state why <"$box_dir/.ec2/$id" 2>/dev/null
+	IFS=$'\t' read -r state why 2>/dev/null <"$box_dir/.ec2/$id"
 	return 0
 }
 
@@ -243,24 +254,24 @@ claim_interrupt() {
 	return 1
 }
 
-# report_done: the "done" of the status.json under the build's PETAL_REPORT_URL, read from
+# report_done: done_now is the "done" of the status.json under the build's PETAL_REPORT_URL, read from
 # the environment of the machine's processes (the stub exports it), or nothing
 report_url=
 report_done() {
+	done_now=''
 	if [ -z "$report_url" ]; then
 		for p in $(leftovers); do
-			report_url=$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | sed -n 's/^PETAL_REPORT_URL=//p' | head -1)
+			report_url=$(tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | sed -n 's/^PETAL_REPORT_URL=//p' | head -1)
 			[ -n "$report_url" ] && break
 		done
 		[ -n "$report_url" ] || return 0
 	fi
-	aws --endpoint-url "$endpoint" --region "$region" s3 cp --only-show-errors \
-		"$report_url/status.json" - 2>/dev/null |
-		python3 -c 'import json, sys
+	moto s3 cp --only-show-errors "$report_url/status.json" "$d/.status.json" 2>/dev/null || return 0
+	done_now=$(python3 -c 'import json, sys
 try:
-    print(int(json.load(sys.stdin)["done"]))
+    print(int(json.load(open(sys.argv[1]))["done"]))
 except Exception:
-    pass' 2>/dev/null
+    pass' "$d/.status.json" 2>/dev/null)
 }
 
 # boot ID TYPE HTTP_TOKENS LIFECYCLE: the worker of one instance
@@ -269,7 +280,7 @@ boot() {
 	type=$2 tokens=$3 lifecycle=$4
 	d=$box_dir/$id
 	mkdir -p "$d"
-	trap 'machine_gone; [ -e "$d/result" ] || record standin-stopped "the stand-in was stopped while the user data ran"; exit 0' TERM
+	trap '[ -n "$aws_pid" ] && kill "$aws_pid" 2>/dev/null; machine_gone; [ -e "$d/result" ] || record standin-stopped "the stand-in was stopped while the user data ran"; exit 0' TERM
 	if ! ec2 describe-instance-attribute --instance-id "$id" --attribute userData \
 		--query 'UserData.Value' --output text >"$d/user-data.b64" 2>"$d/standin.err"; then
 		record error "describe-instance-attribute userData failed: $(tr '\n' ' ' <"$d/standin.err")"
@@ -341,7 +352,7 @@ mkdir -p "${s%/*}"; cat >"$s"; chmod 700 "$s"; exec "$s" </dev/null' \
 		if [ -n "$interrupt_after" ] && [ $((EPOCHSECONDS - started)) -ge "$interrupt_after" ]; then
 			interrupt="after ${interrupt_after}s"
 		elif [ -n "$interrupt_done" ]; then
-			done_now=$(report_done)
+			report_done
 			[ -n "$done_now" ] && [ "$done_now" -ge "$interrupt_done" ] &&
 				interrupt="at done=$done_now"
 		fi
@@ -386,6 +397,7 @@ errors=0
 stop() {
 	trap '' TERM INT
 	[ -n "$nap_pid" ] && kill "$nap_pid" 2>/dev/null
+	[ -n "$aws_pid" ] && kill "$aws_pid" 2>/dev/null
 	for w in "${workers[@]}"; do kill -TERM "$w" 2>/dev/null; done
 	for w in "${workers[@]}"; do wait "$w" 2>/dev/null; done
 	for r in "$box_dir"/i-*/result; do
@@ -404,9 +416,9 @@ fails=0
 log "watching $endpoint ($region) for instances tagged $tag_key=$tag_value"
 while :; do
 	# one look at moto for every machine: id, state, type, IMDSv2, lifecycle, StateReason
-	if out=$(ec2 describe-instances --filters "$filter" --output text --query \
+	if ec2 describe-instances --filters "$filter" --output text --query \
 		'Reservations[].Instances[].[InstanceId,State.Name,InstanceType,MetadataOptions.HttpTokens,InstanceLifecycle,StateReason.Message]' \
-		2>"$box_dir/.ec2/err"); then
+		>"$box_dir/.ec2/out" 2>"$box_dir/.ec2/err"; then
 		fails=0
 		while IFS=$'\t' read -r iid state itype tokens lifecycle why; do
 			[ -n "$iid" ] || continue
@@ -415,11 +427,10 @@ while :; do
 			[ -z "${workers[$iid]:-}" ] || continue
 			case $state in pending | running) ;; *) continue ;; esac
 			[ "$lifecycle" = None ] && lifecycle=
-			boot "$iid" "$itype" "$tokens" "$lifecycle" &
+			# bash's own words on a killed job ("Killed") go there, not on our output
+			boot "$iid" "$itype" "$tokens" "$lifecycle" 2>>"$box_dir/.ec2/$iid.err" &
 			workers[$iid]=$!
-		done <<EOF
-$out
-EOF
+		done <"$box_dir/.ec2/out"
 	else
 		fails=$((fails + 1))
 		if [ "$fails" -ge 10 ]; then
