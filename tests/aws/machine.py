@@ -45,6 +45,8 @@ while True:
             log = "petal: ami\n==> Installing libhello-1.0\n"
             s3.put_object(Bucket=bucket, Key=url + "/build.log", Body=log.encode())
             status(url, run, step, "running", 1, package="libhello@1.0")
+            if mode != "hold":
+                time.sleep(1.0)  # a build takes a while: petal sees it running
             if mode == "ok":
                 log += "[+] /opt/spack/opt/spack/libhello\npetal: build finished\n"
                 s3.put_object(Bucket=bucket, Key=url + "/build.log", Body=log.encode())
