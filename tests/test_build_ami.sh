@@ -119,7 +119,7 @@ assert len(tags["petal:seed-hash"]) == 64, tags
 assert img["Name"].startswith("petal-"), img["Name"]
 EOF
 # the instance: launched from ParallelCluster's image for 3.11.1, alinux2023, x86_64, the
-# newest of the matching ones, with the plan's type, spot, IMDSv2; terminated now
+# newest available of the matching ones, with the plan's type, spot, IMDSv2; terminated now
 moto_aws ec2 describe-instances --filters "Name=tag:petal:run,Values=$r1" >"$tmp/inst.json"
 moto_aws ec2 describe-images --owners amazon \
 	--filters 'Name=name,Values=aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64*' >"$tmp/base.json"
@@ -128,7 +128,10 @@ import json, sys
 insts = [i for r in json.load(open(sys.argv[1]))["Reservations"] for i in r["Instances"]]
 assert len(insts) == 1, insts
 i = insts[0]
-base = sorted(json.load(open(sys.argv[2]))["Images"], key=lambda x: x["CreationDate"])[-1]
+# the newest available x86_64 one (the file holds a pending and an arm64 trap, newer)
+base = sorted([b for b in json.load(open(sys.argv[2]))["Images"]
+               if b["State"] == "available" and b["Architecture"] == "x86_64"],
+              key=lambda x: x["CreationDate"])[-1]
 assert i["ImageId"] == base["ImageId"], (i["ImageId"], base["ImageId"], base["Name"])
 assert i["InstanceType"] == sys.argv[3], i["InstanceType"]
 assert i["State"]["Name"] == "terminated", i["State"]

@@ -44,7 +44,8 @@ bucket=petal-real-bake
 moto_aws s3 mb "s3://$bucket" >/dev/null || { echo "FAIL: no bucket" >&2; exit 1; }
 
 tar -C "$tmp" -xzf "$peer/spack-1.1.0-offline.tar.gz" builtin-min
-# seed NAME PACKAGES [REPO]: a seed baking PACKAGES from the test repository (and REPO)
+# seed NAME PACKAGES [REPO]: a seed baking PACKAGES from the test repository (and REPO),
+# for this machine's generic target (its CPU may lack what x86_64_v3 needs)
 seed() {
 	cat >"$tmp/$1.yaml" <<EOF
 cluster: {name: $1, region: us-east-1}
@@ -56,6 +57,7 @@ software:
       - file://$peer/test-repo/spack_repo/petaltest${3:+
       - file://$3}
     source_mirror: file://$peer/sources
+    target: $(uname -m)
   in_ami: [$2]
   binary_cache: {s3_bucket: $bucket, s3_prefix: cache-$1}
   build: {instance_type: c5.2xlarge}

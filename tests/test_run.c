@@ -254,6 +254,52 @@ static int replay_text(const char *text, struct petal_error *err)
 #define START "{\"record\":\"run-start\",\"time\":\"2026-12-03T10:00:00Z\",\"run\":\"r-20261203-100000-abcd\"}\n"
 #define INTENT "{\"record\":\"step-intent\",\"time\":\"2026-12-03T10:00:01Z\",\"step\":\"s\",\"op\":\"launch\"}\n"
 
+/* An image handed over: no longer held, in its step's produced; a detached
+   run says so until the next record; gc's release may follow the end,
+   nothing else may. */
+static void test_kept_detach_options(void)
+{
+	struct petal_error err = { 0 };
+	struct petal_run *run = new_run();
+	struct petal_run_state *st = NULL;
+	struct petal_run_undo *undo = NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+	CU_ASSERT_EQUAL(petal_run_resource_created(run, "instance", "i-9", NULL, "bake", &err), 0);
+	CU_ASSERT_EQUAL(petal_run_resource_created(run, "image", "ami-9", NULL, "bake", &err), 0);
+	CU_ASSERT_EQUAL(petal_run_detach(run, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(petal_run_replay(run->journal, &st, &err), 0);
+	CU_ASSERT_TRUE(st->detached);
+	CU_ASSERT_STRING_EQUAL(petal_run_status(st, 0), "detached");
+	CU_ASSERT_STRING_EQUAL(petal_run_status(st, 1), "running");
+	CU_ASSERT_EQUAL(st->n_held, 2);
+	petal_run_state_free(st);
+	CU_ASSERT_EQUAL(petal_run_resource_kept(run, "image", "ami-9", NULL, "bake", &err), 0);
+	CU_ASSERT_EQUAL_FATAL(petal_run_replay(run->journal, &st, &err), 0);
+	CU_ASSERT_FALSE(st->detached);
+	CU_ASSERT_STRING_EQUAL(petal_run_status(st, 0), "dead");
+	CU_ASSERT_EQUAL_FATAL(st->n_held, 1);
+	CU_ASSERT_STRING_EQUAL(st->held[0].id, "i-9");
+	CU_ASSERT_EQUAL_FATAL(st->n_steps, 2);
+	CU_ASSERT_STRING_EQUAL(st->steps[0].id, "bake");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+		json_array_get(st->steps[0].produced, 0), "id")), "ami-9");
+	/* the cleanup never deregisters the product */
+	CU_ASSERT_EQUAL(petal_run_cleanup(st, &undo), 1);
+	CU_ASSERT_STRING_EQUAL(undo[0].res->id, "i-9");
+	free(undo);
+	petal_run_state_free(st);
+	CU_ASSERT_EQUAL(petal_run_end(run, PETAL_RUN_FAILED, 1, &err), 0);
+	CU_ASSERT_EQUAL(petal_run_resource_released(run, "instance", "i-9", NULL, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(petal_run_replay(run->journal, &st, &err), 0);
+	CU_ASSERT_EQUAL(st->n_held, 0);
+	CU_ASSERT_EQUAL(st->end, PETAL_RUN_FAILED);
+	petal_run_state_free(st);
+	CU_ASSERT_EQUAL(petal_run_detach(run, &err), 0);
+	CU_ASSERT_EQUAL(petal_run_replay(run->journal, &st, &err), PETAL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "only resource-released may follow"));
+	petal_run_close(run);
+}
+
 static void test_corrupt_middle_line(void)
 {
 	struct petal_error err = { 0 };
@@ -433,6 +479,7 @@ int main(void)
 	    !CU_add_test(s, "a torn last line is ignored, then cut off", test_torn_last_line) ||
 	    !CU_add_test(s, "a corrupt middle line is named with its line", test_corrupt_middle_line) ||
 	    !CU_add_test(s, "a plan's summary: its steps pending", test_plan_summary) ||
+	    !CU_add_test(s, "kept images, detached runs, gc after the end", test_kept_detach_options) ||
 	    !CU_add_test(s, "kill -9 at random: replay succeeds, nothing acked lost", test_kill9)) {
 		CU_cleanup_registry();
 		return 1;

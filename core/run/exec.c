@@ -468,6 +468,26 @@ int petal_exec_build_step(struct petal_exec *x, const struct petal_plan_step *st
 		say(x, step->id, "adopted", id, NULL, "done before");
 		return 0;
 	}
+	/* the image was handed over and the instance released: only the step's
+	   end was not written */
+	if (ps && ps->state != PETAL_STEP_FAILED && produced_id(ps, RESOURCE_IMAGE) &&
+	    !prior_held(x, step->id, RESOURCE_INSTANCE)) {
+		json_t *produced = json_pack("[{s:s, s:s}]", "kind", RESOURCE_IMAGE, "id",
+		                             produced_id(ps, RESOURCE_IMAGE));
+
+		snprintf(res->image_id, sizeof(res->image_id), "%s", produced_id(ps, RESOURCE_IMAGE));
+		say(x, step->id, "adopted", res->image_id, NULL, "made before petal stopped");
+		if (ps->state == PETAL_STEP_INTENT)
+			rc = petal_run_step_result(x->run, step->id, ps->op, 0, NULL, NULL, err);
+		else
+			rc = 0;
+		if (rc == 0)
+			rc = petal_run_step_intent(x->run, step->id, "finish", NULL, err);
+		if (rc == 0)
+			rc = petal_run_step_result(x->run, step->id, "finish", 1, NULL, produced, err);
+		json_decref(produced);
+		return rc;
+	}
 	sr.dj.run = x->run;
 	sr.dj.step = step->id;
 	sr.dj.err.size = sizeof(sr.dj.err);
@@ -536,7 +556,8 @@ image:
 	if (rc == 0 && res->instance_id[0])
 		rc = terminate(&sr, res->instance_id, err);
 	if (rc == 0 && res->image_id[0])
-		rc = petal_run_resource_kept(x->run, RESOURCE_IMAGE, res->image_id, x->region, err);
+		rc = petal_run_resource_kept(x->run, RESOURCE_IMAGE, res->image_id, x->region,
+		                             step->id, err);
 	if (rc == 0) {
 		json_t *produced = json_array();
 

@@ -133,12 +133,13 @@ int petal_run_resource_released(struct petal_run *run, const char *kind, const c
 }
 
 int petal_run_resource_kept(struct petal_run *run, const char *kind, const char *id,
-                            const char *region, struct petal_error *err)
+                            const char *region, const char *step, struct petal_error *err)
 {
 	if (check_kind(kind, err) || need("resource id", id, err))
 		return PETAL_EINVAL;
 	return write_new(run, "resource-kept",
-	                 json_pack("{s:s, s:s, s:s?}", "kind", kind, "id", id, "region", region),
+	                 json_pack("{s:s, s:s, s:s?, s:s?}", "kind", kind, "id", id, "region",
+	                           region, "step", step),
 	                 err);
 }
 

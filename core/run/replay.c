@@ -237,6 +237,29 @@ static int on_resource(struct replay *r, json_t *rec, int created, const char *t
 	return 0;
 }
 
+static int on_kept(struct replay *r, json_t *rec, const char *time)
+{
+	const char *kind, *id, *step;
+	int rc;
+
+	if (str(r, rec, "kind", 1, &kind) || str(r, rec, "id", 1, &id) ||
+	    str(r, rec, "step", 0, &step))
+		return PETAL_EINVAL;
+	json_t *copy = json_pack("{s:s, s:s}", "kind", kind, "id", id);
+	rc = on_resource(r, rec, 0, time);
+	if (rc == 0 && step) {
+		struct petal_run_step *s = step_get(r->st, step, &r->cap_steps);
+
+		if (!json_is_array(s->produced)) {
+			json_decref(s->produced);
+			s->produced = json_array();
+		}
+		json_array_append(s->produced, copy);
+	}
+	json_decref(copy);
+	return rc;
+}
+
 static int on_end(struct replay *r, json_t *rec, const char *time)
 {
 	const char *state;
@@ -293,10 +316,11 @@ static int replay_line(struct replay *r, const char *text, size_t len)
 		rc = on_result(r, rec);
 	} else if (strcmp(type, "resource-created") == 0) {
 		rc = on_resource(r, rec, 1, time);
-	} else if (strcmp(type, "resource-released") == 0 ||
-	           strcmp(type, "resource-kept") == 0) {
-		/* kept: the run's product, handed over; no longer the run's to undo */
+	} else if (strcmp(type, "resource-released") == 0) {
 		rc = on_resource(r, rec, 0, time);
+	} else if (strcmp(type, "resource-kept") == 0) {
+		/* the run's product, handed over; no longer the run's to undo */
+		rc = on_kept(r, rec, time);
 	} else if (strcmp(type, "run-detach") == 0) {
 		rc = 0; /* petal left the run to its machines: resume takes it up */
 	} else if (strcmp(type, "run-end") == 0) {

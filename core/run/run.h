@@ -100,9 +100,10 @@ int petal_run_resource_created(struct petal_run *run, const char *kind, const ch
 int petal_run_resource_released(struct petal_run *run, const char *kind, const char *id,
                                 const char *region, struct petal_error *err);
 /* The run's product (the image a build made), handed to the user: no longer
-   held, never undone by a cleanup, resume or gc. */
+   held, never undone by a cleanup, resume or gc; read back, it is in the
+   step's `produced` (step may be NULL). */
 int petal_run_resource_kept(struct petal_run *run, const char *kind, const char *id,
-                            const char *region, struct petal_error *err);
+                            const char *region, const char *step, struct petal_error *err);
 enum petal_run_end {
 	PETAL_RUN_NOT_ENDED = 0,
 	PETAL_RUN_SUCCEEDED,
