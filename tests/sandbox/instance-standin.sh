@@ -139,6 +139,8 @@ for cmd in aws base64 setsid; do
 done
 mkdir -p "$box_dir" || exit 1
 box_dir=$(cd "$box_dir" && pwd)
+# a box dir used before: its reclaims and moto's answers are not this watch's
+rm -rf "$box_dir/.ec2" "$box_dir/.interrupts"
 mkdir -p "$box_dir/.ec2" "$box_dir/.interrupts"
 
 # The stand-in's own calls see moto only, never the user's files or an IMDS.
