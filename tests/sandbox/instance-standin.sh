@@ -16,7 +16,8 @@
 # --interrupt-after SECONDS   reclaim a spot instance like EC2 does, SECONDS after its user
 #                    data started: the machine dies at once, the instance is terminated
 # --interrupt-when-done N     the same, once the status.json the build uploads under its
-#                    PETAL_REPORT_URL says "done" >= N (see wt/PROTOCOL.md)
+#                    PETAL_REPORT_URL says "done" >= N (the URL is read from the environment
+#                    of the machine's processes, where the user data stub exported it)
 # --interrupts K     how many instances to reclaim, first come first (default 1): the
 #                    relaunches after them build undisturbed
 # --once             return once the first instance's user data has ended
@@ -139,6 +140,8 @@ for cmd in aws base64 setsid; do
 done
 mkdir -p "$box_dir" || exit 1
 box_dir=$(cd "$box_dir" && pwd)
+# a box dir used before: its reclaims and moto's answers are not this watch's
+rm -rf "$box_dir/.ec2" "$box_dir/.interrupts"
 mkdir -p "$box_dir/.ec2" "$box_dir/.interrupts"
 
 # The stand-in's own calls see moto only, never the user's files or an IMDS.
