@@ -50,6 +50,7 @@ struct petal_renderer {
 #define RENDER_SHARED_FAILED "/shared/petal/failed-" /* + seed hash: ... or failed */
 #define RENDER_IMAGE_SPACK "/opt/spack"          /* Spack in an image petal bakes */
 #define RENDER_IMAGE_TREE "/opt/spack/opt/spack" /* ... and its install tree */
+#define RENDER_IMAGE_LMOD "/opt/spack/share/spack/lmod" /* ... and its Lmod modules */
 /* ParallelCluster's own HeadNode and ComputeNode bootstrap timeout */
 #define RENDER_PCLUSTER_BOOT_S 1800L
 

@@ -138,7 +138,8 @@ static void profile_helper(struct petal_strbuf *sb, int shared)
 static const char shared_helpers[] =
 	"\n"
 	"# Spack's system scope, on every node: installs go to the shared tree, and the\n"
-	"# image's own tree, when it has one, is an upstream Spack reads from.\n"
+	"# image's own tree, when it has one, is an upstream Spack reads from, its Lmod\n"
+	"# modules those of the baked packages (spack module lmod find, loads).\n"
 	"petal_spack_config() {\n"
 	"\tmkdir -p /etc/spack\n"
 	"\tprintf '%s\\n' 'config:' '  install_tree:' \"    root: $PETAL_SHARED_TREE\" \\\n"
@@ -149,7 +150,7 @@ static const char shared_helpers[] =
 	"/.spack-db ]; then\n"
 	"\t\tprintf '%s\\n' 'upstreams:' '  petal-image:' '    install_tree: "
 	RENDER_IMAGE_TREE "' \\\n"
-	"\t\t\t>/etc/spack/upstreams.yaml\n"
+	"\t\t\t'    modules:' '      lmod: " RENDER_IMAGE_LMOD "' >/etc/spack/upstreams.yaml\n"
 	"\telse\n"
 	"\t\trm -f /etc/spack/upstreams.yaml\n"
 	"\tfi\n"

@@ -339,6 +339,10 @@ void test_image_upstream(void)
 	want = petal_xasprintf("install_tree: %s/opt/spack/opt/spack\n", head);
 	CU_ASSERT(text != NULL && strstr(text, want) != NULL);
 	free(want);
+	/* the image's Lmod modules, for the baked packages */
+	want = petal_xasprintf("    modules:\n      lmod: %s/opt/spack/share/spack/lmod\n", head);
+	CU_ASSERT(text != NULL && strstr(text, want) != NULL);
+	free(want);
 	free(text);
 	want = petal_xasprintf("TREE<%s/shared/spack/opt>\n", head);
 	CU_ASSERT(count_in(head, want) > 0);
