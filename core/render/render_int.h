@@ -101,8 +101,9 @@ void render_comment(struct petal_strbuf *sb, const char *s);
 #define RENDER_UPLOAD_REPOS "repos/"            /* + NAME ".tar": a package repository */
 #define RENDER_UPLOAD_MIRROR "source-mirror"    /* the source mirror, file by file */
 
-/* The preamble's variables (after PETAL_SPACK_ROOT): PETAL_SPACK_URL,
-   PETAL_SPACK_GIT, PETAL_SPACK_REF, PETAL_ARTIFACTS, PETAL_REPOS. */
+/* The preamble's variables (after PETAL_SPACK_ROOT): PETAL_SPACK_URL or
+   PETAL_SPACK_GIT and PETAL_SPACK_REF (as the seed says), PETAL_ARTIFACTS,
+   PETAL_REPOS. */
 void render_sources_vars(struct petal_strbuf *sb, const struct petal_seed *seed);
 /* The shell helpers that fetch them, and petal_spack_setup. */
 void render_sources_helpers(struct petal_strbuf *sb, const struct petal_seed *seed);

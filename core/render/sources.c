@@ -123,13 +123,19 @@ static int is_file_url(const char *url)
 
 void render_sources_vars(struct petal_strbuf *sb, const struct petal_seed *seed)
 {
-	petal_strbuf_puts(sb, "readonly PETAL_SPACK_URL=");
-	render_shquote(sb, seed->spack_url != NULL ? seed->spack_url : "");
-	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_GIT=");
-	render_shquote(sb, seed->spack_git != NULL ? seed->spack_git : "");
-	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_REF=");
-	render_shquote(sb, seed->spack_ref != NULL ? seed->spack_ref : "");
-	petal_strbuf_puts(sb, "\n# Where petal uploaded the seed's file:// sources (s3:// or file://; unset:\n"
+	if (seed->spack_url != NULL) {
+		petal_strbuf_puts(sb, "# Spack's tarball (software.spack.url)\nreadonly PETAL_SPACK_URL=");
+		render_shquote(sb, seed->spack_url);
+		petal_strbuf_putc(sb, '\n');
+	} else if (seed->spack_git != NULL) {
+		petal_strbuf_puts(sb, "# Spack's git repository and ref (software.spack.git, ref)\n"
+		                      "readonly PETAL_SPACK_GIT=");
+		render_shquote(sb, seed->spack_git);
+		petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_REF=");
+		render_shquote(sb, seed->spack_ref);
+		petal_strbuf_putc(sb, '\n');
+	}
+	petal_strbuf_puts(sb, "# Where petal uploaded the seed's file:// sources (s3:// or file://; unset:\n"
 	                      "# the seed's own URLs).  Package repositories are fetched into PETAL_REPOS.\n"
 	                      "PETAL_ARTIFACTS=${PETAL_ARTIFACTS:-}\n"
 	                      "PETAL_ARTIFACTS=${PETAL_ARTIFACTS%/}\n"
