@@ -295,6 +295,7 @@ static void test_all_problems_reported(void)
 }
 
 static void other_hash(const char *a, const char *b);
+static void test_spack_sources(void);
 
 static void test_duplicate_across_sections(void)
 {
@@ -576,7 +577,9 @@ static void test_values(void)
 		CU_ASSERT_STRING_EQUAL(e->spack_version, "1.0.1");
 		CU_ASSERT_STRING_EQUAL(e->spack_url, "s3://site-bucket/spack-1.0.1.tar.gz");
 		CU_ASSERT_EQUAL_FATAL(e->n_spack_repos, 2);
-		CU_ASSERT_STRING_EQUAL(e->spack_repos[1], "file:///site/b/builtin");
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[1].path, "file:///site/b/builtin");
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[1].name, "builtin");
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[0].name, "lab");
 		CU_ASSERT_STRING_EQUAL(e->source_mirror, "https://mirror.example.org/spack");
 	}
 	petal_seed_free(e);
@@ -593,11 +596,18 @@ static void test_values(void)
 	           "(a space, a control character, a quote or a backslash)");
 	expect_one(CLUSTER "software:\n  spack: {repos: [https://x/repo]}\n",
 	           "software.spack.repos[0]: 'https://x/repo' is not a package repository's "
-	           "directory (where its repo.yaml is) as a file:/// URL (an unknown scheme or "
-	           "nothing after it)");
+	           "directory (where its repo.yaml is) as a file:/// URL, or a mapping {name, "
+	           "git, ref} or {name, url} (an unknown scheme or nothing after it)");
 	expect_one(CLUSTER "software:\n  spack: {repos: [file:///site/lab/]}\n",
 	           "software.spack.repos[0]: 'file:///site/lab/' does not end in a repository's "
-	           "name (its namespace: letters, digits, '_'), e.g. file:///site/spack_repo/lab");
+	           "name (its namespace: a lowercase letter, then lowercase letters, digits and "
+	           "'_' (no \"__\"), not a Python keyword), e.g. file:///site/spack_repo/lab");
+	expect_one(CLUSTER "software:\n  spack: {repos: [file:///site/spack_repo/Lab]}\n",
+	           "seed.yaml:5:19: software.spack.repos[0]: 'file:///site/spack_repo/Lab' does "
+	           "not end in a repository's name (its namespace: a lowercase letter, then "
+	           "lowercase letters, digits and '_' (no \"__\"), not a Python keyword), e.g. "
+	           "file:///site/spack_repo/lab");
+	test_spack_sources();
 	expect_one(CLUSTER "software:\n  spack: {source_mirror: [a]}\n",
 	           "software.spack.source_mirror: expected a Spack source mirror URL (file://, "
 	           "s3:// or https://), got a list");
@@ -625,8 +635,119 @@ static void test_values(void)
 	expect_one(CLUSTER "software:\n  spack: {target: [zen4]}\n",
 	           "software.spack.target: expected a single value, got a list");
 	expect_one(CLUSTER "software:\n  spack: {mirror: file:///x}\n",
-	           "software.spack.mirror: unknown key; expected one of: version, url, repos, "
-	           "source_mirror, target");
+	           "software.spack.mirror: unknown key; expected one of: version, url, git, ref, "
+	           "repos, source_mirror, target");
+}
+
+/* software.spack.git and ref, and repositories from git or a tarball. */
+static void test_spack_sources(void)
+{
+	struct petal_seed *e = expect_ok(CLUSTER "software:\n  spack:\n"
+	                                 "    git: https://git.example.org/spack.git\n"
+	                                 "    ref: 2e907202bcc8\n"
+	                                 "    repos:\n"
+	                                 "      - {name: lab, git: 'file:///srv/lab.git', ref: v1.0}\n"
+	                                 "      - {name: site_pkgs, url: s3://b/repos/site.tar.gz}\n"
+	                                 "      - file:///site/spack_repo/local\n");
+	if (e != NULL) {
+		CU_ASSERT_STRING_EQUAL(e->spack_git, "https://git.example.org/spack.git");
+		CU_ASSERT_STRING_EQUAL(e->spack_ref, "2e907202bcc8");
+		CU_ASSERT_PTR_NULL(e->spack_url);
+		CU_ASSERT_EQUAL_FATAL(e->n_spack_repos, 3);
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[0].name, "lab");
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[0].git, "file:///srv/lab.git");
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[0].ref, "v1.0");
+		CU_ASSERT_PTR_NULL(e->spack_repos[0].path);
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[1].name, "site_pkgs");
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[1].url, "s3://b/repos/site.tar.gz");
+		CU_ASSERT_PTR_NULL(e->spack_repos[1].git);
+		CU_ASSERT_STRING_EQUAL(e->spack_repos[2].name, "local");
+		CU_ASSERT_EQUAL(e->spack_repos[2].line, 11);
+	}
+	petal_seed_free(e);
+	/* no ref: the release tag of the version */
+	e = expect_ok(CLUSTER "software:\n  spack: {version: 1.0.2, git: 'file:///srv/spack'}\n");
+	if (e != NULL)
+		CU_ASSERT_STRING_EQUAL(e->spack_ref, "v1.0.2");
+	petal_seed_free(e);
+	e = expect_ok(CLUSTER "software:\n  spack: {git: ssh://git@example.org/spack.git}\n");
+	if (e != NULL)
+		CU_ASSERT_STRING_EQUAL(e->spack_ref, "v" PETAL_SPACK_DEFAULT_VERSION);
+	petal_seed_free(e);
+
+	expect_one(CLUSTER "software:\n  spack:\n    url: s3://b/spack.tgz\n"
+	           "    git: https://x/spack.git\n",
+	           "seed.yaml:7:10: software.spack.git: software.spack.url says where Spack comes "
+	           "from too; give one of url (a tarball) and git (with ref)");
+	expect_one(CLUSTER "software:\n  spack:\n    url: s3://b/spack.tgz\n    ref: v1.1.0\n",
+	           "seed.yaml:7:10: software.spack.ref: ref is what to check out of "
+	           "software.spack.git, and there is no git; give git: URL with it, or drop ref");
+	expect_one(CLUSTER "software:\n  spack: {git: s3://b/spack.git}\n",
+	           "seed.yaml:5:16: software.spack.git: 's3://b/spack.git' is not a git URL "
+	           "(https://, ssh://, git:// or file://) (an unknown scheme or nothing after it)");
+	expect_one(CLUSTER "software:\n  spack: {git: https://x/s.git, ref: \"v1; reboot\"}\n",
+	           "seed.yaml:5:38: software.spack.ref: 'v1; reboot' is not a git branch, tag or "
+	           "commit, e.g. v1.1.0, releases/v1.1 or a commit id (it may hold only letters, "
+	           "digits, '.', '_', '/', '+' and '-')");
+	expect_one(CLUSTER "software:\n  spack: {git: https://x/s.git, ref: -x}\n",
+	           "software.spack.ref: '-x' is not a git branch, tag or commit, e.g. v1.1.0, "
+	           "releases/v1.1 or a commit id (it must start with a letter or digit)");
+	expect_one(CLUSTER "software:\n  spack: {git: https://x/s.git, ref: a/../b}\n",
+	           "(git refuses '..', '//', a component starting with '.' and a '/' or '.' at "
+	           "the end)");
+	expect_one(CLUSTER "software:\n  spack: {git: https://x/s.git, ref: [v1]}\n",
+	           "software.spack.ref: expected a single value, got a list");
+	expect_one(CLUSTER "software:\n  spack: {git: https://x/s.git, branch: v1}\n",
+	           "seed.yaml:5:33: software.spack.branch: unknown key; expected one of: version, "
+	           "url, git, ref, repos, source_mirror, target");
+
+	/* repositories as mappings */
+	expect_one(CLUSTER "software:\n  spack:\n    repos: [{name: lab, git: https://x/l.git}]\n",
+	           "seed.yaml:6:30: software.spack.repos[0].ref: missing; a git repository needs a "
+	           "git branch, tag or commit, e.g. v1.1.0, releases/v1.1 or a commit id to check "
+	           "out");
+	expect_one(CLUSTER "software:\n  spack:\n    repos: [{name: lab}]\n",
+	           "seed.yaml:6:13: software.spack.repos[0]: a repository needs git (with ref) or "
+	           "url (a tarball), e.g. {name: lab, git: https://git.example.org/lab.git, ref: "
+	           "v1.0}");
+	expect_one(CLUSTER "software:\n  spack:\n    repos: [{git: https://x/l.git, ref: v1}]\n",
+	           "software.spack.repos[0].name: missing; expected the repository's namespace, "
+	           "e.g. name: lab");
+	expect_one(CLUSTER "software:\n  spack:\n"
+	           "    repos: [{name: lab, git: https://x/l.git, ref: v1, url: s3://b/l.tar}]\n",
+	           "software.spack.repos[0].url: git says where this repository comes from too; "
+	           "give one of git (with ref) and url");
+	expect_one(CLUSTER "software:\n  spack:\n    repos: [{name: lab, url: s3://b/l.tar, "
+	           "ref: v1}]\n",
+	           "software.spack.repos[0].ref: ref goes with git; a tarball (url) has no ref");
+	expect_one(CLUSTER "software:\n  spack:\n    repos: [{name: lab, url: ftp://b/l.tar}]\n",
+	           "software.spack.repos[0].url: 'ftp://b/l.tar' is not a URL of the repository's "
+	           "tarball (file://, s3:// or https://) (an unknown scheme or nothing after it)");
+	expect_one(CLUSTER "software:\n  spack:\n    repos: [{name: lab, url: s3://b/l, "
+	           "tag: v1}]\n", "seed.yaml:6:40: software.spack.repos[0].tag: unknown key; "
+	           "expected one of: name, git, ref, url");
+	expect_one(CLUSTER "software:\n  spack:\n    repos: [[file:///a/lab]]\n",
+	           "seed.yaml:6:13: software.spack.repos[0]: expected a file:/// directory or a "
+	           "mapping {name, git, ref} or {name, url}, got a list");
+	static const char *const bad_names[] = { "Lab", "1lab", "la__b", "import", "_x", "la-b" };
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(bad_names); i++) {
+		char *text = petal_xasprintf(CLUSTER "software:\n  spack:\n"
+		                             "    repos: [{name: %s, url: s3://b/l.tar}]\n",
+		                             bad_names[i]);
+		char *want = petal_xasprintf("seed.yaml:6:20: software.spack.repos[0].name: '%s' "
+		                             "is not a repository's namespace; expected a lowercase "
+		                             "letter, then lowercase letters, digits and '_' "
+		                             "(no \"__\"), not a Python keyword, e.g. lab",
+		                             bad_names[i]);
+		expect_one(text, want);
+		free(text);
+		free(want);
+	}
+	/* names are unique, whichever way each repository is given */
+	expect_one(CLUSTER "software:\n  spack:\n    repos:\n      - file:///a/spack_repo/lab\n"
+	           "      - {name: lab, url: s3://b/lab.tar}\n",
+	           "seed.yaml:8:9: software.spack.repos[1]: a repository named 'lab' is also at "
+	           "software.spack.repos[0] (line 7); names (namespaces) must be unique");
 }
 
 static void test_diag_limit_and_format(void)
@@ -927,6 +1048,28 @@ static void test_hash_changes(void)
 	           HASH_BASE "  spack: {repos: [file:///site/b/lab]}\n");
 	other_hash(HASH_BASE, HASH_BASE "  spack: {url: file:///site/spack-1.1.0.tar.gz}\n");
 	same_hash(HASH_BASE, HASH_BASE "  spack: {source_mirror: file:///site/sources}\n");
+	/* Spack from git, at a ref; repositories from git or a tarball */
+	other_hash(HASH_BASE, HASH_BASE "  spack: {git: 'file:///srv/spack', ref: v1.1.0}\n");
+	other_hash(HASH_BASE "  spack: {git: 'file:///srv/spack', ref: v1.1.0}\n",
+	           HASH_BASE "  spack: {git: 'file:///srv/spack', ref: 2e907202bcc8}\n");
+	other_hash(HASH_BASE "  spack: {git: 'file:///srv/spack', ref: v1.1.0}\n",
+	           HASH_BASE "  spack: {git: 'file:///srv/spack2', ref: v1.1.0}\n");
+	same_hash(HASH_BASE "  spack: {git: 'file:///srv/spack'}\n",
+	          HASH_BASE "  spack: {git: 'file:///srv/spack', ref: v1.1.0}\n");
+	other_hash(HASH_BASE "  spack: {git: 'file:///srv/spack'}\n",
+	           HASH_BASE "  spack: {url: 'file:///srv/spack'}\n");
+	other_hash(HASH_BASE,
+	           HASH_BASE "  spack: {repos: [{name: lab, git: https://x/l.git, ref: v1}]}\n");
+	other_hash(HASH_BASE "  spack: {repos: [{name: lab, git: https://x/l.git, ref: v1}]}\n",
+	           HASH_BASE "  spack: {repos: [{name: lab, git: https://x/l.git, ref: v2}]}\n");
+	other_hash(HASH_BASE "  spack: {repos: [{name: lab, git: https://x/l.git, ref: v1}]}\n",
+	           HASH_BASE "  spack: {repos: [{name: lab, git: https://y/l.git, ref: v1}]}\n");
+	other_hash(HASH_BASE "  spack: {repos: [{name: lab, git: https://x/l.git, ref: v1}]}\n",
+	           HASH_BASE "  spack: {repos: [{name: lab2, git: https://x/l.git, ref: v1}]}\n");
+	other_hash(HASH_BASE "  spack: {repos: [{name: lab, url: s3://b/l.tar}]}\n",
+	           HASH_BASE "  spack: {repos: [{name: lab, url: s3://b/l2.tar}]}\n");
+	other_hash(HASH_BASE "  spack: {repos: [{name: lab, url: https://x/l.git}]}\n",
+	           HASH_BASE "  spack: {repos: [{name: lab, git: https://x/l.git, ref: v1}]}\n");
 	/* the same build arch does not change it */
 	same_hash(HASH_BASE, HASH_BASE "  build: {instance_type: c5.18xlarge}\n");
 	other_hash(CLUSTER "software:\n  spack_packages: [bwa]\n",

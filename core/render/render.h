@@ -96,6 +96,41 @@ struct petal_user_data {
    artifacts, or a text over EC2's 16 KB. */
 int petal_render_user_data(const struct petal_user_data *u, char **out,
                            struct petal_error *err);
+/* What petal uploads beside a run's artifacts (doc/render.md, "Sources"):
+ * every file:// thing of the seed, so that a machine needs only the
+ * artifacts location.  `name` is relative to the artifacts URL:
+ *   spack/spack.tar     software.spack.url (as it is: tar reads any
+ *                       compression) or a file:// software.spack.git, as
+ *                       `git archive` at software.spack.ref
+ *   repos/NAME.tar      a package repository: a file:/// directory (tar of
+ *                       its contents), a file:// git repository (git archive
+ *                       at its ref) or a file:// tarball (as it is)
+ *   source-mirror/      a file:// source mirror, object by object
+ * The rendered scripts fetch each from "$PETAL_ARTIFACTS/<name>" when the
+ * environment sets PETAL_ARTIFACTS, else from the seed's own URL. */
+struct petal_upload {
+	char *local_path;  /* on this machine: a file or a directory */
+	char *name;        /* ends in '/' for a directory uploaded object by object */
+	int is_dir;        /* 1: local_path is a directory (a tar or a tree of objects) */
+	char *git_ref;     /* non-NULL: local_path is a git repository, archived at this ref */
+};
+
+/* The seed's uploads into *out (*n of them, in the order above; none: NULL
+ * and 0).  Nothing is read from disk.  Free with petal_render_uploads_free. */
+int petal_render_uploads(const struct petal_seed *seed, struct petal_upload **out, size_t *n,
+                         struct petal_error *err);
+void petal_render_uploads_free(struct petal_upload *u, size_t n);
+
+/* Uploads each through the cloud door (petal_cloud_object_put) to
+ * artifacts_url/<name>: a file as it is, a directory as a tar made by
+ * running tar (or git archive) with a fixed argv in $TMPDIR, removed after,
+ * or a tree of objects.  Stops at the first failure: PETAL_ENOENT when a
+ * local path is missing, PETAL_EINVAL when it is not what the seed says (a
+ * file, a directory), PETAL_EIO when tar or git fails (with its last line),
+ * or the door's error. */
+struct petal_cloud;
+int petal_render_upload_all(struct petal_cloud *c, const char *artifacts_url,
+                            const struct petal_upload *u, size_t n, struct petal_error *err);
 
 /* Behind host->renderer_seed and host->render_add. */
 const struct petal_seed_info *petal_renderer_seed(struct petal_renderer *r);

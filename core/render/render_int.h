@@ -94,6 +94,26 @@ void render_shquote(struct petal_strbuf *sb, const char *s);
 /* s made safe inside a '#' comment line: printable ASCII only. */
 void render_comment(struct petal_strbuf *sb, const char *s);
 
+/* ---- where Spack, its repositories and the sources come from (sources.c) -- */
+
+/* The names of what petal uploads beside the run's artifacts (uploads.c),
+   which the scripts fetch from "$PETAL_ARTIFACTS/<name>". */
+#define RENDER_UPLOAD_SPACK "spack/spack.tar"   /* the tarball, or git archive at the ref */
+#define RENDER_UPLOAD_REPOS "repos/"            /* + NAME ".tar": a package repository */
+#define RENDER_UPLOAD_MIRROR "source-mirror"    /* the source mirror, file by file */
+
+/* The preamble's variables (after PETAL_SPACK_ROOT): PETAL_SPACK_URL or
+   PETAL_SPACK_GIT and PETAL_SPACK_REF (as the seed says), PETAL_ARTIFACTS,
+   PETAL_REPOS. */
+void render_sources_vars(struct petal_strbuf *sb, const struct petal_seed *seed);
+/* The shell helpers that fetch them, and petal_spack_setup. */
+void render_sources_helpers(struct petal_strbuf *sb, const struct petal_seed *seed);
+/* petal_spack_site's lines that write $site/repos.yaml. */
+void render_repos_yaml(struct petal_strbuf *sb, const struct petal_seed *seed);
+/* The source mirror's lines of the setup, each starting with indent. */
+void render_source_mirror(struct petal_strbuf *sb, const struct petal_seed *seed,
+                          const char *indent);
+
 /* ---- the files ------------------------------------------------------------ */
 
 int render_cluster_config(const struct petal_renderer *r, char **out,

@@ -62,50 +62,6 @@ static const char helpers[] =
 	"\tpetal_fetch \"$1\" \"$tmp\" && mkdir -p \"$2\" && tar -C \"$2\" -xf \"$tmp\" || rc=$?\n"
 	"\trm -f \"$tmp\"\n"
 	"\treturn \"$rc\"\n"
-	"}\n"
-	"\n"
-	"# petal_spack_fetch URL: Spack from a tarball (software.spack.url): its spack/\n"
-	"# directory, or the one directory holding bin/spack.  Nothing is left in /tmp.\n"
-	"petal_spack_fetch() {\n"
-	"\tlocal tmp src='' rc=0\n"
-	"\ttmp=$(mktemp -d \"${TMPDIR:-/tmp}/petal-spack.XXXXXX\") || return\n"
-	"\tif petal_unpack \"$1\" \"$tmp/x\"; then\n"
-	"\t\tif [ -x \"$tmp/x/spack/bin/spack\" ]; then\n"
-	"\t\t\tsrc=$tmp/x/spack/bin/spack\n"
-	"\t\telse\n"
-	"\t\t\tsrc=$(find \"$tmp/x\" -maxdepth 3 -path '*/bin/spack' -type f | sort | head -n 1)\n"
-	"\t\tfi\n"
-	"\t\tif [ -z \"$src\" ]; then\n"
-	"\t\t\techo \"petal: no bin/spack in $1\" >&2\n"
-	"\t\t\trc=1\n"
-	"\t\telse\n"
-	"\t\t\tmkdir -p \"$PETAL_SPACK_ROOT\" && cp -a \"${src%/bin/spack}/.\" \"$PETAL_SPACK_ROOT/\" ||\n"
-	"\t\t\t\trc=$?\n"
-	"\t\tfi\n"
-	"\telse\n"
-	"\t\trc=$?\n"
-	"\t\techo \"petal: could not fetch Spack from $1\" >&2\n"
-	"\tfi\n"
-	"\trm -rf \"$tmp\"\n"
-	"\treturn \"$rc\"\n"
-	"}\n"
-	"\n"
-	"# Spack at the pinned version in $PETAL_SPACK_ROOT (kept when an image has it).\n"
-	"petal_spack_setup() {\n"
-	"\tlocal ref\n"
-	"\tif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ] && [ -n \"$PETAL_SPACK_URL\" ]; then\n"
-	"\t\tpetal_spack_fetch \"$PETAL_SPACK_URL\"\n"
-	"\telif [ ! -x \"$PETAL_SPACK_ROOT/bin/spack\" ]; then\n"
-	"\t\tcommand -v git >/dev/null 2>&1 || petal_os_install git\n"
-	"\t\tcase \"$PETAL_SPACK_VERSION\" in\n"
-	"\t\tdevelop | releases/* | v*) ref=$PETAL_SPACK_VERSION ;;\n"
-	"\t\t*) ref=v$PETAL_SPACK_VERSION ;;\n"
-	"\t\tesac\n"
-	"\t\tgit clone --quiet --depth 1 --branch \"$ref\" \\\n"
-	"\t\t\thttps://github.com/spack/spack.git \"$PETAL_SPACK_ROOT\"\n"
-	"\tfi\n"
-	"\texport PATH=\"$PETAL_SPACK_ROOT/bin:$PATH\"\n"
-	"\tpetal_spack_site\n"
 	"}\n";
 
 /* Login shells on every node get Spack's commands (spack load, spack find)
@@ -429,42 +385,11 @@ static void spack_root(struct petal_strbuf *sb, int shared)
 static void site_helper(struct petal_strbuf *sb, const struct petal_seed *seed,
                         const char *modules_yaml)
 {
-	int builtin = 0;
-
 	petal_strbuf_puts(sb, "\n# Spack's site scope: repositories, modules, compilers.\n"
 	                      "petal_spack_site() {\n"
 	                      "\tlocal site=$PETAL_SPACK_ROOT/etc/spack\n"
 	                      "\tmkdir -p \"$site\"\n");
-	if (seed->n_spack_repos > 0) {
-		/* the seed's repositories (software.spack.repos), named by their
-		   directories; builtin pinned unless one of them is builtin */
-		petal_strbuf_puts(sb, "\tprintf '%s\\n' 'repos::' \\\n");
-		for (size_t i = 0; i < seed->n_spack_repos; i++) {
-			const char *path = seed->spack_repos[i] + strlen("file://");
-			/* the seed admits no trailing '/': the last component is a name */
-			const char *name = strrchr(path, '/') + 1;
-			char *line = petal_xasprintf("  %s: %s", name, path);
-
-			builtin |= strcmp(name, "builtin") == 0;
-			petal_strbuf_puts(sb, "\t\t");
-			render_shquote(sb, line);
-			petal_strbuf_puts(sb, " \\\n");
-			free(line);
-		}
-		if (!builtin)
-			petal_strbuf_puts(sb, "\t\t'  builtin:' '    git: https://github.com/spack/"
-			                      "spack-packages.git' \\\n\t\t\"    tag: $PETAL_SPACK_BUILTIN\" \\\n");
-		else
-			petal_strbuf_puts(sb, "\t\t\"# builtin: the seed's own (Spack $PETAL_SPACK_VERSION "
-			                      "pins $PETAL_SPACK_BUILTIN)\" \\\n");
-		petal_strbuf_puts(sb, "\t\t>\"$site/repos.yaml\"\n");
-	} else {
-		petal_strbuf_puts(sb, "\tif [ ! -e \"$site/repos.yaml\" ]; then\n"
-		                      "\t\tprintf '%s\\n' 'repos:' '  builtin::' \\\n"
-		                      "\t\t\t'    git: https://github.com/spack/spack-packages.git' \\\n"
-		                      "\t\t\t\"    tag: $PETAL_SPACK_BUILTIN\" >\"$site/repos.yaml\"\n"
-		                      "\tfi\n");
-	}
+	render_repos_yaml(sb, seed);
 	/* written before the finds below, which add the compilers and make to it */
 	petal_strbuf_puts(sb, "\tprintf '%s\\n' 'packages:' '  all:' '    require:' \\\n"
 	                      "\t\t\"    - target=$PETAL_SPACK_TARGET\" >\"$site/packages.yaml\"\n");
@@ -496,8 +421,6 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	petal_strbuf_printf(sb, ").\nset -euo pipefail\n\nreadonly PETAL_LOG=%s\n", log);
 	petal_strbuf_puts(sb, "exec > >(tee -a \"$PETAL_LOG\") 2>&1\n\nreadonly PETAL_SEED_HASH=");
 	render_shquote(sb, info->hash != NULL ? info->hash : "");
-	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_URL=");
-	render_shquote(sb, r->plan->seed->spack_url != NULL ? r->plan->seed->spack_url : "");
 	petal_strbuf_puts(sb, "\nreadonly PETAL_SPACK_VERSION=");
 	render_shquote(sb, info->spack_version != NULL ? info->spack_version : PETAL_SPACK_DEFAULT_VERSION);
 	petal_strbuf_puts(sb, "\n# Spack's builtin package repository (spack/spack-packages) at the "
@@ -508,6 +431,7 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 	render_shquote(sb, petal_spack_target(r->plan->seed));
 	petal_strbuf_putc(sb, '\n');
 	spack_root(sb, shared);
+	render_sources_vars(sb, r->plan->seed);
 	if (shared)
 		petal_strbuf_printf(sb, "# The head node installs into the shared tree once, then "
 		                    "writes PETAL_READY;\n# compute nodes wait for it at most "
@@ -521,6 +445,7 @@ static void preamble(struct petal_strbuf *sb, const struct petal_renderer *r,
 		petal_strbuf_puts(sb, "PETAL_JOBS=$(nproc)\n");
 	petal_strbuf_puts(sb, "export PETAL_JOBS\n\n");
 	petal_strbuf_puts(sb, helpers);
+	render_sources_helpers(sb, r->plan->seed);
 	site_helper(sb, r->plan->seed, modules_yaml);
 }
 
@@ -558,17 +483,7 @@ static void spack_setup(struct petal_strbuf *sb, const struct petal_renderer *r,
 		render_shquote(sb, f->text);
 		petal_strbuf_putc(sb, '\n');
 	}
-	if (r->plan->seed->source_mirror != NULL) {
-		const char *url = r->plan->seed->source_mirror;
-
-		petal_strbuf_printf(sb, "%sspack mirror remove --scope site petal-sources >/dev/null "
-		                    "2>&1 || true\n%sspack mirror add --scope site --type source%s "
-		                    "petal-sources ", indent, indent, strncmp(url, "s3://", 5) == 0
-		                    ? " ${PETAL_S3_ENDPOINT:+--s3-endpoint-url \"$PETAL_S3_ENDPOINT\"}"
-		                    : "");
-		render_shquote(sb, url);
-		petal_strbuf_putc(sb, '\n');
-	}
+	render_source_mirror(sb, r->plan->seed, indent);
 }
 
 /* A tier's name where a shell word is built from it: the loader admits only

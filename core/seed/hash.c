@@ -221,8 +221,19 @@ char *petal_seed_canonical(const struct petal_seed *seed)
 	   mirror does not (Spack checks every tarball's checksum) */
 	if (seed->spack_url)
 		petal_strbuf_printf(&sb, "spack-url=%s\n", seed->spack_url);
-	for (size_t i = 0; i < seed->n_spack_repos; i++)
-		petal_strbuf_printf(&sb, "repo=%s\n", seed->spack_repos[i]);
+	if (seed->spack_git)
+		petal_strbuf_printf(&sb, "spack-git=%s ref=%s\n", seed->spack_git,
+		                    seed->spack_ref);
+	for (size_t i = 0; i < seed->n_spack_repos; i++) {
+		const struct petal_spack_repo *r = &seed->spack_repos[i];
+
+		if (r->path)
+			petal_strbuf_printf(&sb, "repo=%s\n", r->path);
+		else if (r->git)
+			petal_strbuf_printf(&sb, "repo=%s git=%s ref=%s\n", r->name, r->git, r->ref);
+		else
+			petal_strbuf_printf(&sb, "repo=%s url=%s\n", r->name, r->url);
+	}
 	/* the default follows arch */
 	if (seed->spack_target)
 		petal_strbuf_printf(&sb, "spack-target=%s\n", seed->spack_target);

@@ -60,6 +60,9 @@ int petal_schema_word(const char *s, const char *first, const char *rest, size_t
 
 /* Sections (seed.c calls them in order). */
 void petal_seed_check_software(struct petal_diags *d, struct petal_seed *seed);
+/* software.spack_version and software.spack (core/seed/spack.c) */
+void petal_seed_check_spack(struct petal_diags *d, const struct petal_node *sw,
+                            struct petal_seed *seed);
 void petal_seed_check_estimates(struct petal_diags *d, const struct petal_node *root);
 
 #endif

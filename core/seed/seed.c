@@ -459,8 +459,15 @@ void petal_seed_free(struct petal_seed *s)
 	free(s->build_artifacts);
 	free(s->spack_version);
 	free(s->spack_url);
-	for (size_t i = 0; i < s->n_spack_repos; i++)
-		free(s->spack_repos[i]);
+	free(s->spack_git);
+	free(s->spack_ref);
+	for (size_t i = 0; i < s->n_spack_repos; i++) {
+		free(s->spack_repos[i].name);
+		free(s->spack_repos[i].path);
+		free(s->spack_repos[i].git);
+		free(s->spack_repos[i].ref);
+		free(s->spack_repos[i].url);
+	}
 	free(s->spack_repos);
 	free(s->source_mirror);
 	free(s->spack_target);

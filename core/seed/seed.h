@@ -54,6 +54,17 @@ struct petal_seed_pkg {
 	int line, col;
 };
 
+/* software.spack.repos: one package repository, from exactly one of a
+   directory on petal's machine, a git repository at a ref, or a tarball. */
+struct petal_spack_repo {
+	char *name;        /* its namespace (Spack 1.x: .../spack_repo/NAME) */
+	char *path;        /* file:///.../NAME, the directory holding repo.yaml, or NULL */
+	char *git;         /* a git URL, or NULL */
+	char *ref;         /* with git: a branch, tag or commit */
+	char *url;         /* a tarball of the repository (file://, s3://, https://), or NULL */
+	int line, col;
+};
+
 struct petal_seed {
 	char *path;
 	struct petal_node *root;
@@ -84,7 +95,9 @@ struct petal_seed {
 	char *build_artifacts;     /* software.build.artifacts (s3://...), or NULL */
 	char *spack_version;       /* default: the Spack petal is tested with */
 	char *spack_url;           /* software.spack.url: a tarball of Spack, or NULL (git) */
-	char **spack_repos;        /* software.spack.repos: file:// package repositories */
+	char *spack_git;           /* software.spack.git: Spack's git repository, or NULL */
+	char *spack_ref;           /* with spack_git: software.spack.ref, default v<version> */
+	struct petal_spack_repo *spack_repos; /* software.spack.repos, in seed order */
 	size_t n_spack_repos;
 	char *source_mirror;       /* software.spack.source_mirror, or NULL */
 	char *spack_target;        /* software.spack.target, or NULL: petal_spack_target */

@@ -14,8 +14,6 @@ static const char *const software_keys[] = { "use_custom_ami", "build", "spack_p
 	                                     "in_ami", "build_from_source", "binary_cache",
 	                                     "containers", "build_parallel",
 	                                     "spack_version", "spack", NULL };
-static const char *const spack_keys[] = { "version", "url", "repos", "source_mirror",
-	                                  "target", NULL };
 static const char *const build_keys[] = { "instance_type", "spot", "timeout", "base_ami",
 	                                  "spot_fallback", "instance_profile", "artifacts",
 	                                  NULL };
@@ -443,163 +441,6 @@ static void take_packages(struct petal_diags *d, struct petal_seed *s, struct fo
 	free(f->pkgs);
 }
 
-/* NULL when url is one the scripts can fetch with a scheme in `schemes`
-   ("file://", "s3://", "https://"), else what is wrong with it. */
-static const char *url_problem(const char *url, const char *const *schemes)
-{
-	int known = 0;
-
-	for (size_t i = 0; schemes[i] != NULL; i++)
-		known |= strncmp(url, schemes[i], strlen(schemes[i])) == 0 &&
-		         url[strlen(schemes[i])] != '\0';
-	if (!known)
-		return "an unknown scheme or nothing after it";
-	for (const char *c = url; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '\'' || *c == '\\')
-			return "a space, a control character, a quote or a backslash";
-	if (strlen(url) > 1024)
-		return "more than 1024 characters";
-	return NULL;
-}
-
-static char *spack_url_value(struct petal_diags *d, const struct petal_node *n,
-                             const char *path, const char *const *schemes,
-                             const char *expected)
-{
-	char buf[96];
-	const char *why;
-
-	if (n->type != PETAL_NODE_SCALAR || petal_schema_is_null(n)) {
-		petal_diags_add(d, n->line, n->col, path, "expected %s, got %s", expected,
-		                petal_schema_got(n, buf, sizeof(buf)));
-		return NULL;
-	}
-	why = url_problem(n->scalar, schemes);
-	if (why != NULL) {
-		petal_diags_add(d, n->line, n->col, path, "'%s' is not %s (%s)", n->scalar,
-		                expected, why);
-		return NULL;
-	}
-	return petal_xstrdup(n->scalar);
-}
-
-static void check_spack_version(struct petal_diags *d, const struct petal_node *map,
-                                const char *key, const char *path, struct petal_seed *s)
-{
-	const char *v;
-
-	if (petal_schema_str(d, map, key, path, NULL, &v) != 1)
-		return;
-	if (petal_spack_builtin_tag(v) != NULL) {
-		free(s->spack_version);
-		s->spack_version = petal_xstrdup(v);
-	} else {
-		const struct petal_node *n = petal_node_get(map, key);
-
-		petal_diags_add(d, n->line, n->col, path,
-		                "'%s' is not a Spack release petal supports; expected "
-		                "1.0.N or 1.1.N (default 1.1.0)", v);
-	}
-}
-
-/* software.spack: where Spack comes from, its package repositories, a source
-   mirror (petal-seed(5)). */
-static void check_spack(struct petal_diags *d, const struct petal_node *sw, struct petal_seed *s)
-{
-	static const char *const fetchable[] = { "file://", "s3://", "https://", NULL };
-	static const char *const local[] = { "file:///", NULL };
-	const struct petal_node *sp = petal_schema_child(d, sw, "spack", "software.spack",
-	                                                 PETAL_NODE_MAP, NULL);
-	const struct petal_node *n;
-	const char *v;
-	size_t cap = 0;
-
-	if (sp == NULL)
-		return;
-	petal_schema_keys(d, sp, "software.spack", spack_keys);
-	if (petal_node_get(sw, "spack_version") != NULL && petal_node_get(sp, "version") != NULL) {
-		n = petal_node_get(sp, "version");
-		petal_diags_add(d, n->line, n->col, "software.spack.version",
-		                "software.spack_version says it too; give the version once");
-	}
-	check_spack_version(d, sp, "version", "software.spack.version", s);
-	n = petal_node_get(sp, "url");
-	if (n != NULL && !petal_schema_is_null(n))
-		s->spack_url = spack_url_value(d, n, "software.spack.url", fetchable,
-		                               "a URL of a Spack tarball (file://, s3:// or https://)");
-	n = petal_node_get(sp, "source_mirror");
-	if (n != NULL && !petal_schema_is_null(n))
-		s->source_mirror = spack_url_value(d, n, "software.spack.source_mirror", fetchable,
-		                                   "a Spack source mirror URL (file://, s3:// or "
-		                                   "https://)");
-	if (petal_schema_str(d, sp, "target", "software.spack.target", NULL, &v) == 1) {
-		n = petal_node_get(sp, "target");
-		if (petal_schema_word(v, PETAL_LOWER PETAL_UPPER PETAL_DIGIT "_",
-		                      PETAL_LOWER PETAL_UPPER PETAL_DIGIT "_", 64))
-			s->spack_target = petal_xstrdup(v);
-		else
-			petal_diags_add(d, n->line, n->col, "software.spack.target",
-			                "'%s' is not a Spack target; expected a word of letters, "
-			                "digits and '_', e.g. x86_64_v3, zen4 or neoverse_v1", v);
-	}
-	n = petal_schema_child(d, sp, "repos", "software.spack.repos", PETAL_NODE_LIST, NULL);
-	for (size_t i = 0; n != NULL && i < n->n; i++) {
-		char *path = petal_schema_index("software.spack.repos", i);
-		char *url = spack_url_value(d, n->items[i], path, local,
-		                            "a package repository's directory (where its "
-		                            "repo.yaml is) as a file:/// URL");
-
-		if (url != NULL && (url[strlen(url) - 1] == '/' ||
-		                    !petal_schema_word(strrchr(url, '/') + 1, PETAL_LOWER PETAL_UPPER
-		                                       PETAL_DIGIT "_", PETAL_LOWER PETAL_UPPER
-		                                       PETAL_DIGIT "_", 128))) {
-			petal_diags_add(d, n->items[i]->line, n->items[i]->col, path,
-			                "'%s' does not end in a repository's name (its namespace: "
-			                "letters, digits, '_'), e.g. file:///site/spack_repo/lab", url);
-			free(url);
-			url = NULL;
-		}
-		if (url != NULL)
-			PETAL_PUSH(s->spack_repos, s->n_spack_repos, cap, url);
-		free(path);
-	}
-}
-
-/* The Spack releases petal renders for, each with the release of Spack's
-   builtin package repository (spack/spack-packages) it pins: 1.x reads its
-   packages from there, and the scripts pin the same release. */
-static const struct {
-	const char *series; /* "1.1." matches 1.1.0, 1.1.1, ... */
-	const char *builtin_tag;
-} spack_releases[] = {
-	{ "1.0.", "v2025.07.0" },
-	{ "1.1.", "v2025.11.0" },
-};
-
-const char *petal_spack_builtin_tag(const char *version)
-{
-	for (size_t i = 0; version != NULL && i < PETAL_ARRAY_SIZE(spack_releases); i++) {
-		size_t n = strlen(spack_releases[i].series);
-		const char *patch = version + n;
-
-		if (strncmp(version, spack_releases[i].series, n) == 0 && *patch != '\0' &&
-		    strspn(patch, PETAL_DIGIT) == strlen(patch) && strlen(patch) <= 4 &&
-		    (patch[0] != '0' || patch[1] == '\0'))
-			return spack_releases[i].builtin_tag;
-	}
-	return NULL;
-}
-
-const char *petal_spack_target(const struct petal_seed *seed)
-{
-	const char *build = seed->build_instance_type ? seed->build_instance_type
-	                                               : seed->head_node;
-
-	if (seed->spack_target != NULL)
-		return seed->spack_target;
-	return strcmp(petal_instance_arch(build), "arm64") == 0 ? "aarch64" : "x86_64_v3";
-}
-
 void petal_seed_check_software(struct petal_diags *d, struct petal_seed *s)
 {
 	struct found f = { 0 };
@@ -617,8 +458,7 @@ void petal_seed_check_software(struct petal_diags *d, struct petal_seed *s)
 	check_cache(d, sw, s);
 	check_containers(d, sw, s, &f);
 	check_build_parallel(d, sw, s);
-	check_spack_version(d, sw, "spack_version", "software.spack_version", s);
-	check_spack(d, sw, s);
+	petal_seed_check_spack(d, sw, s);
 	if (s->use_custom_ami && n_spack == 0 && n_ami == 0) {
 		const struct petal_node *n = petal_node_get(sw, "use_custom_ami");
 		petal_diags_add(d, n->line, n->col, "software.use_custom_ami",
