@@ -461,11 +461,25 @@ static int prepare(struct petal_cli *cli, struct petal_cli_planned *p, struct pe
 	char *script = petal_xasprintf("%s/build-instance.sh", dir);
 	char *url = petal_xasprintf("%s/build-instance.sh", artifacts);
 
+	struct petal_upload *ups = NULL;
+	size_t n_ups = 0;
+
 	rc = petal_cloud_bucket_ensure(cloud, bucket, region, &err);
 	if (rc == 0)
 		rc = petal_cloud_object_put(cloud, url, script, &err);
 	if (rc != 0)
 		petal_cli_error(cli, "cannot upload the build script to %s: %s", url, err.msg);
+	/* the seed's file:// sources (Spack, repositories, a source mirror) go
+	   beside it: the instance needs nothing but the artifacts */
+	if (rc == 0 && (rc = petal_render_uploads(p->seed, &ups, &n_ups, &err)) == 0 && n_ups) {
+		petal_cli_info(cli, "uploading the seed's %zu local source%s to %s", n_ups,
+		               n_ups == 1 ? "" : "s", artifacts);
+		rc = petal_render_upload_all(cloud, artifacts, ups, n_ups, &err);
+		if (rc != 0)
+			petal_cli_error(cli, "cannot upload the seed's sources to %s: %s", artifacts,
+			                err.msg);
+	}
+	petal_render_uploads_free(ups, n_ups);
 	free(url);
 	free(script);
 	free(bucket);
