@@ -93,6 +93,17 @@ void render_shquote(struct petal_strbuf *sb, const char *s);
 /* s made safe inside a '#' comment line: printable ASCII only. */
 void render_comment(struct petal_strbuf *sb, const char *s);
 
+/* ---- how the scripts report (outcome.c; doc/render.md, "Status and report") */
+
+/* PETAL_SCRIPT, PETAL_REPORT_URL (build) and the status, reporter, checkpoint,
+   validation and end helpers of build-instance.sh (build) or node-bootstrap.sh. */
+void render_outcome(struct petal_strbuf *sb, const struct petal_renderer *r, int build);
+/* The validation of one tier's part: petal_check_spec of each spec it added,
+   with its module for a tier that delivers an image; ":" when none. */
+void render_checks(struct petal_strbuf *sb, const struct petal_renderer *r, const char *tier);
+/* petal_check_test of each software.build.tests command, one line each. */
+void render_tests(struct petal_strbuf *sb, const struct petal_renderer *r, const char *indent);
+
 /* ---- the files ------------------------------------------------------------ */
 
 int render_cluster_config(const struct petal_renderer *r, char **out,

@@ -455,6 +455,9 @@ void petal_seed_free(struct petal_seed *s)
 	free(s->queues);
 	free(s->build_instance_type);
 	free(s->base_ami);
+	for (size_t i = 0; i < s->n_build_tests; i++)
+		free(s->build_tests[i]);
+	free(s->build_tests);
 	free(s->spack_version);
 	free(s->spack_url);
 	for (size_t i = 0; i < s->n_spack_repos; i++)

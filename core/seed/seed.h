@@ -79,6 +79,8 @@ struct petal_seed {
 	long build_timeout_s;      /* default 12h */
 	int build_parallel;        /* default 0: all cores */
 	char *base_ami;            /* software.build.base_ami: id or name, or NULL (look it up) */
+	char **build_tests;        /* software.build.tests: shell commands (not hashed) */
+	size_t n_build_tests;
 	char *spack_version;       /* default: the Spack petal is tested with */
 	char *spack_url;           /* software.spack.url: a tarball of Spack, or NULL (git) */
 	char **spack_repos;        /* software.spack.repos: file:// package repositories */
