@@ -286,7 +286,7 @@ static void check_build_tests(struct petal_diags *d, const struct petal_node *b,
 
 		if (t->type != PETAL_NODE_SCALAR || v == NULL || v[strspn(v, " \t")] == '\0') {
 			char *path = petal_schema_index("software.build.tests", i);
-			char got[64];
+			char got[96];
 
 			petal_diags_add(d, t->line, t->col, path, "expected a shell command (a "
 			                "non-empty string), e.g. 'hello-app | grep -q hello'; got %s",
