@@ -124,9 +124,11 @@ no_tmp() {
 }
 
 # --- the build instance: okpkg builds and goes to the checkpoint, then failbuild fails
+# the same directory in both instances (a box's /tmp is its own)
+mkdir -p "$tmp/checkpoint"
 ckpt=file://$tmp/checkpoint
-PETAL_CHECKPOINT_URL=$ckpt PETAL_RUN=r-fail PETAL_STEP=ami.image-build \
-	run_box build "$tmp/build" bash "$tmp/r/build-instance.sh"
+PETAL_SANDBOX_BIND=$tmp/checkpoint PETAL_CHECKPOINT_URL=$ckpt PETAL_RUN=r-fail \
+	PETAL_STEP=ami.image-build run_box build "$tmp/build" bash "$tmp/r/build-instance.sh"
 if [ "$status" -ne 0 ]; then ok; else not_ok "build-instance.sh exits non-zero"; fi
 cat "$tmp/out" "$tmp/err" >"$tmp/all"
 expect_in "$tmp/all" "petal: FAILED: failbuild@1.0 did not build" "build: the package named"
@@ -179,7 +181,8 @@ software:
 EOF
 run plan -t "$tmp/seed2.yaml" --render "$tmp/r2"
 expect_status 0 "render (okpkg, tests)"
-PETAL_CHECKPOINT_URL=$ckpt run_box build "$tmp/build2" bash "$tmp/r2/build-instance.sh"
+PETAL_SANDBOX_BIND=$tmp/checkpoint PETAL_CHECKPOINT_URL=$ckpt \
+	run_box build "$tmp/build2" bash "$tmp/r2/build-instance.sh"
 if [ "$status" -ne 0 ]; then ok; else not_ok "build (failing test) exits non-zero"; fi
 log=$tmp/build2/var/log/petal-build.log
 expect_in "$log" "Extracting okpkg-1.0-" "relaunch: okpkg from the checkpoint"
