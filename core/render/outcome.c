@@ -361,6 +361,7 @@ static const char build_helpers[] =
 	"# What a successful install left out of the total: packages it did not install.\n"
 	"petal_prune_todo() {\n"
 	"\tlocal f=$PETAL_STATUS_DIR/.todo hash spec prefix\n"
+	"\t[ -e \"$f\" ] || return 0\n"
 	"\twhile read -r hash spec prefix; do\n"
 	"\t\tif [ -e \"$prefix/.spack/install_times.json\" ]; then\n"
 	"\t\t\tprintf '%s %s %s\\n' \"$hash\" \"$spec\" \"$prefix\"\n"
