@@ -503,7 +503,7 @@ static char *report_text(const char *time, int jobs, const char *packages)
 {
 	return petal_xasprintf("{\"format\": \"petal-build-report\", \"version\": 1, "
 	                       "\"seed_hash\": \"ab\", \"script\": \"build-instance.sh\", "
-	                       "\"state\": \"finished\", \"failed_package\": null, "
+	                       "\"state\": \"succeeded\", \"failed_package\": null, "
 	                       "\"spack_version\": \"1.1.0\", \"instance_type\": \"c5.4xlarge\", "
 	                       "\"vcpus\": 16, \"jobs\": %d, \"time\": \"%s\", "
 	                       "\"packages\": [%s]}", jobs, time, packages);

@@ -5,7 +5,9 @@
 # to s3://petal-real-cache/spack; `petal cache status` sees it there; the head node installs
 # it from the cache only, builds hello-app (source tier) and writes the ready mark; a compute
 # node waits for the mark and installs nothing; an ordinary user's login shell loads
-# hello-app through Lmod and runs it.
+# hello-app through Lmod and runs it.  The build instance reports as it runs (PETAL_RUN,
+# PETAL_STEP, PETAL_REPORT_INTERVAL=1): every version of its status.json in a versioned
+# bucket, done rising to total, then validating and succeeded; build.log beside it.
 . "$top_srcdir/tests/lib.sh"
 real_spack_stage
 . "$top_srcdir/tests/aws/moto.sh"
@@ -31,6 +33,10 @@ export AWS_CONFIG_FILE="$tmp/no-config" AWS_SHARED_CREDENTIALS_FILE="$tmp/no-cre
 export PETAL_S3_ENDPOINT="$MOTO_URL" AWS_ENDPOINT_URL="$MOTO_URL" AWS_ENDPOINT_URL_S3="$MOTO_URL"
 export XDG_STATE_HOME="$tmp/state"
 moto_aws s3 mb s3://petal-real-cache >/dev/null || { echo "FAIL: no bucket" >&2; exit 1; }
+# the reports' bucket keeps every version of status.json the build uploads
+moto_aws s3 mb s3://petal-real-runs >/dev/null &&
+	moto_aws s3api put-bucket-versioning --bucket petal-real-runs \
+		--versioning-configuration Status=Enabled || { echo "FAIL: no runs bucket" >&2; exit 1; }
 
 # The builtin repository the tarball carries, extracted for this run (shared/ is read-only).
 tar -C "$tmp" -xzf "$peer/spack-1.1.0-offline.tar.gz" builtin-min
@@ -44,6 +50,9 @@ software:
       - file://$tmp/builtin-min/spack_repo/builtin
       - file://$peer/test-repo/spack_repo/petaltest
     source_mirror: file://$peer/sources
+    target: x86_64
+  build:
+    tests: ["spack find libhello@1.0 | grep -q libhello"]
   spack_packages: [libhello@1.0]
   build_from_source: [hello-app@1.0]
   binary_cache: {s3_bucket: petal-real-cache, s3_prefix: spack}
@@ -63,10 +72,13 @@ export SPACK_USER_CACHE_PATH=/root/.spack-petal-test-cache
 jobs=$(nproc)
 
 # --- the build instance: from source, every core, pushed to the cache
-run_box build "$tmp/build" bash "$tmp/r/build-instance.sh"
+reports=s3://petal-real-runs/runs/r-test-1/cache.cache-build
+PETAL_RUN=r-test-1 PETAL_STEP=cache.cache-build PETAL_REPORT_INTERVAL=1 PETAL_REPORT_URL=$reports \
+	run_box build "$tmp/build" bash "$tmp/r/build-instance.sh"
 expect_status 0 "build-instance.sh"
 log=$tmp/build/var/log/petal-build.log
-expect_in "$log" "petal: build finished for seed" "build: finished"
+expect_in "$log" "petal: build succeeded for seed" "build: succeeded"
+expect_in "$log" "petal: test: spack find libhello@1.0" "build: software.build.tests ran"
 out=$(find "$tmp/build/opt" -path '*libhello*/.spack/spack-build-out.txt*' | head -n 1)
 if [ -n "$out" ] && gzip -cdf "$out" | grep -q -- "-j$jobs\b\|-j $jobs\b"; then ok; else
 	not_ok "build: libhello built with -j $jobs ($out: $(gzip -cdf "$out" 2>/dev/null | grep make | head -3))"
@@ -130,18 +142,57 @@ expect_in "$tmp/out" "libhello/1.0" "login shell: module avail lists libhello"
 report=$tmp/build/var/log/petal/report.json
 if python3 -c "import json, sys; j = json.load(open('$report'))
 p = [x for x in j['packages'] if x['name'] == 'libhello']
-sys.exit(0 if j['state'] == 'finished' and j['jobs'] == $jobs and j['vcpus'] >= 1 and p
+sys.exit(0 if j['state'] == 'succeeded' and j['jobs'] == $jobs and j['vcpus'] >= 1 and p
          and p[0]['seconds'] > 0 and p[0]['version'] == '1.0' and len(p[0]['hash']) == 32
          and not p[0]['from_cache'] and 'build' in p[0]['phases'] else 1)"; then ok; else
 	not_ok "build: report.json times libhello ($(head -c 1500 "$report" 2>/dev/null))"
 fi
 if python3 -c "import json, sys; j = json.load(open('$tmp/build/var/log/petal/status.json'))
-sys.exit(0 if j['state'] == 'finished' and j['package'] is None else 1)"; then ok; else
-	not_ok "build: status.json says finished"
+sys.exit(0 if j['state'] == 'succeeded' and j['package'] is None else 1)"; then ok; else
+	not_ok "build: status.json says succeeded"
 fi
-moto_aws s3 ls --recursive s3://petal-real-cache/spack/petal/ >"$tmp/ls" 2>&1
-expect_in "$tmp/ls" "/build/report.json" "build: report.json uploaded beside the artifacts"
-expect_in "$tmp/ls" "/build/status.json" "build: status.json uploaded beside the artifacts"
+
+# --- the build's reports in S3, as petal reads them: the last status.json, build.log, and
+# every version of status.json the build uploaded, oldest first
+moto_aws s3 cp "$reports/status.json" "$tmp/s3-status.json" >/dev/null 2>&1
+moto_aws s3 cp "$reports/build.log" "$tmp/s3-build.log" >/dev/null 2>&1
+expect_in "$tmp/s3-build.log" "petal: build succeeded for seed" "build: build.log uploaded, whole"
+moto_aws s3api list-object-versions --bucket petal-real-runs \
+	--prefix runs/r-test-1/cache.cache-build/status.json --output json >"$tmp/versions.json" 2>&1
+mkdir -p "$tmp/versions"
+# oldest first: by LastModified, and S3 lists the versions of one key newest first
+python3 -c "import json; vs = json.load(open('$tmp/versions.json'))['Versions']
+for n, i in enumerate(sorted(range(len(vs)), key=lambda i: (vs[i]['LastModified'], -i))):
+    print(n, vs[i]['VersionId'])" >"$tmp/version-ids" 2>/dev/null
+while read -r n v; do
+	moto_aws s3api get-object --bucket petal-real-runs --version-id "$v" \
+		--key runs/r-test-1/cache.cache-build/status.json "$tmp/versions/$n.json" >/dev/null 2>&1
+done <"$tmp/version-ids"
+if python3 - "$tmp/s3-status.json" "$tmp/versions" >"$tmp/why" 2>&1 <<'PY'; then ok; else not_ok "build: status.json in S3 ($(cat "$tmp/why"))"; fi
+import glob, json, sys
+j = json.load(open(sys.argv[1]))
+assert j["format"] == "petal-status" and j["version"] == 1, j
+assert j["state"] == "succeeded" and j["exit_code"] == 0, j
+assert j["run"] == "r-test-1" and j["step"] == "cache.cache-build", j
+assert j["script"] == "build-instance.sh" and len(j["seed_hash"]) == 64, j
+# libhello, and what it needs built (gcc-runtime, compiler-wrapper): externals are not counted
+assert j["total"] >= 2 and j["done"] == j["total"] and j["from_checkpoint"] == 0, j
+assert j["failed_package"] is None and j["log_tail"] == [] and j["message"] is None, j
+assert j["started"] <= j["time"], j
+files = sorted(glob.glob(sys.argv[2] + "/*.json"), key=lambda f: int(f.split("/")[-1][:-5]))
+vs = [json.load(open(f)) for f in files]
+dones = [v["done"] for v in vs]
+states = [v["state"] for v in vs]
+assert dones == sorted(dones), dones
+assert len(set(d for d, v in zip(dones, vs) if v["state"] == "running")) >= 2, (dones, states)
+assert any(0 < v["done"] < v["total"] for v in vs if v["total"]), dones
+assert states[0] == "running" and states[-1] == "succeeded" and "validating" in states, states
+# the package being installed, when one is: NAME@VERSION
+assert all(v["package"] is None or "@" in v["package"] for v in vs), vs
+PY
+moto_aws s3 ls --recursive "$reports/" >"$tmp/ls" 2>&1
+expect_in "$tmp/ls" "cache.cache-build/report.json" "build: report.json uploaded to PETAL_REPORT_URL"
+expect_in "$tmp/ls" "cache.cache-build/status.json" "build: status.json uploaded to PETAL_REPORT_URL"
 secs=$(python3 -c "import json; j = json.load(open('$report'))
 print([x for x in j['packages'] if x['name'] == 'libhello'][0]['seconds'])")
 mkdir -p "$XDG_STATE_HOME/petal/reports"

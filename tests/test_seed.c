@@ -462,6 +462,33 @@ static void test_base_image(void)
 	           "( ) [ ] . / ' @ _ -)");
 }
 
+/* software.build.tests: shell commands, kept whole and in order; anything else refused */
+static void test_build_tests(void)
+{
+	struct petal_seed *s = expect_ok(CLUSTER "software:\n  build:\n    tests:\n"
+	                                 "      - \"module load hello && hello | grep -q 'hi'\"\n"
+	                                 "      - true\n");
+	if (s) {
+		CU_ASSERT_EQUAL_FATAL(s->n_build_tests, 2);
+		CU_ASSERT_STRING_EQUAL(s->build_tests[0], "module load hello && hello | grep -q 'hi'");
+		CU_ASSERT_STRING_EQUAL(s->build_tests[1], "true");
+	}
+	petal_seed_free(s);
+	s = expect_ok(CLUSTER "software:\n  spack_packages: [zlib]\n");
+	if (s)
+		CU_ASSERT_EQUAL(s->n_build_tests, 0);
+	petal_seed_free(s);
+	expect_one(CLUSTER "software:\n  build:\n    tests: 'make check'\n",
+	           "seed.yaml:6:12: software.build.tests: expected a list, got the quoted string "
+	           "'make check'");
+	expect_one(CLUSTER "software:\n  build:\n    tests: [ok, {a: b}]\n",
+	           "seed.yaml:6:17: software.build.tests[1]: expected a shell command (a "
+	           "non-empty string), e.g. 'hello-app | grep -q hello'; got a mapping");
+	expect_one(CLUSTER "software:\n  build:\n    tests: [' ']\n",
+	           "seed.yaml:6:13: software.build.tests[0]: expected a shell command (a "
+	           "non-empty string), e.g. 'hello-app | grep -q hello'; got the quoted string ' '");
+}
+
 static void test_values(void)
 {
 	struct petal_seed *s = expect_ok(
@@ -988,6 +1015,8 @@ static void test_canonical_form(void)
 static void test_hash_stable(void)
 {
 	/* key order, comments, cluster name, region, queue sizes, bucket, list order */
+	/* the build's tests check what is built; they change none of it */
+	same_hash(HASH_BASE, HASH_BASE "  build: {tests: [\"hello | grep -q hi\"]}\n");
 	same_hash(HASH_BASE,
 	          "# a comment\n"
 	          "software:\n  spack_packages:\n    - bwa@0.7.17   # aligner\n"
@@ -1207,6 +1236,7 @@ int main(void)
 	    !CU_add_test(s, "diagnostics limit and format", test_diag_limit_and_format) ||
 	    !CU_add_test(s, "hostile text", test_hostile_text) ||
 	    !CU_add_test(s, "hostile files", test_hostile_files) ||
+	    !CU_add_test(s, "software.build.tests", test_build_tests) ||
 	    !CU_add_test(s, "canonical form", test_canonical_form) ||
 	    !CU_add_test(s, "hash unchanged by what does not matter", test_hash_stable) ||
 	    !CU_add_test(s, "hash changed by what does", test_hash_changes) ||

@@ -60,14 +60,19 @@ struct petal_render_opts {
  *                      shared layout, no mirror: they install nothing)
  *   "$PETAL_JOBS"      parallel build jobs (software.build_parallel, else nproc)
  *   petal_os_install   install OS packages (dnf, yum or apt-get)
+ *   petal_spack_install OPTION... -- SPEC...  (build-instance.sh only)
+ *                      `spack install OPTION...` of the specs, its packages
+ *                      counted into status.json's done and total
  *   petal_is_head_node true on the head node (node-bootstrap.sh only)
  *   PETAL_SHARED_TREE  Spack's install tree on the shared volume (node-bootstrap.sh,
  *                      shared layout only; `spack install` already goes there)
  * A tier's lines run in a function of their own; build-instance.sh takes the
  * parts to run as arguments ("all", the default, or tier names), so the AMI
  * bake and the cache fill can run on two instances.  It logs to
- * /var/log/petal-build.log and ends with "petal: build finished for seed
- * <hash>"; node-bootstrap.sh logs to /var/log/petal-bootstrap.log. */
+ * /var/log/petal-build.log, checks what the parts installed (state
+ * "validating") and ends with "petal: build succeeded for seed <hash>";
+ * node-bootstrap.sh logs to /var/log/petal-bootstrap.log.  Both keep
+ * /var/log/petal/status.json (doc/render.md, "Status and report"). */
 int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
                  const struct petal_render_opts *opts, struct petal_error *err);
 

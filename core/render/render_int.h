@@ -113,6 +113,16 @@ void render_repos_yaml(struct petal_strbuf *sb, const struct petal_seed *seed);
 /* The source mirror's lines of the setup, each starting with indent. */
 void render_source_mirror(struct petal_strbuf *sb, const struct petal_seed *seed,
                           const char *indent);
+/* ---- how the scripts report (outcome.c; doc/render.md, "Status and report") */
+
+/* PETAL_SCRIPT, PETAL_REPORT_URL (build) and the status, reporter, checkpoint,
+   validation and end helpers of build-instance.sh (build) or node-bootstrap.sh. */
+void render_outcome(struct petal_strbuf *sb, const struct petal_renderer *r, int build);
+/* The validation of one tier's part: petal_check_spec of each spec it added,
+   with its module for a tier that delivers an image; ":" when none. */
+void render_checks(struct petal_strbuf *sb, const struct petal_renderer *r, const char *tier);
+/* petal_check_test of each software.build.tests command, one line each. */
+void render_tests(struct petal_strbuf *sb, const struct petal_renderer *r, const char *indent);
 
 /* ---- the files ------------------------------------------------------------ */
 

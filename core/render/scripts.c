@@ -156,208 +156,6 @@ static const char shared_helpers[] =
 	"\trm -f \"$PETAL_FAILED\"\n"
 	"}\n";
 
-/* ---- how a script ends: status, failed package, build report -------------
-   (doc/render.md, "Status and report").  Both scripts write
-   /var/log/petal/status.json (state running, finished or failed, and the
-   package whose build failed); on a failure they print that package and the
-   last lines of its Spack build log.  The build script also writes
-   report.json (Spack's install_times.json of each package) and uploads both
-   beside the artifacts; the head node leaves a failure mark compute nodes
-   read.  Every file goes through a temporary name and mv. */
-#define RENDER_STATUS_DIR "/var/log/petal"
-#define RENDER_LOG_TAIL "40"
-
-static const char outcome_helpers[] =
-	"\n"
-	"# What the script says when it ends (doc/render.md, \"Status and report\").\n"
-	"readonly PETAL_STATUS_DIR=" RENDER_STATUS_DIR "\n"
-	"# tee, the log's writer, is waited for at the end: nothing is left half-written\n"
-	"readonly PETAL_TEE_PID=${!:-}\n"
-	"\n"
-	"# A JSON string of $1 (or null when empty).\n"
-	"petal_json_str() {\n"
-	"\tlocal s=$1\n"
-	"\tif [ -z \"$s\" ]; then\n"
-	"\t\tprintf 'null'\n"
-	"\t\treturn\n"
-	"\tfi\n"
-	"\ts=${s//\\\\/\\\\\\\\}\n"
-	"\ts=${s//\\\"/\\\\\\\"}\n"
-	"\tprintf '\"%s\"' \"${s//[[:cntrl:]]/?}\"\n"
-	"}\n"
-	"\n"
-	"# petal_status STATE [PACKAGE [LOG]]: status.json, whole or not at all\n"
-	"petal_status() {\n"
-	"\tlocal f=$PETAL_STATUS_DIR/status.json\n"
-	"\tmkdir -p \"$PETAL_STATUS_DIR\"\n"
-	"\tprintf '{\"seed_hash\": %s, \"script\": %s, \"state\": %s, \"package\": %s, '\\\n"
-	"'\"log\": %s, \"time\": %s}\\n' \\\n"
-	"\t\t\"$(petal_json_str \"$PETAL_SEED_HASH\")\" \"$(petal_json_str \"$PETAL_SCRIPT\")\" \\\n"
-	"\t\t\"$(petal_json_str \"$1\")\" \"$(petal_json_str \"${2:-}\")\" \\\n"
-	"\t\t\"$(petal_json_str \"${3:-}\")\" \"$(petal_json_str \"$(date -u +%FT%TZ)\")\" \\\n"
-	"\t\t>\"$f.tmp\"\n"
-	"\tmv -f \"$f.tmp\" \"$f\"\n"
-	"}\n"
-	"\n"
-	"# The builds of this run that Spack left unfinished: a failed build keeps its\n"
-	"# stage (spack-stage-NAME-VERSION-HASH), a finished one does not.  Prints\n"
-	"# \"NAME VERSION STAGE\", one line each.\n"
-	"petal_failed_builds() {\n"
-	"\tlocal root d b\n"
-	"\tcommand -v spack >/dev/null 2>&1 || return 0\n"
-	"\troot=$(spack location --stages 2>/dev/null) || return 0\n"
-	"\t[ -d \"$root\" ] || return 0\n"
-	"\tfind \"$root\" -mindepth 1 -maxdepth 1 -type d -name 'spack-stage-*' \\\n"
-	"\t\t-newer \"$PETAL_STATUS_DIR/.started\" -printf '%T@ %p\\n' 2>/dev/null |\n"
-	"\t\tsort -n | cut -d' ' -f2- | while IFS= read -r d; do\n"
-	"\t\tb=${d##*/spack-stage-}\n"
-	"\t\tb=${b%-*}\n"
-	"\t\tprintf '%s %s %s\\n' \"${b%-*}\" \"${b##*-}\" \"$d\"\n"
-	"\tdone\n"
-	"}\n"
-	"\n"
-	"# The start: status running, and the handler of the end.\n"
-	"petal_begin() {\n"
-	"\tmkdir -p \"$PETAL_STATUS_DIR\"\n"
-	"\ttouch \"$PETAL_STATUS_DIR/.started\"\n"
-	"\tpetal_status running\n"
-	"\ttrap 'petal_end $?' EXIT\n"
-	"}\n"
-	"\n"
-	"# The end: status finished or failed; on a failure, the package and the last\n"
-	"# lines of its build log; then petal_outcome (each script's own) and the log.\n"
-	"petal_end() {\n"
-	"\tlocal rc=$1 name='' version='' stage='' log='' n=0\n"
-	"\ttrap - EXIT\n"
-	"\tset +e\n"
-	"\tif [ \"$rc\" -eq 0 ]; then\n"
-	"\t\tpetal_status finished\n"
-	"\t\tpetal_outcome finished ''\n"
-	"\telse\n"
-	"\t\twhile read -r name version stage; do\n"
-	"\t\t\tn=$((n + 1))\n"
-	"\t\t\tlog=$stage/spack-build-out.txt\n"
-	"\t\t\tif [ -r \"$log\" ]; then\n"
-	"\t\t\t\techo \"petal: FAILED: $name@$version did not build; the last " RENDER_LOG_TAIL
-	" lines of\" \\\n"
-	"\t\t\t\t\t\"its build log ($log):\" >&2\n"
-	"\t\t\t\ttail -n " RENDER_LOG_TAIL " \"$log\" >&2\n"
-	"\t\t\telse\n"
-	"\t\t\t\techo \"petal: FAILED: $name@$version did not install (no build log in\" \\\n"
-	"\t\t\t\t\t\"$stage: see Spack's messages above)\" >&2\n"
-	"\t\t\t\tlog=''\n"
-	"\t\t\tfi\n"
-	"\t\t\tbreak\n"
-	"\t\tdone < <(petal_failed_builds)\n"
-	"\t\tif [ \"$n\" -eq 0 ]; then\n"
-	"\t\t\tname=''\n"
-	"\t\t\techo \"petal: FAILED (exit $rc) before or outside a package's build: see the\" \\\n"
-	"\t\t\t\t\"messages above\" >&2\n"
-	"\t\tfi\n"
-	"\t\tpetal_status failed \"$name\" \"$log\"\n"
-	"\t\tpetal_outcome failed \"$name\"\n"
-	"\t\techo \"petal: $PETAL_SCRIPT failed for seed $PETAL_SEED_HASH (exit $rc);\" \\\n"
-	"\t\t\t\"status in $PETAL_STATUS_DIR/status.json\" >&2\n"
-	"\tfi\n"
-	"\texec >&- 2>&-\n"
-	"\tif [ -n \"$PETAL_TEE_PID\" ]; then\n"
-	"\t\twait \"$PETAL_TEE_PID\" 2>/dev/null\n"
-	"\tfi\n"
-	"\texit \"$rc\"\n"
-	"}\n";
-
-/* The build script's end: report.json from Spack's install_times.json of
-   every package in its tree, then status and report uploaded beside the
-   artifacts (PETAL_REPORT_URL; the environment may set another, or none). */
-static const char build_outcome[] =
-	"\n"
-	"# The instance type, when the environment or EC2's metadata says it.\n"
-	"petal_instance_type() {\n"
-	"\tlocal token\n"
-	"\tif [ -n \"${PETAL_INSTANCE_TYPE:-}\" ]; then\n"
-	"\t\tprintf '%s' \"$PETAL_INSTANCE_TYPE\"\n"
-	"\t\treturn\n"
-	"\tfi\n"
-	"\t[ \"${AWS_EC2_METADATA_DISABLED:-}\" != true ] || return 0\n"
-	"\ttoken=$(curl -fsS -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \\\n"
-	"\t\thttp://169.254.169.254/latest/api/token 2>/dev/null) || return 0\n"
-	"\tcurl -fsS -m 2 -H \"X-aws-ec2-metadata-token: $token\" \\\n"
-	"\t\thttp://169.254.169.254/latest/meta-data/instance-type 2>/dev/null || true\n"
-	"}\n"
-	"\n"
-	"# report.json: each package Spack installed here, with its measured times.\n"
-	"petal_report() {\n"
-	"\tlocal f=$PETAL_STATUS_DIR/report.json\n"
-	"\tcommand -v spack >/dev/null 2>&1 || return 0\n"
-	"\tspack find --format '{name} {version} {hash} {prefix}' >\"$f.pkgs\" 2>/dev/null ||\n"
-	"\t\t: >\"$f.pkgs\"\n"
-	"\tPETAL_R_SEED=$PETAL_SEED_HASH PETAL_R_SCRIPT=$PETAL_SCRIPT \\\n"
-	"\t\tPETAL_R_SPACK=$PETAL_SPACK_VERSION PETAL_R_STATE=$1 PETAL_R_PACKAGE=$2 \\\n"
-	"\t\tPETAL_R_TYPE=$(petal_instance_type) \\\n"
-	"\t\tPETAL_R_VCPUS=$(nproc) \"${SPACK_PYTHON:-python3}\" - \"$f.pkgs\" >\"$f.tmp\" \\\n"
-	"\t\t<<'PETAL_REPORT_PY' || { rm -f \"$f.tmp\" \"$f.pkgs\"; return 1; }\n"
-	"import json, os, sys, time\n"
-	"env = os.environ\n"
-	"pkgs = []\n"
-	"for line in open(sys.argv[1]):\n"
-	"    words = line.split(None, 3)\n"
-	"    if len(words) != 4:\n"
-	"        continue\n"
-	"    name, version, dag, prefix = words[0], words[1], words[2], words[3].rstrip('\\n')\n"
-	"    try:\n"
-	"        with open(os.path.join(prefix, '.spack', 'install_times.json')) as f:\n"
-	"            t = json.load(f)\n"
-	"        total = float(t['total'])\n"
-	"    except (OSError, ValueError, KeyError, TypeError):\n"
-	"        continue  # externals, and what Spack did not time\n"
-	"    phases = {}\n"
-	"    for p in t.get('phases', []):\n"
-	"        try:\n"
-	"            phases[str(p['name'])] = round(float(p['seconds']), 3)\n"
-	"        except (KeyError, ValueError, TypeError):\n"
-	"            pass\n"
-	"    pkgs.append({'name': name, 'version': version, 'hash': dag,\n"
-	"                 'seconds': round(total, 3), 'phases': phases,\n"
-	"                 'from_cache': bool(t.get('cache', False))})\n"
-	"report = {'format': 'petal-build-report', 'version': 1,\n"
-	"          'seed_hash': env['PETAL_R_SEED'], 'script': env['PETAL_R_SCRIPT'],\n"
-	"          'state': env['PETAL_R_STATE'], 'failed_package': env['PETAL_R_PACKAGE'] or None,\n"
-	"          'spack_version': env['PETAL_R_SPACK'],\n"
-	"          'instance_type': env['PETAL_R_TYPE'] or None,\n"
-	"          'vcpus': int(env['PETAL_R_VCPUS']), 'jobs': int(env['PETAL_JOBS']),\n"
-	"          'time': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),\n"
-	"          'packages': pkgs}\n"
-	"json.dump(report, sys.stdout, indent=1)\n"
-	"sys.stdout.write('\\n')\n"
-	"PETAL_REPORT_PY\n"
-	"\trm -f \"$f.pkgs\"\n"
-	"\tmv -f \"$f.tmp\" \"$f\"\n"
-	"}\n"
-	"\n"
-	"# petal_outcome STATE PACKAGE: the report, then both files beside the artifacts.\n"
-	"petal_outcome() {\n"
-	"\tlocal f\n"
-	"\tpetal_report \"$1\" \"$2\" || echo \"petal: warning: no build report\" >&2\n"
-	"\t[ -n \"$PETAL_REPORT_URL\" ] || return 0\n"
-	"\tfor f in status.json report.json; do\n"
-	"\t\t[ -e \"$PETAL_STATUS_DIR/$f\" ] || continue\n"
-	"\t\taws s3 cp --only-show-errors \"$PETAL_STATUS_DIR/$f\" \"$PETAL_REPORT_URL/$f\" ||\n"
-	"\t\t\techo \"petal: warning: $f not uploaded to $PETAL_REPORT_URL\" >&2\n"
-	"\tdone\n"
-	"}\n";
-
-/* The node script's end: the head node's failure mark, which compute nodes
-   waiting for the ready mark read. */
-static const char node_outcome[] =
-	"\n"
-	"# petal_outcome STATE PACKAGE: a head node that failed says so to compute nodes.\n"
-	"petal_outcome() {\n"
-	"\t[ \"$1\" = failed ] && [ -n \"${PETAL_FAILED:-}\" ] && petal_is_head_node || return 0\n"
-	"\tmkdir -p \"$(dirname \"$PETAL_FAILED\")\"\n"
-	"\tprintf 'package=%s\\n' \"$2\" >\"$PETAL_FAILED.tmp\"\n"
-	"\tmv -f \"$PETAL_FAILED.tmp\" \"$PETAL_FAILED\"\n"
-	"}\n";
-
 static int has_kind(const struct petal_renderer *r, enum petal_fragment kind)
 {
 	return render_find(r, kind, NULL) != NULL;
@@ -549,27 +347,23 @@ static void tier_functions(struct petal_strbuf *sb, const struct petal_renderer 
 	}
 }
 
-/* The helpers of how a script ends (outcome_helpers and the script's own). */
-static void outcome(struct petal_strbuf *sb, const struct petal_renderer *r, int build)
+/* The parts asked for ("$@"), each running its function: PREFIX + tier_NAME. */
+static void parts(struct petal_strbuf *sb, const char **tiers, size_t n, const char *prefix)
 {
-	petal_strbuf_printf(sb, "\nreadonly PETAL_SCRIPT=%s\n",
-	                    build ? "build-instance.sh" : "node-bootstrap.sh");
-	if (build) {
-		char *url = petal_xasprintf("%s/build", r->artifacts_url);
-
-		petal_strbuf_puts(sb, "# status.json and report.json are uploaded there "
-		                      "(none when set empty)\nreadonly PETAL_REPORT_URL="
-		                      "${PETAL_REPORT_URL-");
-		render_shquote(sb, url);
-		petal_strbuf_puts(sb, "}\n");
-		free(url);
-	} else if (r->shared) {
-		petal_strbuf_puts(sb, "# the head node's mark that its installs failed\n"
-		                      "readonly PETAL_FAILED=\"" RENDER_SHARED_FAILED
-		                      "$PETAL_SEED_HASH\"\n");
+	petal_strbuf_puts(sb, "\tfor part in \"$@\"; do\n\t\tcase \"$part\" in\n\t\tall)");
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_printf(sb, "\n\t\t\t%s", prefix);
+		function_name(sb, tiers[t]);
 	}
-	petal_strbuf_puts(sb, outcome_helpers);
-	petal_strbuf_puts(sb, build ? build_outcome : node_outcome);
+	petal_strbuf_puts(sb, n == 0 ? " : ;;\n" : "\n\t\t\t;;\n");
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_puts(sb, "\t\t");
+		render_shquote(sb, tiers[t]);
+		petal_strbuf_printf(sb, ") %s", prefix);
+		function_name(sb, tiers[t]);
+		petal_strbuf_puts(sb, " ;;\n");
+	}
+	petal_strbuf_puts(sb, "\t\tesac\n\tdone\n");
 }
 
 char *render_build_script(const struct petal_renderer *r, const char *modules_yaml)
@@ -584,7 +378,15 @@ char *render_build_script(const struct petal_renderer *r, const char *modules_ya
 	         "# tier's part can run alone, on its own instance.",
 	         "/var/log/petal-build.log", r->plan->info.build_parallel, 0, modules_yaml);
 	tier_functions(&sb, r, PETAL_FRAG_BUILD_SCRIPT, tiers, n);
-	outcome(&sb, r, 1);
+	for (size_t t = 0; t < n; t++) {
+		petal_strbuf_puts(&sb, "\ncheck_");
+		function_name(&sb, tiers[t]);
+		petal_strbuf_puts(&sb, "() {\n");
+		render_checks(&sb, r, tiers[t]);
+		petal_strbuf_puts(&sb, "}\n");
+	}
+	profile_helper(&sb, 0);
+	render_outcome(&sb, r, 1);
 
 	/* every part is checked before anything is installed */
 	petal_strbuf_puts(&sb, "\npetal_main() {\n\tlocal part\n"
@@ -602,21 +404,13 @@ char *render_build_script(const struct petal_renderer *r, const char *modules_ya
 	}
 	petal_strbuf_puts(&sb, ")\" >&2\n\t\t\texit 2\n\t\t\t;;\n\t\tesac\n\tdone\n\tpetal_begin\n");
 	spack_setup(&sb, r, "\t");
-	petal_strbuf_puts(&sb, "\tfor part in \"$@\"; do\n\t\tcase \"$part\" in\n\t\tall)");
-	for (size_t t = 0; t < n; t++) {
-		petal_strbuf_puts(&sb, "\n\t\t\t");
-		function_name(&sb, tiers[t]);
-	}
-	petal_strbuf_puts(&sb, n == 0 ? " : ;;\n" : "\n\t\t\t;;\n");
-	for (size_t t = 0; t < n; t++) {
-		petal_strbuf_puts(&sb, "\t\t");
-		render_shquote(&sb, tiers[t]);
-		petal_strbuf_puts(&sb, ") ");
-		function_name(&sb, tiers[t]);
-		petal_strbuf_puts(&sb, " ;;\n");
-	}
-	petal_strbuf_puts(&sb, "\t\tesac\n\tdone\n"
-	                       "\techo \"petal: build finished for seed $PETAL_SEED_HASH\"\n}\n\n"
+	petal_strbuf_puts(&sb, "\tpetal_checkpoint_setup\n");
+	parts(&sb, tiers, n, "");
+	/* what the parts installed must be there before the build succeeds */
+	petal_strbuf_puts(&sb, "\tpetal_set_state validating\n\tpetal_spack_profile\n");
+	parts(&sb, tiers, n, "check_");
+	render_tests(&sb, r, "\t");
+	petal_strbuf_puts(&sb, "\techo \"petal: build succeeded for seed $PETAL_SEED_HASH\"\n}\n\n"
 	                       "petal_main \"$@\"\n");
 	free(tiers);
 	return petal_strbuf_detach(&sb);
@@ -644,7 +438,7 @@ char *render_node_script(const struct petal_renderer *r, const char *modules_yam
 	if (r->shared)
 		petal_strbuf_puts(&sb, shared_helpers);
 	tier_functions(&sb, r, PETAL_FRAG_NODE_SCRIPT, tiers, n);
-	outcome(&sb, r, 0);
+	render_outcome(&sb, r, 0);
 
 	petal_strbuf_puts(&sb, "\npetal_main() {\n\tpetal_begin\n");
 	if (r->shared) {

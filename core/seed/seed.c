@@ -457,6 +457,9 @@ void petal_seed_free(struct petal_seed *s)
 	free(s->base_ami);
 	free(s->build_instance_profile);
 	free(s->build_artifacts);
+	for (size_t i = 0; i < s->n_build_tests; i++)
+		free(s->build_tests[i]);
+	free(s->build_tests);
 	free(s->spack_version);
 	free(s->spack_url);
 	free(s->spack_git);

@@ -93,6 +93,8 @@ struct petal_seed {
 	int build_spot_fallback;   /* software.build.spot_fallback: spot refused, on demand */
 	char *build_instance_profile; /* software.build.instance_profile, or NULL */
 	char *build_artifacts;     /* software.build.artifacts (s3://...), or NULL */
+	char **build_tests;        /* software.build.tests: shell commands (not hashed) */
+	size_t n_build_tests;
 	char *spack_version;       /* default: the Spack petal is tested with */
 	char *spack_url;           /* software.spack.url: a tarball of Spack, or NULL (git) */
 	char *spack_git;           /* software.spack.git: Spack's git repository, or NULL */

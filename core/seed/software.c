@@ -16,7 +16,7 @@ static const char *const software_keys[] = { "use_custom_ami", "build", "spack_p
 	                                     "spack_version", "spack", NULL };
 static const char *const build_keys[] = { "instance_type", "spot", "timeout", "base_ami",
 	                                  "spot_fallback", "instance_profile", "artifacts",
-	                                  NULL };
+	                                  "tests", NULL };
 static const char *const cache_keys[] = { "s3_bucket", "s3_prefix", NULL };
 static const char *const container_keys[] = { "name", "image", "modules", NULL };
 
@@ -270,6 +270,33 @@ static void check_containers(struct petal_diags *d, const struct petal_node *sw,
 	}
 }
 
+/* software.build.tests: shell commands the build instance runs in a login
+   shell before it says it succeeded (doc/render.md, "Status and report"). */
+static void check_build_tests(struct petal_diags *d, const struct petal_node *b,
+                              struct petal_seed *s)
+{
+	const struct petal_node *n = petal_schema_child(d, b, "tests", "software.build.tests",
+	                                                PETAL_NODE_LIST, NULL);
+	size_t cap = 0;
+
+	for (size_t i = 0; n != NULL && i < n->n; i++) {
+		const struct petal_node *t = n->items[i];
+		const char *v = petal_node_str(t);
+
+		if (t->type != PETAL_NODE_SCALAR || v == NULL || v[strspn(v, " \t")] == '\0') {
+			char *path = petal_schema_index("software.build.tests", i);
+			char got[96];
+
+			petal_diags_add(d, t->line, t->col, path, "expected a shell command (a "
+			                "non-empty string), e.g. 'hello-app | grep -q hello'; got %s",
+			                petal_schema_got(t, got, sizeof(got)));
+			free(path);
+			continue;
+		}
+		PETAL_PUSH(s->build_tests, s->n_build_tests, cap, petal_xstrdup(v));
+	}
+}
+
 static void check_build(struct petal_diags *d, const struct petal_node *sw,
                         struct petal_seed *s)
 {
@@ -335,6 +362,7 @@ static void check_build(struct petal_diags *d, const struct petal_node *sw,
 		else
 			s->build_timeout_s = secs;
 	}
+	check_build_tests(d, b, s);
 }
 
 static void check_cache(struct petal_diags *d, const struct petal_node *sw,

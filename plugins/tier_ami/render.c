@@ -54,7 +54,7 @@ int ami_render(void *ctx, struct petal_renderer *r,
 
 	tier_line_reset(&l);
 	tier_line_add(&l, "# ami: baked into the image, under $PETAL_SPACK_ROOT\n"
-	                  "spack install -j \"$PETAL_JOBS\" --fail-fast");
+	                  "petal_spack_install -j \"$PETAL_JOBS\" --fail-fast --");
 	tier_line_specs(&l, pkgs, n, "\t");
 	tier_line_add(&l, "\n");
 	for (size_t i = 0; i < n; i++) {

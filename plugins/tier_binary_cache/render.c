@@ -76,7 +76,7 @@ int binary_cache_render(void *ctx, struct petal_renderer *r,
 
 	tier_line_reset(&l);
 	tier_line_add(&l, "# binary-cache: build once, push to the mirror (unsigned)\n"
-	                  "spack install -j \"$PETAL_JOBS\" --fail-fast");
+	                  "petal_spack_install -j \"$PETAL_JOBS\" --fail-fast --");
 	tier_line_specs(&l, pkgs, n, "\t");
 	tier_line_add(&l, "\nspack buildcache push --unsigned --update-index " CACHE_MIRROR);
 	tier_line_specs(&l, pkgs, n, "\t");

@@ -2,7 +2,7 @@
 # Run a rendered script for real, in a sandbox: its absolute paths (/opt,
 # /var/log, /etc/parallelcluster, /etc/profile.d, /etc/spack, /shared) moved
 # under BOX, and the commands it drives (spack, git, apptainer, aws, package
-# managers) replaced by stubs that record each argument they receive, one per
+# managers, login shells: bash -lc) replaced by stubs that record each argument they receive, one per
 # line, as ARG<...>.  What a seed injects into the script cannot hide here: it
 # either arrives as one argument, or it runs (and, say, creates BOX/PWNED).
 # usage: sandbox.sh SCRIPT BOX [ARGS...]; calls are recorded in BOX/calls.
@@ -46,6 +46,9 @@ case "$name $*" in
 "spack location"*)
 	echo /nonexistent
 	;;
+"spack find --format"*)
+	echo stub/1.0
+	;;
 "aws ecr get-login-password"*)
 	echo token
 	;;
@@ -56,7 +59,16 @@ esac
 exit 0
 STUB
 chmod 0755 "$box/bin/stub"
-for cmd in git apptainer aws dnf yum apt-get; do
+# login shells (the build's validation) are recorded, not run; any other bash is bash
+cat >"$box/bin/bash" <<BASH
+#!/bin/sh
+if [ "\${1:-}" = -lc ]; then
+	exec "$box/bin/login-shell" "\$@"
+fi
+exec $(command -v bash) "\$@"
+BASH
+chmod 0755 "$box/bin/bash"
+for cmd in git apptainer aws dnf yum apt-get login-shell; do
 	ln -sf stub "$box/bin/$cmd"
 done
 if [ "${PETAL_SANDBOX_IMAGE:-}" = 1 ]; then
