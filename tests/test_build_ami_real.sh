@@ -122,7 +122,8 @@ stop_standin "$tmp/boxes-bake"
 # --- a spot reclaim once a package is done: a second instance, the checkpoint used
 seed reclaim 'libhello@1.0, hello-app@1.0'
 standin "$tmp/boxes-reclaim" --interrupt-when-done 1
-run build-ami -t "$tmp/reclaim.yaml" --watch
+# the same packages, the same seed hash: the bake's image would be reused
+run build-ami -t "$tmp/reclaim.yaml" --watch --force
 expect_status 0 "build-ami through a spot reclaim"
 expect_in "$tmp/err" "went away" "the reclaim is said"
 expect_in "$tmp/err" "relaunching" "the relaunch is said"
