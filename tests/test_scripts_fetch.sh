@@ -105,7 +105,7 @@ else
 	not_ok "the scripts of git sources pass shellcheck: $(head -20 "$tmp/sc")"
 fi
 built() { # BOX DESCRIPTION: libhello installed in the image's tree, and the build said so
-	expect_in "$1/var/log/petal-build.log" "petal: build finished for seed" "$2: finished"
+	expect_in "$1/var/log/petal-build.log" "petal: build succeeded for seed" "$2: finished"
 	if [ -n "$(find "$1/opt/spack/opt" -path '*libhello*/lib/libhello.so' 2>/dev/null)" ]; then
 		ok
 	else

@@ -60,7 +60,7 @@ image=/opt/spack/opt/spack
 PETAL_REPORT_URL= run_box build "$tmp/build" bash "$tmp/r/build-instance.sh" ami
 expect_status 0 "build-instance.sh ami"
 log=$tmp/build/var/log/petal-build.log
-expect_in "$log" "petal: build finished for seed" "bake: finished"
+expect_in "$log" "petal: build succeeded for seed" "bake: finished"
 if [ -n "$(find "$tmp/build$image" -path '*libhello*/lib/libhello.so' 2>/dev/null)" ]; then ok; else
 	not_ok "bake: libhello in the image's tree $image"
 fi

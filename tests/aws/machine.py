@@ -48,7 +48,7 @@ while True:
             if mode != "hold":
                 time.sleep(1.0)  # a build takes a while: petal sees it running
             if mode == "ok":
-                log += "[+] /opt/spack/opt/spack/libhello\npetal: build finished\n"
+                log += "[+] /opt/spack/opt/spack/libhello\npetal: build succeeded\n"
                 s3.put_object(Bucket=bucket, Key=url + "/build.log", Body=log.encode())
                 status(url, run, step, "succeeded", 2, code=0)
             elif mode == "fail":
