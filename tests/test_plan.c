@@ -380,17 +380,26 @@ static void test_actions_copied(void)
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	petal_registry_release(&r.reg);
 	memset(&r.reg, 0, sizeof(r.reg));
-	size_t parts = 0, tags = 0;
+	size_t parts = 0, tags = 0, pcluster = 0;
 	for (size_t i = 0; i < r.plan->n_steps; i++) {
 		const struct petal_plan_action *a = r.plan->steps[i].action;
 		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 		for (size_t k = 0; k < a->n_parts; k++)
 			parts += strlen(a->parts[k]) > 0;
-		for (size_t k = 0; k < a->n_image_tags; k++)
-			tags += strlen(a->image_tags[k].key) > 0 && a->image_tags[k].value != NULL;
+		for (size_t k = 0; k < a->n_image_tags; k++) {
+			const char *key = a->image_tags[k].key, *v = a->image_tags[k].value;
+
+			tags += strlen(key) > 0 && v != NULL;
+			/* what ParallelCluster's CustomAmiTagValidator reads */
+			pcluster += (strcmp(key, PETAL_TAG_PCLUSTER_VERSION) == 0 && v &&
+			             strcmp(v, "3.11.1") == 0) ||
+			            (strcmp(key, PETAL_TAG_PCLUSTER_BUILD_STATUS) == 0 && v &&
+			             strcmp(v, "available") == 0);
+		}
 	}
 	CU_ASSERT_EQUAL(parts, 4); /* image, fill, pull, source build */
-	CU_ASSERT_EQUAL(tags, 6);
+	CU_ASSERT_EQUAL(tags, 8);
+	CU_ASSERT_EQUAL(pcluster, 2);
 	json_t *j = petal_plan_to_json(r.plan);
 	json_t *first = json_array_get(json_object_get(j, "steps"), 0);
 	json_t *action = json_object_get(first, "action");
