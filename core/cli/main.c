@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan, "compose a seed into a build plan with time and cost estimates" },
 	{ "validate", cmd_validate, "check a seed; silent and exit 0 when it is good" },
 	{ "plugins", cmd_plugins, "list the tier and cloud plugins and their state" },
-	{ "cache", cmd_cache, "the binary-cache mirror: init, status (hits, misses), clear" },
+	{ "cache", cmd_cache, "the binary-cache mirror: init, status (hits, misses), clear, build" },
 	{ "build-ami", cmd_build_ami, "bake the seed's image packages into a machine image" },
 	{ "runs", cmd_runs, "list runs and their state; one run's steps and what it holds" },
 	{ "resume", cmd_resume, "take up a run petal left (detached, or after a crash)" },
