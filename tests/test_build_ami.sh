@@ -41,6 +41,10 @@ for args in "--spot --on-demand" "--watch --detach" "--on-error keep" "--timeout
 	expect_status 2 "build-ami $args"
 	if grep -q "petal: " "$tmp/err"; then ok; else not_ok "build-ami $args: no message"; fi
 done
+# a seed with nothing for the image: said before any cloud is asked (none is running yet)
+run build-ami -t "$tmp/noami.yaml"
+expect_status 2 "build-ami of a seed without image packages"
+expect_in "$tmp/err" "puts no package in the image" "build-ami says there is nothing to bake"
 run build-ami
 expect_status 2 "build-ami without a seed"
 expect_in "$tmp/err" "build-ami needs a seed" "build-ami without a seed says so"

@@ -193,6 +193,17 @@ int cmd_build_ami(struct petal_cli *cli, int argc, char **argv)
 	if ((status = petal_cli_plan_seed(cli, a.seed, &p)) != 0)
 		goto out;
 
+	/* a seed with nothing for the image is told so before any cloud is asked */
+	int bakes = 0;
+	for (size_t i = 0; i < p.plan->n_steps; i++)
+		bakes |= p.plan->steps[i].action && p.plan->steps[i].action->kind == PETAL_ACTION_IMAGE;
+	if (!bakes) {
+		petal_cli_error(cli, "%s puts no package in the image (software.in_ami, or a tier "
+		                "choice of ami): nothing to bake; `petal cache build` fills the "
+		                "binary cache", a.seed);
+		status = PETAL_EXIT_USAGE;
+		goto out;
+	}
 	/* reuse: an image tagged with this seed hash */
 	if (!a.force) {
 		struct petal_cloud cloud;

@@ -380,11 +380,18 @@ static int make_image(struct step_run *sr, struct petal_error *err)
 	} else {
 		const struct petal_run_step *ps = prior_step(x, sr->step->id);
 
-		/* a create whose answer was lost: the image is found by this run's tag */
+		/* a create whose answer was lost: the image is found by this run's tag
+		   (a new image may take a moment to be listed: asked a few times) */
+		int found = 0;
 		if (ps && ps->state == PETAL_STEP_INTENT && ps->op &&
-		    strcmp(ps->op, "image_create") == 0 &&
-		    petal_cloud_image_find(x->cloud, PETAL_TAG_RUN, x->run->id, name, &img,
-		                           err) == 0) {
+		    strcmp(ps->op, "image_create") == 0)
+			for (int tries = 0; tries < 4 && !found && !cancelled(x); tries++) {
+				if (tries)
+					nap(x, 2);
+				found = petal_cloud_image_find(x->cloud, PETAL_TAG_RUN, x->run->id,
+				                               NULL, &img, err) == 0;
+			}
+		if (found) {
 			snprintf(res->image_id, sizeof(res->image_id), "%s", img.id);
 			say(x, sr->step->id, "adopted", img.id, NULL, "made before petal stopped");
 		} else {
