@@ -131,15 +131,8 @@ int cmd_logs(struct petal_cli *cli, int argc, char **argv)
 			return PETAL_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		petal_cli_error(cli, "logs takes one run id (petal runs lists them)");
+	if (petal_cli_run_arg(cli, "logs", argc, argv, &id) != 0)
 		return PETAL_EXIT_USAGE;
-	}
-	id = argv[optind];
-	if (!petal_run_id_valid(id)) {
-		petal_cli_error(cli, "'%s' is not a run id (r-YYYYMMDD-HHMMSS-XXXX)", id);
-		return PETAL_EXIT_USAGE;
-	}
 	char *state_dir = petal_cli_state_dir(cli, state_flag);
 	if (!state_dir)
 		return PETAL_EXIT_USAGE;

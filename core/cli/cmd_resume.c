@@ -62,16 +62,8 @@ int cmd_resume(struct petal_cli *cli, int argc, char **argv)
 			return PETAL_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		petal_cli_error(cli, "resume takes one run id (petal runs lists them)");
+	if (petal_cli_run_arg(cli, "resume", argc, argv, &id) != 0)
 		return PETAL_EXIT_USAGE;
-	}
-	id = argv[optind];
-	if (!petal_run_id_valid(id)) {
-		petal_cli_error(cli, "'%s' is not a run id (r-YYYYMMDD-HHMMSS-XXXX; petal runs "
-		                "lists them)", id);
-		return PETAL_EXIT_USAGE;
-	}
 	if (watch && detach) {
 		petal_cli_error(cli, "--watch and --detach: give one");
 		return PETAL_EXIT_USAGE;

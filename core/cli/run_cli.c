@@ -7,6 +7,7 @@
 #include "cache_cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,22 @@ int petal_cli_cloud_open(const struct petal_cli *cli, struct petal_registry *reg
 		return PETAL_EXIT_PLUGIN;
 	}
 	petal_cloud_from_entry(out, e, reg->host);
+	return 0;
+}
+
+int petal_cli_run_arg(const struct petal_cli *cli, const char *command, int argc, char **argv,
+                      const char **id)
+{
+	if (optind + 1 != argc) {
+		petal_cli_error(cli, "%s takes one run id (petal runs lists them)", command);
+		return PETAL_EXIT_USAGE;
+	}
+	*id = argv[optind];
+	if (!petal_run_id_valid(*id)) {
+		petal_cli_error(cli, "'%s' is not a run id (r-YYYYMMDD-HHMMSS-XXXX; petal runs "
+		                "lists them)", *id);
+		return PETAL_EXIT_USAGE;
+	}
 	return 0;
 }
 

@@ -78,6 +78,11 @@ int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
    every other byte kept); 0 or an exit status (reported). */
 int petal_cli_save_to_template(struct petal_cli *cli, const char *path, const char *image_id);
 
+/* The one run id a command takes after its options (argv[optind]): 0 with
+   *id set, or PETAL_EXIT_USAGE (reported: none, more, or not a run id). */
+int petal_cli_run_arg(const struct petal_cli *cli, const char *command, int argc, char **argv,
+                      const char **id);
+
 /* A duration ("90m", "12h", "3600" seconds): seconds, or -1. */
 long petal_cli_duration(const char *s);
 
