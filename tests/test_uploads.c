@@ -22,6 +22,7 @@
 #include "core/util/util.h"
 
 static struct petal_registry reg;
+static struct petal_host *host; /* reg.host; freed with it */
 static char root[256];
 
 static struct petal_seed *seed_of(const char *text)
@@ -217,7 +218,8 @@ static int setup(void)
 	if (!mkdtemp(root))
 		return -1;
 	setenv("TMPDIR", root, 1);
-	reg.host = petal_host_new();
+	host = petal_host_new();
+	reg.host = host;
 	petal_registry_default_dirs(&reg);
 	return petal_registry_scan(&reg, &err) == 0 ? 0 : -1;
 }
@@ -225,6 +227,7 @@ static int setup(void)
 static int teardown(void)
 {
 	petal_registry_release(&reg);
+	petal_host_free(host);
 	return sh("rm -rf '@'", root) == 0 ? 0 : -1;
 }
 
@@ -239,7 +242,8 @@ static int upload(const char *seed_path, const char *url)
 	size_t n = 0;
 	int rc;
 
-	reg.host = petal_host_new();
+	host = petal_host_new();
+	reg.host = host;
 	petal_registry_default_dirs(&reg);
 	rc = petal_registry_scan(&reg, &err);
 	if (rc == 0)
@@ -258,6 +262,7 @@ static int upload(const char *seed_path, const char *url)
 	petal_seed_free(s);
 	petal_diags_release(&d);
 	petal_registry_release(&reg);
+	petal_host_free(host);
 	return rc == 0 ? 0 : 1;
 }
 
