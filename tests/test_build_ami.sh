@@ -122,6 +122,18 @@ for k, v in want.items():
 assert len(tags["petal:seed-hash"]) == 64, tags
 assert img["Name"].startswith("petal-"), img["Name"]
 EOF
+# ParallelCluster's own checks of a custom AMI (CustomAmiTagValidator, AmiOsCompatibleValidator,
+# 3.11.1 from ../shared/peers/pcluster) pass on the image, asking moto; on ParallelCluster's
+# untagged base image they do not (so the check can fail)
+pcheck() {
+	/usr/bin/python3 "$top_srcdir/tests/aws/pcluster_ami_check.py" "$(shared_dir)/peers/pcluster" \
+		"$MOTO_URL" "$AWS_REGION" alinux2023 "$1" >"$tmp/pcheck" 2>&1
+}
+if pcheck "$image"; then ok; else not_ok "ParallelCluster refuses the image: $(cat "$tmp/pcheck")"; fi
+base_id=$(moto_aws ec2 describe-instances --filters "Name=tag:petal:run,Values=$r1" \
+	--query 'Reservations[0].Instances[0].ImageId' --output text)
+if pcheck "$base_id"; then not_ok "ParallelCluster's check passes an untagged image ($base_id)"
+else expect_in "$tmp/pcheck" "CustomAmiTagValidator" "ParallelCluster's check names what it refused"; fi
 # the instance: launched from ParallelCluster's image for 3.11.1, alinux2023, x86_64, the
 # newest available of the matching ones, with the plan's type, spot, IMDSv2; terminated now
 moto_aws ec2 describe-instances --filters "Name=tag:petal:run,Values=$r1" >"$tmp/inst.json"
