@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 if len(sys.argv) != 6:
-    print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+    print("usage: pcluster_ami_check.py PEERS_PCLUSTER ENDPOINT REGION OS IMAGE_ID", file=sys.stderr)
     sys.exit(2)
 peers, endpoint, region, cluster_os, image_id = sys.argv[1:]
 sys.path[:0] = [os.path.join(peers, "cli", "src"), os.path.join(peers, "cli")]
