@@ -133,6 +133,11 @@ copy_west=$(python3 -c "import json; print(json.load(open('$tmp/out'))['copies']
 moto_aws --region eu-west-1 ec2 describe-images --image-ids "$copy_eu" --output json >"$tmp/out"
 expect_py "the copy carries petal's tags" \
 	"{t['Key']: t['Value'] for t in j['Images'][0]['Tags']}.get('petal:seed-hash') == '$chem' and {t['Key']: t['Value'] for t in j['Images'][0]['Tags']}.get('petal:seed') == 'chem'"
+snaps=$(python3 -c "import json; print(' '.join(m['Ebs']['SnapshotId'] for m in json.load(open('$tmp/out'))['Images'][0]['BlockDeviceMappings'] if 'Ebs' in m))")
+# shellcheck disable=SC2086 # the ids are words
+moto_aws --region eu-west-1 ec2 describe-snapshots --snapshot-ids $snaps --output json >"$tmp/out"
+expect_py "the copy's snapshots carry petal's tags too" \
+	"j['Snapshots'] and all({t['Key']: t['Value'] for t in s.get('Tags', [])}.get('petal:seed-hash') == '$chem' for s in j['Snapshots'])"
 run ami list --region eu-west-1 -o json
 expect_py "the copy is listed in its region as chem's" \
 	"[(i['id'], i['seed']) for i in j['images']] == [('$copy_eu', 'chem')]"

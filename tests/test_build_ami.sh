@@ -122,6 +122,22 @@ for k, v in want.items():
 assert len(tags["petal:seed-hash"]) == 64, tags
 assert img["Name"].startswith("petal-"), img["Name"]
 EOF
+# its snapshots carry the same tags (CreateImage's reach the image only)
+snaps=$(moto_aws ec2 describe-images --image-ids "$image" \
+	--query 'Images[0].BlockDeviceMappings[].Ebs.SnapshotId' --output text)
+# shellcheck disable=SC2086 # the ids are words
+moto_aws ec2 describe-snapshots --snapshot-ids $snaps >"$tmp/snaps.json" 2>"$tmp/why"
+python3 - "$tmp/snaps.json" "$tmp/img.json" <<'EOF' >>"$tmp/why" 2>&1 && ok || not_ok "the image's snapshots' tags: $(cat "$tmp/why")"
+import json, sys
+snaps = json.load(open(sys.argv[1]))["Snapshots"]
+img = json.load(open(sys.argv[2]))["Images"][0]
+want = {t["Key"]: t["Value"] for t in img["Tags"]}
+assert snaps, "no snapshot"
+for s in snaps:
+    got = {t["Key"]: t["Value"] for t in s.get("Tags", [])}
+    for k in ("petal:seed-hash", "petal:run", "parallelcluster:version", "parallelcluster:os"):
+        assert got.get(k) == want[k], (s["SnapshotId"], k, got.get(k), want[k])
+EOF
 # ParallelCluster's own checks of a custom AMI (CustomAmiTagValidator, AmiOsCompatibleValidator,
 # 3.11.1 from ../shared/peers/pcluster) pass on the image, asking moto; on ParallelCluster's
 # untagged base image they do not (so the check can fail)

@@ -145,6 +145,16 @@ int petal_ami_copy(struct petal_cli *cli, int argc, char **argv)
 			        cp->region);
 		struct petal_error e = PETAL_ERROR_INIT;
 		cp->rc = petal_cloud_wait_image(&dst.door, cp->img.id, deadline, NULL, &cp->img, &e);
+		/* the copy's snapshots get the tags the copy carries (CopyImage gives none) */
+		if (cp->rc == 0 && petal_cloud_has(&dst.door, "image_tag")) {
+			struct petal_tag tags[PETAL_IMAGE_MAX_TAGS];
+			size_t n = 0;
+			for (size_t t = 0; t < cp->img.n_tags && t < PETAL_IMAGE_MAX_TAGS; t++)
+				if (strncmp(cp->img.tags[t].key, "aws:", 4) != 0)
+					tags[n++] = (struct petal_tag){ cp->img.tags[t].key,
+					                                cp->img.tags[t].value };
+			cp->rc = petal_cloud_image_tag(&dst.door, cp->img.id, tags, n, &e);
+		}
 		cp->seconds = petal_cloud_now() - t0;
 		if (cp->rc < 0)
 			snprintf(cp->error, sizeof(cp->error), "%s", e.msg);

@@ -83,7 +83,7 @@ int petal_cloud_has(const struct petal_cloud *c, const char *op)
 	IS(instance_logs); IS(instance_terminate); IS(image_create); IS(image_find);
 	IS(image_list); IS(image_copy); IS(image_delete); IS(cluster_create);
 	IS(cluster_describe); IS(cluster_delete); IS(registry_login); IS(image_search);
-	IS(region_list);
+	IS(region_list); IS(image_tag);
 #undef IS
 	return 0;
 }
@@ -203,6 +203,12 @@ int petal_cloud_region_list(struct petal_cloud *c, int (*cb)(void *arg, const ch
                             void *arg, struct petal_error *err)
 {
 	DOOR(region_list, NULL, NULL, (c->ctx, cb, arg, err));
+}
+
+int petal_cloud_image_tag(struct petal_cloud *c, const char *image_id,
+                          const struct petal_tag *tags, size_t n_tags, struct petal_error *err)
+{
+	DOOR(image_tag, image_id, NULL, (c->ctx, image_id, tags, n_tags, err));
 }
 
 /* ---- polls ------------------------------------------------------------------ */

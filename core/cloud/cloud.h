@@ -93,6 +93,9 @@ int petal_cloud_image_search(struct petal_cloud *c, const char *owner,
 /* The regions the cloud's account may use, one name to cb at a time. */
 int petal_cloud_region_list(struct petal_cloud *c, int (*cb)(void *arg, const char *region),
                             void *arg, struct petal_error *err);
+/* Tag an available image and its parts (EC2: its snapshots); repeatable. */
+int petal_cloud_image_tag(struct petal_cloud *c, const char *image_id,
+                          const struct petal_tag *tags, size_t n_tags, struct petal_error *err);
 
 /* Poll instance_describe until the instance is in `state` (pending, running,
    stopped, terminated), backing off from 1 s to 10 s, never past `deadline`

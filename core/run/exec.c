@@ -418,6 +418,15 @@ static int make_image(struct step_run *sr, struct petal_error *err)
 			res->cancelled = 1;
 		return rc;
 	}
+	/* the snapshots too (CreateImage tags the image only): ParallelCluster and
+	   the bill read them; a cloud without the op has nothing more to tag */
+	if (petal_cloud_has(x->cloud, "image_tag")) {
+		size_t n = all_tags(sr, tags, PETAL_ARRAY_SIZE(tags), name, 1);
+
+		rc = petal_cloud_image_tag(x->cloud, res->image_id, tags, n, err);
+		if (rc != 0)
+			return rc;
+	}
 	say(x, sr->step->id, "image-ready", res->image_id, NULL, img.name);
 	return 0;
 }

@@ -602,6 +602,11 @@ struct petal_cloud_ops {
 	   name at a time; cb's non-zero stops and is returned. */
 	int (*region_list)(void *ctx, int (*cb)(void *arg, const char *region), void *arg,
 	                   struct petal_error *err);
+	/* Tag an available image and what it is made of with `tags` (EC2: the
+	   image and its snapshots; CreateImage and CopyImage leave snapshots
+	   untagged).  Repeatable: tags already there are set again. */
+	int (*image_tag)(void *ctx, const char *image_id, const struct petal_tag *tags,
+	                 size_t n_tags, struct petal_error *err);
 };
 
 /* ---- HTTP, offered by the core (libcurl with retries) ------------------------ */

@@ -54,6 +54,7 @@ static const struct petal_cloud_ops cloud_ops = {
 	.image_delete = aws_image_delete,
 	.image_search = aws_image_search,
 	.region_list = aws_region_list,
+	.image_tag = aws_image_tag,
 };
 
 const struct petal_plugin petal_plugin = {

@@ -95,6 +95,11 @@ EC2_HIDDEN int aws_image_copy(void *ctx, const char *image_id, const char *src_r
    images owned by Amazon or the Marketplace. */
 EC2_HIDDEN int aws_image_delete(void *ctx, const char *image_id, struct petal_error *err);
 
+/* CreateTags of tags on the image and every snapshot its EBS mappings name
+   (CreateImage's and CopyImage's tags reach the image only); repeatable. */
+EC2_HIDDEN int aws_image_tag(void *ctx, const char *image_id, const struct petal_tag *tags,
+                             size_t n_tags, struct petal_error *err);
+
 /* Every image of `owner` (self, amazon, aws-marketplace or a 12-digit
    account id) whose name matches name_pattern (EC2's * and ?), available
    or pending, deprecated ones included (IncludeDeprecated=true), page by

@@ -11,6 +11,9 @@
    (CreateTags on a fresh copy, DeleteSnapshot right after DeregisterImage). */
 #define SETTLE_TRIES 5
 
+/* The EBS mappings of one image petal reads (EC2 allows fewer). */
+#define MAX_SNAPSHOTS 64
+
 /* The image as EC2 describes it now, else what we know of it: right after
    CreateImage or CopyImage EC2 may not describe it yet. */
 static void describe_or_known(struct ec2 *e, const struct petal_image *known,
@@ -123,23 +126,25 @@ static int source_read(struct ec2 *src, const char *image_id, struct source *s,
 	return 0;
 }
 
-/* CreateTags on a fresh copy: EC2 may not know the id for a few seconds. */
-static int tag_copy(struct ec2 *dst, const char *id, const struct source *s,
-                    struct petal_error *err)
+/* CreateTags of tags on the n resources ids: EC2 may not know a fresh id for
+   a few seconds (a copy just made), so NotFound is asked again. */
+static int tag_ids(struct ec2 *e, const char *const *ids, size_t n,
+                   const struct petal_tag *tags, size_t n_tags, struct petal_error *err)
 {
 	struct ec2_form f;
 	ec2_form_init(&f, "CreateTags");
-	ec2_form_add(&f, "ResourceId.1", id);
-	for (size_t i = 0; i < s->n_tags; i++) {
-		ec2_form_addf(&f, s->tags[i].key, "Tag.%zu.Key", i + 1);
-		ec2_form_addf(&f, s->tags[i].value, "Tag.%zu.Value", i + 1);
+	for (size_t i = 0; i < n; i++)
+		ec2_form_addf(&f, ids[i], "ResourceId.%zu", i + 1);
+	for (size_t i = 0; i < n_tags; i++) {
+		ec2_form_addf(&f, tags[i].key, "Tag.%zu.Key", i + 1);
+		ec2_form_addf(&f, tags[i].value ? tags[i].value : "", "Tag.%zu.Value", i + 1);
 	}
 	int rc = 0;
 	double delay = 1, deadline = ec2_now() + 60;
 	for (int attempt = 1; attempt <= SETTLE_TRIES; attempt++) {
 		struct xml_node *doc;
 		/* tagging again with the same tags changes nothing: repeatable */
-		if ((rc = ec2_call(dst, &f, 1, &doc, err)) == 0) {
+		if ((rc = ec2_call(e, &f, 1, &doc, err)) == 0) {
 			xml_free(doc);
 			break;
 		}
@@ -147,10 +152,21 @@ static int tag_copy(struct ec2 *dst, const char *id, const struct source *s,
 			break;
 	}
 	ec2_form_clear(&f);
-	if (rc != 0)
-		ec2_err_append(err, " [tagging the copy %s in %s; the copy exists: tag or "
-		               "deregister it]", id, dst->region);
 	return rc;
+}
+
+/* The snapshot ids of a described image's EBS mappings (at most cap), each a
+   copy in ids[] for the caller to free; their number. */
+static size_t image_snapshots(const struct xml_node *item, char **ids, size_t cap)
+{
+	size_t n = 0;
+	for (const struct xml_node *m = xml_find(item, "blockDeviceMapping/item"); m && n < cap;
+	     m = xml_next(m)) {
+		const char *snap = xml_text(m, "ebs/snapshotId");
+		if (snap && *snap && (ids[n] = strdup(snap)))
+			n++;
+	}
+	return n;
 }
 
 int aws_image_copy(void *ctx, const char *image_id, const char *src_region,
@@ -197,8 +213,12 @@ int aws_image_copy(void *ctx, const char *image_id, const char *src_region,
 	ec2_set(known.region, sizeof(known.region), dst.region);
 	known.created = (int64_t)time(NULL);
 	/* CopyImage leaves user tags behind; the seed hash must travel with it */
-	if (s.n_tags && (rc = tag_copy(&dst, known.id, &s, err)) != 0)
+	const char *ids[1] = { known.id };
+	if (s.n_tags && (rc = tag_ids(&dst, ids, 1, s.tags, s.n_tags, err)) != 0) {
+		ec2_err_append(err, " [tagging the copy %s in %s; the copy exists: tag or "
+		               "deregister it]", known.id, dst.region);
 		goto out_source;
+	}
 	struct petal_image full;
 	describe_or_known(&dst, &known, &full);
 	if (out)
@@ -259,15 +279,8 @@ int aws_image_delete(void *ctx, const char *image_id, struct petal_error *err)
 		return rc;
 	}
 	/* the snapshots first: once deregistered, the image no longer names them */
-	size_t n = 0;
-	const char *snaps[64];
-	char *copies[64] = { NULL };
-	for (const struct xml_node *m = xml_find(item, "blockDeviceMapping/item"); m && n < 64;
-	     m = xml_next(m)) {
-		const char *snap = xml_text(m, "ebs/snapshotId");
-		if (snap && *snap && (copies[n] = strdup(snap)))
-			snaps[n] = copies[n], n++;
-	}
+	char *snaps[MAX_SNAPSHOTS];
+	size_t n = image_snapshots(item, snaps, MAX_SNAPSHOTS);
 	xml_free(doc);
 
 	struct ec2_form f;
@@ -293,6 +306,40 @@ int aws_image_delete(void *ctx, const char *image_id, struct petal_error *err)
 	}
 out_copies:
 	for (size_t i = 0; i < n; i++)
-		free(copies[i]);
+		free(snaps[i]);
+	return rc;
+}
+
+/* ---- tag ---------------------------------------------------------------------------- */
+
+int aws_image_tag(void *ctx, const char *image_id, const struct petal_tag *tags,
+                  size_t n_tags, struct petal_error *err)
+{
+	struct ec2 ec2;
+	int rc = ec2_open(&ec2, ctx, NULL, "image tag", err);
+	if (rc != 0)
+		return rc;
+	if (!image_id || !*image_id)
+		return ec2_fail(err, PETAL_EINVAL, "EC2 image tag: no image id given");
+	if ((rc = ec2_tags_check(tags, n_tags, err)) != 0 || n_tags == 0)
+		return rc;
+	struct xml_node *doc;
+	const struct xml_node *item;
+	if ((rc = ec2_image_get(&ec2, image_id, &doc, &item, NULL, err)) != 0)
+		return rc;
+	/* the image and its snapshots in one CreateTags (at most 1000 ids) */
+	char *snaps[MAX_SNAPSHOTS];
+	size_t n = image_snapshots(item, snaps, MAX_SNAPSHOTS);
+	xml_free(doc);
+	const char *ids[1 + MAX_SNAPSHOTS];
+	ids[0] = image_id;
+	for (size_t i = 0; i < n; i++)
+		ids[1 + i] = snaps[i];
+	rc = tag_ids(&ec2, ids, 1 + n, tags, n_tags, err);
+	if (rc != 0)
+		ec2_err_append(err, " [tagging image %s and its %zu snapshot(s) in %s]", image_id,
+		               n, ec2.region);
+	for (size_t i = 0; i < n; i++)
+		free(snaps[i]);
 	return rc;
 }
