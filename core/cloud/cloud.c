@@ -82,7 +82,8 @@ int petal_cloud_has(const struct petal_cloud *c, const char *op)
 	IS(object_delete); IS(instance_launch); IS(instance_describe); IS(instance_list);
 	IS(instance_logs); IS(instance_terminate); IS(image_create); IS(image_find);
 	IS(image_list); IS(image_copy); IS(image_delete); IS(cluster_create);
-	IS(cluster_describe); IS(cluster_delete); IS(registry_login); IS(image_search);
+	IS(cluster_describe); IS(cluster_delete); IS(cluster_list); IS(cluster_tool);
+	IS(registry_login); IS(image_search);
 	IS(region_list); IS(image_tag);
 #undef IS
 	return 0;
@@ -189,6 +190,37 @@ int petal_cloud_image_delete(struct petal_cloud *c, const char *image_id,
                              struct petal_error *err)
 {
 	DOOR(image_delete, image_id, NULL, (c->ctx, image_id, err));
+}
+
+int petal_cloud_cluster_create(struct petal_cloud *c, const struct petal_cluster_request *req,
+                               petal_message_cb cb, void *arg, struct petal_cluster *out,
+                               struct petal_error *err)
+{
+	DOOR(cluster_create, req ? req->name : NULL, NULL, (c->ctx, req, cb, arg, out, err));
+}
+
+int petal_cloud_cluster_describe(struct petal_cloud *c, const char *name,
+                                 struct petal_cluster *out, struct petal_error *err)
+{
+	DOOR(cluster_describe, name, NULL, (c->ctx, name, out, err));
+}
+
+int petal_cloud_cluster_delete(struct petal_cloud *c, const char *name, struct petal_error *err)
+{
+	DOOR(cluster_delete, name, NULL, (c->ctx, name, err));
+}
+
+int petal_cloud_cluster_list(struct petal_cloud *c,
+                             int (*cb)(void *arg, const struct petal_cluster *cl), void *arg,
+                             struct petal_error *err)
+{
+	DOOR(cluster_list, NULL, NULL, (c->ctx, cb, arg, err));
+}
+
+int petal_cloud_cluster_tool(struct petal_cloud *c, char *version, size_t version_len,
+                             char *path, size_t path_len, struct petal_error *err)
+{
+	DOOR(cluster_tool, NULL, NULL, (c->ctx, version, version_len, path, path_len, err));
 }
 
 int petal_cloud_image_search(struct petal_cloud *c, const char *owner,

@@ -93,6 +93,18 @@ int petal_cloud_image_search(struct petal_cloud *c, const char *owner,
 /* The regions the cloud's account may use, one name to cb at a time. */
 int petal_cloud_region_list(struct petal_cloud *c, int (*cb)(void *arg, const char *region),
                             void *arg, struct petal_error *err);
+/* Clusters, through the cloud's cluster manager (plugin.h, "cluster"). */
+int petal_cloud_cluster_create(struct petal_cloud *c, const struct petal_cluster_request *req,
+                               petal_message_cb cb, void *arg, struct petal_cluster *out,
+                               struct petal_error *err);
+int petal_cloud_cluster_describe(struct petal_cloud *c, const char *name,
+                                 struct petal_cluster *out, struct petal_error *err);
+int petal_cloud_cluster_delete(struct petal_cloud *c, const char *name, struct petal_error *err);
+int petal_cloud_cluster_list(struct petal_cloud *c,
+                             int (*cb)(void *arg, const struct petal_cluster *cl), void *arg,
+                             struct petal_error *err);
+int petal_cloud_cluster_tool(struct petal_cloud *c, char *version, size_t version_len,
+                             char *path, size_t path_len, struct petal_error *err);
 /* Tag an available image and its parts (EC2: its snapshots); repeatable. */
 int petal_cloud_image_tag(struct petal_cloud *c, const char *image_id,
                           const struct petal_tag *tags, size_t n_tags, struct petal_error *err);

@@ -112,6 +112,8 @@ static const char *missing_cap_fn(const struct petal_cloud_ops *ops, const char 
 	NEED(PETAL_CAP_CLUSTER, cluster_create);
 	NEED(PETAL_CAP_CLUSTER, cluster_describe);
 	NEED(PETAL_CAP_CLUSTER, cluster_delete);
+	NEED(PETAL_CAP_CLUSTER, cluster_list);
+	NEED(PETAL_CAP_CLUSTER, cluster_tool);
 	NEED(PETAL_CAP_REGISTRY, registry_login);
 #undef NEED
 	return NULL;

@@ -447,6 +447,36 @@ struct petal_tag {
 	const char *value;
 };
 
+/* ---- clusters ---------------------------------------------------------------- */
+
+struct petal_cluster_request {
+	size_t size;
+	const char *name;        /* [A-Za-z][A-Za-z0-9-]*, as the manager allows */
+	const char *config_path; /* the rendered configuration (ParallelCluster's YAML) */
+	int dryrun;              /* check the request only: nothing is made */
+	int keep_on_failure;     /* a failed create keeps what it made (to debug) */
+};
+
+/* A cluster as its manager describes it; "" where it does not say. */
+struct petal_cluster {
+	size_t size;
+	char name[128];
+	char region[32];
+	char status[32];        /* CREATE_IN_PROGRESS, CREATE_COMPLETE, CREATE_FAILED,
+	                           DELETE_IN_PROGRESS, DELETE_FAILED, UPDATE_... */
+	char stack_status[48];  /* the infrastructure's own (CloudFormation's) */
+	char version[32];       /* the manager's version that made it */
+	char head_node[64];     /* the head node's instance id */
+	char head_node_ip[64];  /* its public address, else its private one */
+	int64_t created;        /* seconds since the epoch; 0 unknown */
+	char failure[1024];     /* why it failed ("code: reason; ..."), or "" */
+};
+
+/* One message of the manager about a configuration: level ERROR, WARNING
+   or INFO, type (the check's name, or ""), the message. */
+typedef void (*petal_message_cb)(void *arg, const char *level, const char *type,
+                                 const char *message);
+
 struct petal_instance_request {
 	size_t size;
 	const char *instance_type;
@@ -579,12 +609,28 @@ struct petal_cloud_ops {
 	/* Deregister and delete the image's snapshots. */
 	int (*image_delete)(void *ctx, const char *image_id, struct petal_error *err);
 
-	/* cluster */
-	int (*cluster_create)(void *ctx, const char *name, const char *config_path,
+	/* cluster (PETAL_CAP_CLUSTER): made by the cloud's cluster manager
+	   (cloud_aws: ParallelCluster's pcluster CLI) in the context's region.
+	   create answers as soon as the manager has taken the request (the
+	   cluster CREATE_IN_PROGRESS, or nothing made for a dry run); the core
+	   follows it with describe.  What the manager says of the
+	   configuration besides yes or no (its warnings, and on a refusal each
+	   error) goes to cb one message at a time; a refusal is PETAL_EINVAL
+	   whose message is the manager's own.  describe of a cluster the
+	   manager does not know is PETAL_ENOENT; delete answers once the
+	   deletion has begun (describe then says DELETE_IN_PROGRESS until the
+	   cluster is gone).  cluster_tool says which manager answers: its
+	   version and where it is, or PETAL_ENOENT naming what to install. */
+	int (*cluster_create)(void *ctx, const struct petal_cluster_request *req,
+	                      petal_message_cb cb, void *arg, struct petal_cluster *out,
 	                      struct petal_error *err);
-	int (*cluster_describe)(void *ctx, const char *name, char *status,
-	                        size_t status_len, struct petal_error *err);
+	int (*cluster_describe)(void *ctx, const char *name, struct petal_cluster *out,
+	                        struct petal_error *err);
 	int (*cluster_delete)(void *ctx, const char *name, struct petal_error *err);
+	int (*cluster_list)(void *ctx, int (*cb)(void *arg, const struct petal_cluster *c),
+	                    void *arg, struct petal_error *err);
+	int (*cluster_tool)(void *ctx, char *version, size_t version_len, char *path,
+	                    size_t path_len, struct petal_error *err);
 
 	/* registry: write a login for `registry` to the auth file at `auth_path` */
 	int (*registry_login)(void *ctx, const char *registry, const char *auth_path,

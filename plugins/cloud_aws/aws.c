@@ -32,9 +32,9 @@ static void cloud_fini(void *ctx)
 
 static const struct petal_cloud_ops cloud_ops = {
 	.size = sizeof(struct petal_cloud_ops),
-	/* only what works: no cluster or registry ops yet (their pointers stay
-	   NULL, and a tier that needs them declines) */
-	.caps = PETAL_CAP_OBJECTS | PETAL_CAP_COMPUTE | PETAL_CAP_IMAGES,
+	/* only what works: no registry op yet (its pointer stays NULL, and a
+	   tier that needs it declines) */
+	.caps = PETAL_CAP_OBJECTS | PETAL_CAP_COMPUTE | PETAL_CAP_IMAGES | PETAL_CAP_CLUSTER,
 
 	.bucket_ensure = s3_bucket_ensure,
 	.object_put = s3_object_put,
@@ -52,6 +52,11 @@ static const struct petal_cloud_ops cloud_ops = {
 	.image_list = aws_image_list,
 	.image_copy = aws_image_copy,
 	.image_delete = aws_image_delete,
+	.cluster_create = aws_cluster_create,
+	.cluster_describe = aws_cluster_describe,
+	.cluster_delete = aws_cluster_delete,
+	.cluster_list = aws_cluster_list,
+	.cluster_tool = aws_cluster_tool,
 	.image_search = aws_image_search,
 	.region_list = aws_region_list,
 	.image_tag = aws_image_tag,

@@ -114,6 +114,22 @@ EC2_HIDDEN int aws_image_search(void *ctx, const char *owner, const char *name_p
 EC2_HIDDEN int aws_region_list(void *ctx, int (*cb)(void *arg, const char *region),
                                void *arg, struct petal_error *err);
 
+/* ---- clusters (pcluster.c) ------------------------------------------------------ */
+
+/* ParallelCluster's CLI: $PETAL_PCLUSTER, else `pcluster` on PATH, run with
+   a fixed argument vector and --region of the context; its JSON read with
+   jansson (plugin.h, "cluster"). */
+EC2_HIDDEN int aws_cluster_create(void *ctx, const struct petal_cluster_request *req,
+                                  petal_message_cb cb, void *arg, struct petal_cluster *out,
+                                  struct petal_error *err);
+EC2_HIDDEN int aws_cluster_describe(void *ctx, const char *name, struct petal_cluster *out,
+                                    struct petal_error *err);
+EC2_HIDDEN int aws_cluster_delete(void *ctx, const char *name, struct petal_error *err);
+EC2_HIDDEN int aws_cluster_list(void *ctx, int (*cb)(void *arg, const struct petal_cluster *c),
+                                void *arg, struct petal_error *err);
+EC2_HIDDEN int aws_cluster_tool(void *ctx, char *version, size_t version_len, char *path,
+                                size_t path_len, struct petal_error *err);
+
 /* ---- custom_ami ------------------------------------------------------------- */
 
 /* Is s an AMI id (^ami-([0-9a-f]{8}|[0-9a-f]{17})$)?  "ami-base-bio-v2" is
