@@ -28,20 +28,21 @@ shared_dir() {
 	exit 1
 }
 
-# real_spack_stage [scripts]: the tests that run the real Spack are the suite's heavy part;
-# tools/test.sh runs them in the gcc and sanitizer stages and sets PETAL_SKIP_REAL_SPACK=1
-# for the clang and distcheck stages, where they would repeat the same run.  "scripts": a
-# test in which petal only renders (the scripts run under Spack, petal does not); the
-# sanitizer stage skips those too (PETAL_SKIP_SCRIPT_SPACK=1): the rendering is covered
-# there by test_render, and petal's own code under Spack by test_build_ami_real.
+# real_spack_stage: the tests that run the real Spack are the suite's heaviest part;
+# tools/test.sh runs them in the gcc stage only and sets PETAL_SKIP_REAL_SPACK=1 for the
+# others (sanitizers, clang, distcheck), where they would repeat the same run.
 real_spack_stage() {
 	if [ "${PETAL_SKIP_REAL_SPACK:-0}" = 1 ]; then
-		echo "skipped: PETAL_SKIP_REAL_SPACK=1 (the real Spack runs in another stage)" >&2
+		echo "skipped: PETAL_SKIP_REAL_SPACK=1 (the real Spack runs in the gcc stage)" >&2
 		exit 77
 	fi
-	if [ "${1:-}" = scripts ] && [ "${PETAL_SKIP_SCRIPT_SPACK:-0}" = 1 ]; then
-		echo "skipped: PETAL_SKIP_SCRIPT_SPACK=1 (petal only renders here; the gcc stage" \
-			"runs these scripts under the real Spack)" >&2
+}
+# heavy_test: a test of minutes (many runs of petal against moto, kill -9 matrices):
+# run in the gcc and sanitizer stages; the clang and distcheck stages, which repeat the
+# suite for the compiler and the tarball, set PETAL_SKIP_HEAVY=1 and skip it.
+heavy_test() {
+	if [ "${PETAL_SKIP_HEAVY:-0}" = 1 ]; then
+		echo "skipped: PETAL_SKIP_HEAVY=1 (run in the gcc and sanitizer stages)" >&2
 		exit 77
 	fi
 }

@@ -15,6 +15,7 @@
 #    and fails (500) in every other, so the lifecycle's server uses moto's
 #    own images
 . "${top_srcdir:?}/tests/lib.sh"
+heavy_test
 . "$top_srcdir/tests/aws/moto.sh"
 
 AWS_REGION=us-east-1

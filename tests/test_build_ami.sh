@@ -9,6 +9,7 @@
 # and kill -9 of petal at every journal record followed by resume, and by gc: afterwards
 # no instance runs and no half-made image is registered.
 . "${top_srcdir:?}/tests/lib.sh"
+heavy_test
 . "$top_srcdir/tests/aws/moto.sh"
 
 AWS_REGION=us-east-1

@@ -4,6 +4,7 @@
 # played by tests/aws/machine.py), which ends with the instance terminated; a cache whose
 # index holds the package (a copy of the real Spack mirror of shared/testdata) needs none.
 . "${top_srcdir:?}/tests/lib.sh"
+heavy_test
 . "$top_srcdir/tests/aws/moto.sh"
 
 AWS_REGION=us-east-1

@@ -3,6 +3,7 @@
 # mirrors in shared/testdata/spack-buildcache (v2 and v3) laid out under
 # file:// and served by the built cloud plugin 'local'.
 . "${top_srcdir:?}/tests/lib.sh"
+heavy_test
 
 # --- the shared test data: $PETAL_SHARED_TESTDATA, else shared/testdata
 # above the source tree, else /work/shared/testdata; missing is a failure

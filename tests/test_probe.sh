@@ -10,6 +10,7 @@
 #    the image tagged with the seed hash means nothing to bake, an arm64 image
 #    for x86_64 instance types is an error naming both.
 . "${top_srcdir:?}/tests/lib.sh"
+heavy_test
 . "$top_srcdir/tests/aws/moto.sh"
 
 data=$(shared_dir)/testdata

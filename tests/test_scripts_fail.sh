@@ -10,7 +10,7 @@
 # to a checkpoint mirror as soon as it is installed; a relaunched build installs it from
 # there, and fails on a software.build.tests command, saying which.
 . "$top_srcdir/tests/lib.sh"
-real_spack_stage scripts
+real_spack_stage
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at
 [ -n "${PETAL_TEST_KEEP:-}" ] && trap 'echo "kept $tmp" >&2' EXIT
 

@@ -8,7 +8,7 @@
 # petal_render_upload_all (tests/test_uploads upload) and the build run again with
 # PETAL_ARTIFACTS set and the file:// paths gone from the machine: it still builds.
 . "$top_srcdir/tests/lib.sh"
-real_spack_stage scripts
+real_spack_stage
 . "$top_srcdir/tests/aws/moto.sh"
 trap 'moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at

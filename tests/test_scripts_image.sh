@@ -9,7 +9,7 @@
 # ordinary user's login shell there loads both the shared tree's module (hello-app) and the
 # image's (libhello).
 . "$top_srcdir/tests/lib.sh"
-real_spack_stage scripts
+real_spack_stage
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at
 [ -n "${PETAL_TEST_KEEP:-}" ] && trap 'echo "kept $tmp" >&2' EXIT
 

@@ -9,7 +9,7 @@
 # PETAL_STEP, PETAL_REPORT_INTERVAL=1): every version of its status.json in a versioned
 # bucket, done rising to total, then validating and succeeded; build.log beside it.
 . "$top_srcdir/tests/lib.sh"
-real_spack_stage scripts
+real_spack_stage
 . "$top_srcdir/tests/aws/moto.sh"
 trap 'moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
 # PETAL_TEST_KEEP=1: the machines are kept in $tmp, to look at

@@ -4,7 +4,7 @@
 # and nothing else of Spack's default left in it, the cache mirror unsigned and binary-only,
 # every package required for one target (x86_64_v3, aarch64 or the seed's), the Lmod settings, the [mpi] hierarchy only for a stack with an MPI.
 . "$top_srcdir/tests/lib.sh"
-real_spack_stage scripts
+real_spack_stage
 
 peer=$(shared_dir)/peers/spack
 if [ ! -r "$peer/spack-1.1.0-offline.tar.gz" ]; then

@@ -12,6 +12,7 @@
 #    is booted; --once returns by itself, --timeout without an instance exits 124.
 # shellcheck disable=SC2086 # $good, $imds, $spot: options, split on purpose
 . "${top_srcdir:?}/tests/lib.sh"
+heavy_test
 . "$top_srcdir/tests/aws/moto.sh"
 standin=$top_srcdir/tests/sandbox/instance-standin.sh
 # stop_standin BOXDIR: SIGTERM to the stand-in of that box dir, by its pid file
