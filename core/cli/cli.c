@@ -4,7 +4,9 @@
 
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,46 @@ void petal_cli_put_err(const char *text)
 	char *safe = petal_escape_text(text, PETAL_ESC_LINES);
 	fputs(safe, stderr);
 	free(safe);
+}
+
+int petal_cli_subcommands(struct petal_cli *cli, const char *command, const char *usage_text,
+                          const struct petal_cli_subcommand *table, size_t n, int argc,
+                          char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return PETAL_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		fputs(usage_text, stdout);
+		return PETAL_EXIT_OK;
+	}
+	const char **names = petal_xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		names[i] = table[i].name;
+		if (!strcmp(name, table[i].name)) {
+			free(names);
+			optind = 0; /* glibc: the subcommand runs getopt afresh */
+			return table[i].run(cli, argc - 1, argv + 1);
+		}
+	}
+	const char *near = petal_did_you_mean(name, names);
+	const char *article = strchr("aeiou", command[0]) ? "an" : "a";
+	if (near) {
+		petal_cli_error(cli, "'%s' is not %s %s subcommand; did you mean '%s'?", name,
+		                article, command, near);
+	} else {
+		struct petal_strbuf all = PETAL_STRBUF_INIT;
+		for (size_t i = 0; i < n; i++)
+			petal_strbuf_printf(&all, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+			                    table[i].name);
+		petal_cli_error(cli, "'%s' is not %s %s subcommand: %s (see 'petal %s --help')",
+		                name, article, command, petal_strbuf_str(&all), command);
+		petal_strbuf_release(&all);
+	}
+	free(names);
+	return PETAL_EXIT_USAGE;
 }
 
 void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)

@@ -54,6 +54,17 @@ int cmd_ami(struct petal_cli *cli, int argc, char **argv);
    -1 when its argument is bad (already reported). */
 int petal_cli_common(struct petal_cli *cli, int c, const char *arg);
 
+/* A command made of subcommands (petal ami, petal cache): argv[1] names one
+   of table[0..n), which runs with argv + 1; none, -h, --help or help print
+   usage_text; an unknown one is an error that names the near one, or all. */
+struct petal_cli_subcommand {
+	const char *name;
+	int (*run)(struct petal_cli *cli, int argc, char **argv);
+};
+int petal_cli_subcommands(struct petal_cli *cli, const char *command, const char *usage_text,
+                          const struct petal_cli_subcommand *table, size_t n, int argc,
+                          char **argv);
+
 /* Report an error as "petal: <msg>" (red on a terminal). */
 void petal_cli_error(const struct petal_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

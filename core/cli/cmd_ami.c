@@ -557,10 +557,7 @@ out_cloud:
 
 /* ---- dispatch -------------------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	int (*run)(struct petal_cli *cli, int argc, char **argv);
-} runs[] = {
+static const struct petal_cli_subcommand runs[] = {
 	{ "list", ami_list },
 	{ "delete", petal_ami_delete },
 	{ "copy", petal_ami_copy },
@@ -570,29 +567,6 @@ static const struct {
 
 int cmd_ami(struct petal_cli *cli, int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs(usage_text, stderr);
-		return PETAL_EXIT_USAGE;
-	}
-	const char *name = argv[1];
-	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
-		fputs(usage_text, stdout);
-		return PETAL_EXIT_OK;
-	}
-	const char *names[PETAL_ARRAY_SIZE(runs) + 1];
-	for (size_t i = 0; i < PETAL_ARRAY_SIZE(runs); i++) {
-		names[i] = runs[i].name;
-		if (!strcmp(name, runs[i].name)) {
-			optind = 0; /* glibc: the subcommand runs getopt afresh */
-			return runs[i].run(cli, argc - 1, argv + 1);
-		}
-	}
-	names[PETAL_ARRAY_SIZE(runs)] = NULL;
-	const char *near = petal_did_you_mean(name, names);
-	if (near)
-		petal_cli_error(cli, "'%s' is not an ami subcommand; did you mean '%s'?", name, near);
-	else
-		petal_cli_error(cli, "'%s' is not an ami subcommand: list, delete, copy, prune or "
-		                "base (see 'petal ami --help')", name);
-	return PETAL_EXIT_USAGE;
+	return petal_cli_subcommands(cli, "ami", usage_text, runs, PETAL_ARRAY_SIZE(runs), argc,
+	                             argv);
 }

@@ -327,10 +327,7 @@ out_url:
 	return status;
 }
 
-static const struct {
-	const char *name;
-	int (*run)(struct petal_cli *cli, int argc, char **argv);
-} subcommands[] = {
+static const struct petal_cli_subcommand subcommands[] = {
 	{ "init", cache_init },
 	{ "status", cmd_cache_status },
 	{ "clear", cmd_cache_clear },
@@ -339,29 +336,6 @@ static const struct {
 
 int cmd_cache(struct petal_cli *cli, int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs(usage_text, stderr);
-		return PETAL_EXIT_USAGE;
-	}
-	const char *name = argv[1];
-	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
-		fputs(usage_text, stdout);
-		return PETAL_EXIT_OK;
-	}
-	const char *names[PETAL_ARRAY_SIZE(subcommands) + 1];
-	for (size_t i = 0; i < PETAL_ARRAY_SIZE(subcommands); i++) {
-		names[i] = subcommands[i].name;
-		if (!strcmp(name, subcommands[i].name)) {
-			optind = 0; /* glibc: the subcommand runs getopt afresh */
-			return subcommands[i].run(cli, argc - 1, argv + 1);
-		}
-	}
-	names[PETAL_ARRAY_SIZE(subcommands)] = NULL;
-	const char *near = petal_did_you_mean(name, names);
-	if (near)
-		petal_cli_error(cli, "'%s' is not a cache subcommand; did you mean '%s'?", name, near);
-	else
-		petal_cli_error(cli, "'%s' is not a cache subcommand: init, status, clear or build "
-		                "(see 'petal cache --help')", name);
-	return PETAL_EXIT_USAGE;
+	return petal_cli_subcommands(cli, "cache", usage_text, subcommands,
+	                             PETAL_ARRAY_SIZE(subcommands), argc, argv);
 }
