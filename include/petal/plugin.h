@@ -447,35 +447,6 @@ struct petal_tag {
 	const char *value;
 };
 
-/* ---- clusters ---------------------------------------------------------------- */
-
-struct petal_cluster_request {
-	size_t size;
-	const char *name;        /* [A-Za-z][A-Za-z0-9-]*, as the manager allows */
-	const char *config_path; /* the rendered configuration (ParallelCluster's YAML) */
-	int dryrun;              /* check the request only: nothing is made */
-	int keep_on_failure;     /* a failed create keeps what it made (to debug) */
-};
-
-/* A cluster as its manager describes it; "" where it does not say. */
-struct petal_cluster {
-	size_t size;
-	char name[128];
-	char region[32];
-	char status[32];        /* CREATE_IN_PROGRESS, CREATE_COMPLETE, CREATE_FAILED,
-	                           DELETE_IN_PROGRESS, DELETE_FAILED, UPDATE_... */
-	char stack_status[48];  /* the infrastructure's own (CloudFormation's) */
-	char version[32];       /* the manager's version that made it */
-	char head_node[64];     /* the head node's instance id */
-	char head_node_ip[64];  /* its public address, else its private one */
-	int64_t created;        /* seconds since the epoch; 0 unknown */
-	char failure[1024];     /* why it failed ("code: reason; ..."), or "" */
-};
-
-/* One message of the manager about a configuration: level ERROR, WARNING
-   or INFO, type (the check's name, or ""), the message. */
-typedef void (*petal_message_cb)(void *arg, const char *level, const char *type,
-                                 const char *message);
 
 struct petal_instance_request {
 	size_t size;
@@ -556,6 +527,39 @@ static inline const char *petal_image_tag(const struct petal_image *img, const c
 			return img->tags[i].value;
 	return NULL;
 }
+
+/* ---- clusters ---------------------------------------------------------------- */
+
+struct petal_cluster_request {
+	size_t size;
+	const char *name;        /* [A-Za-z][A-Za-z0-9-]*, as the manager allows */
+	const char *config_path; /* the rendered configuration (ParallelCluster's YAML) */
+	int dryrun;              /* check the request only: nothing is made */
+	int keep_on_failure;     /* a failed create keeps what it made (to debug) */
+};
+
+/* A cluster as its manager describes it; "" where it does not say. */
+struct petal_cluster {
+	size_t size;
+	char name[128];
+	char region[32];
+	char status[32];        /* CREATE_IN_PROGRESS, CREATE_COMPLETE, CREATE_FAILED,
+	                           DELETE_IN_PROGRESS, DELETE_FAILED, UPDATE_... */
+	char stack_status[48];  /* the infrastructure's own (CloudFormation's) */
+	char version[32];       /* the manager's version that made it */
+	char head_node[64];     /* the head node's instance id */
+	char head_node_ip[64];  /* its public address, else its private one */
+	int64_t created;        /* seconds since the epoch; 0 unknown */
+	char failure[1024];     /* why it failed ("code: reason; ..."), or "" */
+	size_t n_tags;          /* the cluster's tags (describe; list gives none) */
+	int tags_truncated;
+	struct petal_image_tag tags[PETAL_IMAGE_MAX_TAGS];
+};
+
+/* One message of the manager about a configuration: level ERROR, WARNING
+   or INFO, type (the check's name, or ""), the message. */
+typedef void (*petal_message_cb)(void *arg, const char *level, const char *type,
+                                 const char *message);
 
 struct petal_cloud_ops {
 	size_t size;

@@ -293,6 +293,16 @@ static void read_cluster(const json_t *j, struct petal_cluster *out)
 			break;
 		used += (size_t)w;
 	}
+	json_t *t;
+	json_array_foreach(json_object_get(j, "tags"), i, t) {
+		if (c.n_tags == PETAL_IMAGE_MAX_TAGS) {
+			c.tags_truncated = 1;
+			break;
+		}
+		set(c.tags[c.n_tags].key, sizeof(c.tags[0].key), str(t, "key"));
+		set(c.tags[c.n_tags].value, sizeof(c.tags[0].value), str(t, "value"));
+		c.n_tags++;
+	}
 	size_t n = out->size && out->size < sizeof(c) ? out->size : sizeof(c);
 	memcpy(out, &c, n);
 	out->size = n;
