@@ -37,6 +37,7 @@ int cmd_plugins(struct petal_cli *cli, int argc, char **argv);
 int cmd_cache(struct petal_cli *cli, int argc, char **argv);
 int cmd_runs(struct petal_cli *cli, int argc, char **argv);
 int cmd_build_ami(struct petal_cli *cli, int argc, char **argv);
+int cmd_create(struct petal_cli *cli, int argc, char **argv);
 int cmd_resume(struct petal_cli *cli, int argc, char **argv);
 int cmd_gc(struct petal_cli *cli, int argc, char **argv);
 int cmd_logs(struct petal_cli *cli, int argc, char **argv);

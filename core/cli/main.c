@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "check a seed; silent and exit 0 when it is good" },
 	{ "plugins", cmd_plugins, "list the tier and cloud plugins and their state" },
 	{ "cache", cmd_cache, "the binary-cache mirror: init, status (hits, misses), clear, build" },
+	{ "create", cmd_create, "create the seed's cluster and follow it until it is ready" },
 	{ "build-ami", cmd_build_ami, "bake the seed's image packages into a machine image" },
 	{ "runs", cmd_runs, "list runs and their state; one run's steps and what it holds" },
 	{ "resume", cmd_resume, "take up a run petal left (detached, or after a crash)" },

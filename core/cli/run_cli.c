@@ -133,7 +133,7 @@ static void warn_report(void *ctx, const char *msg)
 }
 
 static int plan_seed(struct petal_cli *cli, const char *path, int probe, const char *region_flag,
-                     struct petal_cli_planned *p)
+                     const char *custom_ami, struct petal_cli_planned *p)
 {
 	struct petal_error err = { .size = sizeof(err) };
 	int status, rc;
@@ -141,6 +141,10 @@ static int plan_seed(struct petal_cli *cli, const char *path, int probe, const c
 	memset(p, 0, sizeof(*p));
 	if ((status = petal_cli_load_seed(cli, path, &p->seed)) != 0)
 		return status;
+	if (custom_ami) {
+		free(p->seed->custom_ami);
+		p->seed->custom_ami = petal_xstrdup(custom_ami);
+	}
 	rc = petal_estimates_load(petal_cli_data_dir(), p->seed, &p->est, &err);
 	if (rc) {
 		petal_cli_error(cli, "%s", err.msg);
@@ -157,31 +161,40 @@ static int plan_seed(struct petal_cli *cli, const char *path, int probe, const c
 	petal_host_bind_estimates(cli->host, p->est);
 	if ((status = petal_cli_registry(cli, &p->reg)) != 0)
 		return status;
-	if (probe && p->seed->cache_bucket) {
+	if (probe && (p->seed->cache_bucket || probe > 1)) {
 		struct petal_cli_cache_mirror m;
 		struct petal_probe_opts opts = { 0 };
-		char *url = petal_cli_cache_url_s3(p->seed->cache_bucket, p->seed->cache_prefix);
+		char *url = p->seed->cache_bucket ? petal_cli_cache_url_s3(p->seed->cache_bucket,
+		                                                           p->seed->cache_prefix)
+		                                  : NULL;
 
 		memset(&m, 0, sizeof(m));
 		if ((status = petal_cli_region(cli, region_flag, p->seed, &opts.region)) != 0) {
 			free(url);
 			return status;
 		}
-		rc = petal_cli_cache_mirror_open(&p->reg, url, &m, &err);
+		rc = url ? petal_cli_cache_mirror_open(&p->reg, url, &m, &err) : 0;
 		if (rc == 0) {
-			opts.cache = &m.io;
-			opts.cache_cloud = m.cloud;
+			if (url) {
+				opts.cache = &m.io;
+				opts.cache_cloud = m.cloud;
+			}
 			rc = petal_plan_compose_probed(p->seed, &p->reg, p->est, &opts, &p->plan, &err);
 		}
 		petal_cli_cache_mirror_close(&m);
 		petal_host_bind_region(cli->host, NULL);
-		free(url);
 		if (rc != 0) {
-			petal_cli_error(cli, "asking the binary cache %s: %s", p->seed->cache_bucket,
-			                err.msg);
+			if (url)
+				petal_cli_error(cli, "asking the binary cache %s: %s",
+				                p->seed->cache_bucket, err.msg);
+			else
+				petal_cli_error(cli, "asking the cloud for the seed's images: %s",
+				                err.msg);
+			free(url);
 			return rc == PETAL_EPLUGIN || rc == PETAL_ENOTSUP ? PETAL_EXIT_PLUGIN
 			                                                  : PETAL_EXIT_FAILURE;
 		}
+		free(url);
 		return 0;
 	}
 	if ((rc = petal_plan_compose(p->seed, &p->reg, p->est, &p->plan, &err)) != 0) {
@@ -194,13 +207,19 @@ static int plan_seed(struct petal_cli *cli, const char *path, int probe, const c
 
 int petal_cli_plan_seed(struct petal_cli *cli, const char *path, struct petal_cli_planned *p)
 {
-	return plan_seed(cli, path, 0, NULL, p);
+	return plan_seed(cli, path, 0, NULL, NULL, p);
 }
 
 int petal_cli_plan_seed_probed(struct petal_cli *cli, const char *path, const char *region,
                                struct petal_cli_planned *p)
 {
-	return plan_seed(cli, path, 1, region, p);
+	return plan_seed(cli, path, 1, region, NULL, p);
+}
+
+int petal_cli_plan_seed_for_cluster(struct petal_cli *cli, const char *path, const char *region,
+                                    const char *custom_ami, struct petal_cli_planned *p)
+{
+	return plan_seed(cli, path, 2, region, custom_ami, p);
 }
 
 void petal_cli_planned_release(struct petal_cli *cli, struct petal_cli_planned *p)

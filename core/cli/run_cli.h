@@ -44,6 +44,11 @@ int petal_cli_plan_seed(struct petal_cli *cli, const char *path, struct petal_cl
    and there is none when it holds them all.  `region` as --region. */
 int petal_cli_plan_seed_probed(struct petal_cli *cli, const char *path, const char *region,
                                struct petal_cli_planned *p);
+/* The plan a cluster is made from: probed like the above, and the images
+   asked about even when the seed has no binary cache; `custom_ami` (an id
+   or a name, `petal create --ami`) over the seed's compute.custom_ami. */
+int petal_cli_plan_seed_for_cluster(struct petal_cli *cli, const char *path, const char *region,
+                                    const char *custom_ami, struct petal_cli_planned *p);
 void petal_cli_planned_release(struct petal_cli *cli, struct petal_cli_planned *p);
 
 /* The flags build-ami and cache build share, and the run options they make

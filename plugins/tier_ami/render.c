@@ -33,9 +33,15 @@ int ami_render(void *ctx, struct petal_renderer *r,
 
 	if (n == 0)
 		return 0;
-	if (info->custom_ami != NULL) {
+	/* what `petal plan --probe` (and `petal create`) learnt: the id of the
+	   seed's custom_ami, or of the image already baked for this seed hash */
+	uint32_t probed = PETAL_HAS(info, probed) ? info->probed : 0;
+	const char *baked = (probed & PETAL_PROBED_SEED_IMAGE) ? info->seed_image_id : NULL;
+	const char *given = (probed & PETAL_PROBED_CUSTOM_AMI) && info->custom_ami_id
+	                    ? info->custom_ami_id : info->custom_ami;
+	if (given != NULL || baked != NULL) {
 		rc = host->render_add(r, PETAL_FRAG_PCLUSTER, "Image.CustomAmi",
-		                      info->custom_ami, err);
+		                      given ? given : baked, err);
 	} else {
 		/* the name the image is baked under: one image per seed hash */
 		tier_line_add(&l, "petal-");
