@@ -371,6 +371,25 @@ int render_cluster_config(const struct petal_renderer *r, char **out, struct pet
 	if (r->shared)
 		emit_shared_storage(&y, r);
 	emit_dev_settings(&y, r);
+	/* how petal knows its clusters again (petal list): ParallelCluster puts
+	   them on the stack and every resource of it */
+	yout_str(&y, "Tags");
+	yout_seq(&y);
+	yout_map(&y);
+	yout_kstr(&y, "Key", PETAL_TAG_SEED_HASH);
+	yout_kstr(&y, "Value", info->hash);
+	yout_map_end(&y);
+	if (seed->name != NULL) {
+		yout_map(&y);
+		yout_kstr(&y, "Key", PETAL_TAG_SEED);
+		yout_kstr(&y, "Value", seed->name);
+		yout_map_end(&y);
+	}
+	yout_map(&y);
+	yout_kstr(&y, "Key", PETAL_TAG_ARTIFACTS);
+	yout_kstr(&y, "Value", r->artifacts_url);
+	yout_map_end(&y);
+	yout_seq_end(&y);
 	yout_map_end(&y);
 
 	head = header(r, ami_name);

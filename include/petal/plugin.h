@@ -261,6 +261,7 @@ struct petal_planner; /* opaque: the plan being composed */
 #define PETAL_TAG_NAME "Name"
 #define PETAL_TAG_CLIENT_TOKEN "petal:client-token" /* a launch's idempotency token */
 #define PETAL_TAG_STEP "petal:step"             /* the plan step that made it */
+#define PETAL_TAG_ARTIFACTS "petal:artifacts"   /* a cluster's node files, s3://... */
 #define PETAL_TAG_PCLUSTER_VERSION "parallelcluster:version"
 #define PETAL_TAG_PCLUSTER_OS "parallelcluster:os"
 #define PETAL_TAG_PCLUSTER_BUILD_STATUS "parallelcluster:build_status"
