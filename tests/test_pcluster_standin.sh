@@ -120,22 +120,21 @@ conf "$tmp/schema.yaml" "$ami" s3://petal-test/head.sh "NoSuchKey: 1"
 pc create-cluster -n c1 -c "$tmp/schema.yaml"
 expect_status 1 "a schema error"
 expect_py "a schema error: the JSON" "j['message'] == 'Invalid cluster configuration.' and j['configurationValidationErrors'] == [{'level': 'ERROR', 'type': 'ConfigSchemaValidator', 'message': \"[('NoSuchKey', ['Unknown field.'])]\"}]"
-conf "$tmp/noami.yaml" ami-0123456789abcdef0 s3://petal-test/head.sh
-pc create-cluster -n c1 -c "$tmp/noami.yaml"
-expect_status 1 "a missing AMI"
+# a missing AMI (the cluster's Image) and one of 3.10.0 (a queue's Image): both ERRORs
+conf "$tmp/amis.yaml" ami-0123456789abcdef0 s3://petal-test/head.sh
+sed -i "s|^  - Name: q1\$|  - Name: q1\n    Image:\n      CustomAmi: $old_ami|" "$tmp/amis.yaml"
+pc create-cluster -n c1 -c "$tmp/amis.yaml"
+expect_status 1 "a missing AMI, an old AMI"
 expect_py "a missing AMI: CustomAmiTagValidator ERROR" "any(e['type'] == 'CustomAmiTagValidator' and e['level'] == 'ERROR' and 'does not exist' in e['message'] for e in j['configurationValidationErrors'])"
-conf "$tmp/old.yaml" "$old_ami" s3://petal-test/head.sh
-pc create-cluster -n c1 -c "$tmp/old.yaml"
-expect_status 1 "an AMI of 3.10.0"
-expect_py "an AMI of 3.10.0: said" "any(e['type'] == 'CustomAmiTagValidator' and e['level'] == 'ERROR' and 'created with pcluster 3.10.0' in e['message'] for e in j['configurationValidationErrors'])"
+expect_py "a queue's AMI of 3.10.0: said" "any(e['type'] == 'CustomAmiTagValidator' and e['level'] == 'ERROR' and 'created with pcluster 3.10.0' in e['message'] for e in j['configurationValidationErrors'])"
+# an untagged AMI and a missing script: WARNINGs, refused at that level
 conf "$tmp/untagged.yaml" "$base" s3://petal-test/head.sh
-pc create-cluster -n c1 -c "$tmp/untagged.yaml" --validation-failure-level WARNING
-expect_status 1 "an untagged AMI, warnings refused"
-expect_py "an untagged AMI: its warnings" "{(e['type'], e['level']) for e in j['configurationValidationErrors']} == {('CustomAmiTagValidator', 'WARNING'), ('AmiOsCompatibleValidator', 'WARNING')}"
+conf "$tmp/warned.yaml" "$base" s3://petal-test/missing.sh
+pc create-cluster -n c1 -c "$tmp/warned.yaml" --validation-failure-level WARNING
+expect_status 1 "warnings refused"
+expect_py "an untagged AMI, a missing script: their warnings" "sorted((e['type'], e['level']) for e in j['configurationValidationErrors']) == [('AmiOsCompatibleValidator', 'WARNING'), ('AsyncTimedUrlValidator', 'WARNING'), ('CustomAmiTagValidator', 'WARNING')]"
+expect_py "a missing script: named" "'missing.sh' in [e for e in j['configurationValidationErrors'] if e['type'] == 'AsyncTimedUrlValidator'][0]['message']"
 conf "$tmp/noscript.yaml" "$ami" s3://petal-test/missing.sh
-pc create-cluster -n c1 -c "$tmp/noscript.yaml" --validation-failure-level WARNING
-expect_status 1 "a missing script, warnings refused"
-expect_py "a missing script: UrlValidator (its type as the real one names it)" "[(e['type'], e['level']) for e in j['configurationValidationErrors']] == [('AsyncTimedUrlValidator', 'WARNING')] and 'missing.sh' in j['configurationValidationErrors'][0]['message']"
 conf "$tmp/ftp.yaml" "$ami" ftp://petal-test/head.sh
 pc create-cluster -n c1 -c "$tmp/ftp.yaml"
 expect_status 1 "a script not https or s3"
