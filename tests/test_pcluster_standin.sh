@@ -3,6 +3,7 @@
 # refusal with the real CLI's exact JSON and exit status, the status over time, the nodes'
 # scripts run (in the sandbox when it can be made), a failing one, delete and list.
 . "$top_srcdir/tests/lib.sh"
+heavy_test
 . "$top_srcdir/tests/aws/moto.sh"
 trap 'for p in "$tmp"/state/*/*/boot.pid; do [ -f "$p" ] && kill -9 -- "-$(cat "$p")" 2>/dev/null; done
 	moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT

@@ -16,7 +16,7 @@ tools/deps-debian.sh
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 jobs=$(nproc)
 # Run by the gcc stage only (tests/lib.sh real_spack_stage).
-real_spack_tests="test_scripts_spack test_scripts_image test_scripts_fail test_scripts_fetch test_spack_config test_build_ami_real"
+real_spack_tests="test_scripts_spack test_scripts_image test_scripts_fail test_scripts_fetch test_spack_config test_build_ami_real test_create"
 
 fail() { echo "petal tests: $*" >&2; exit 1; }
 

@@ -1,0 +1,153 @@
+#!/bin/sh
+# petal create, list, status and delete end to end: moto_server (EC2, S3), ParallelCluster's
+# CLI played by tests/pcluster/pcluster (its own parser, schema and validators; the nodes'
+# OnNodeConfigured run in the sandbox), so that petal's own node-bootstrap.sh, uploaded by
+# petal, installs the seed's package on the head node with the real Spack 1.1.0 of
+# ../shared/peers/spack (offline).
+#  - refused before anything is made: no pcluster, another pcluster version, an image the
+#    plan needs and the cloud lacks (the command that bakes it is named);
+#  - --dry-run: pcluster's checks pass, nothing is made;
+#  - create --watch: the cluster is ready, the bootstrap ran and installed the package, the
+#    journal holds the measured time; list, status; a second create is refused in
+#    pcluster's own words; delete --watch: gone, and its node files with it;
+#  - a creation that fails: pcluster's failure reason is shown, exit 1.
+. "$top_srcdir/tests/lib.sh"
+real_spack_stage
+. "$top_srcdir/tests/aws/moto.sh"
+trap 'for p in "$tmp"/pc/*/*/boot.pid; do [ -f "$p" ] && kill -9 -- "-$(cat "$p")" 2>/dev/null; done
+	moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+real_spack_peer lmod patchelf aws moto_server setsid
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import yaml, boto3, marshmallow' 2>/dev/null ||
+	{ echo "no Debian python3 with yaml, boto3, marshmallow (tools/deps-debian.sh)" >&2; exit 77; }
+sandbox_or_skip head
+
+AWS_REGION=us-east-1
+AWS_DEFAULT_REGION=us-east-1
+AWS_EC2_METADATA_DISABLED=true
+AWS_CONFIG_FILE=$tmp/no-config
+AWS_SHARED_CREDENTIALS_FILE=$tmp/no-credentials
+export AWS_REGION AWS_DEFAULT_REGION AWS_EC2_METADATA_DISABLED AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+unset AWS_ENDPOINT_URL AWS_PROFILE AWS_SESSION_TOKEN PETAL_PCLUSTER 2>/dev/null || true
+if ! MOTO_AMIS_PATH=$top_srcdir/tests/aws/pcluster_amis.json moto_start "$tmp/moto" noauth; then
+	echo "FAIL: moto_server could not be started" >&2
+	exit 1
+fi
+. "$tmp/moto/moto.env"
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+export AWS_ENDPOINT_URL_S3="$MOTO_URL" AWS_ENDPOINT_URL_EC2="$MOTO_URL"
+export XDG_STATE_HOME="$tmp/state" PETAL_POLL_S=1
+export PCLUSTER_STANDIN_STATE="$tmp/pc" PCLUSTER_STANDIN_CREATE_SECONDS=2 \
+	PCLUSTER_STANDIN_DELETE_SECONDS=1
+bucket=petal-create-test
+moto_aws s3 mb "s3://$bucket" >/dev/null || { echo "FAIL: no bucket" >&2; exit 1; }
+subnet=subnet-0123456789abcdef0
+
+tar -C "$tmp" -xzf "$peer/spack-1.1.0-offline.tar.gz" builtin-min
+# seed NAME SECTION PACKAGES [EXTRA]: a seed of the test repository's packages
+seed() {
+	cat >"$tmp/$1.yaml" <<EOF
+cluster: {name: $1, region: us-east-1${4:-}}
+compute:
+  head_node: c5.xlarge
+  queues: [{name: work, instance_types: [c5.large], min_count: 0, max_count: 2}]
+software:
+  spack:
+    url: file://$peer/spack-1.1.0-offline.tar.gz
+    repos:
+      - file://$tmp/builtin-min/spack_repo/builtin
+      - file://$peer/test-repo/spack_repo/petaltest
+    source_mirror: file://$peer/sources
+    target: $(uname -m)
+  $2: [$3]
+  binary_cache: {s3_bucket: $bucket, s3_prefix: cache-$1}
+EOF
+}
+clusters() { PATH=$top_srcdir/tests/pcluster:$PATH pcluster list-clusters -r us-east-1 |
+	python3 -c 'import json,sys; print(" ".join(c["clusterName"] for c in json.load(sys.stdin)["clusters"]))'; }
+
+# --- refused before anything is made
+seed lab spack_packages 'libhello@1.0'
+run create -t "$tmp/lab.yaml" --subnet-id "$subnet"
+expect_status 1 "create without pcluster"
+expect_in "$tmp/err" "pcluster" "create says pcluster is missing"
+export PATH="$top_srcdir/tests/pcluster:$PATH"
+seed old spack_packages 'libhello@1.0' ', pcluster_version: "3.10.0"'
+run create -t "$tmp/old.yaml" --subnet-id "$subnet"
+expect_status 1 "create with another pcluster version"
+expect_in "$tmp/err" "is version 3.11.1, but the seed's cluster.pcluster_version is 3.10.0" \
+	"create names both versions"
+seed baked in_ami 'libhello@1.0'
+run create -t "$tmp/baked.yaml" --subnet-id "$subnet"
+expect_status 1 "create of a seed whose image is not baked"
+expect_in "$tmp/err" "petal build-ami -t $tmp/baked.yaml" "create names the command that bakes it"
+for args in "--watch --detach" "--dry-run --build-missing" "--no-rollback --rollback-on-failure" \
+	"--ami my-image" "--timeout soon"; do
+	# shellcheck disable=SC2086 # the flags are words
+	run create -t "$tmp/lab.yaml" $args
+	expect_status 2 "create $args"
+done
+if [ -z "$(clusters)" ]; then ok; else not_ok "a refused create made clusters: $(clusters)"; fi
+
+# --- the dry run: pcluster's own checks, nothing made
+run create -t "$tmp/lab.yaml" --subnet-id "$subnet" --dry-run
+expect_status 0 "create --dry-run"
+expect_in "$tmp/err" "accepts" "the dry run passed pcluster's checks"
+if [ -z "$(clusters)" ]; then ok; else not_ok "a dry run made clusters: $(clusters)"; fi
+
+# --- create, and follow it to ready: the bootstrap installs libhello with the real Spack
+run create -t "$tmp/lab.yaml" --subnet-id "$subnet" --watch --output json
+expect_status 0 "create --watch"
+expect_py "create's result: ready, with its measured time" \
+	"j['cluster'] == 'lab' and j['state'] == 'ready' and j['status'] == 'CREATE_COMPLETE' and j['ready_seconds'] > 0"
+expect_in "$tmp/err" "CREATE_IN_PROGRESS" "--watch shows the cluster's state"
+r=$(ls "$XDG_STATE_HOME/petal/runs" | tail -n 1)
+if grep -q '"ready_seconds"' "$XDG_STATE_HOME/petal/runs/$r/journal.jsonl"; then ok; else
+	not_ok "the journal holds no measured time"
+fi
+boot=$tmp/pc/us-east-1/lab
+if python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["result"] == "ok" else 1)' \
+	"$boot/boot.json" 2>/dev/null; then ok; else
+	not_ok "the head node's bootstrap: $(cat "$boot/boot.json" 2>&1) $(tail -20 "$boot/head.log" 2>&1)"
+fi
+if [ -n "$(find "$boot/boxes" -path '*/opt/*libhello-1.0-*' -prune 2>/dev/null | head -n 1)" ]; then ok; else
+	not_ok "libhello is not installed on the head node: $(tail -20 "$boot/head.log" 2>&1)"
+fi
+hash=$(head -n 1 "$XDG_STATE_HOME/petal/runs/$r/journal.jsonl" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["seed_hash"])')
+artifacts=s3://$bucket/cache-lab/petal/$hash
+if moto_aws s3 ls "$artifacts/node-bootstrap.sh" >/dev/null; then ok; else
+	not_ok "node-bootstrap.sh is not at $artifacts"
+fi
+
+run list --output json
+expect_status 0 "list"
+expect_py "list: the cluster, its seed and hash" \
+	"[(c['name'], c['seed'], c['seed_hash'], c['status']) for c in j['clusters']] == [('lab', 'lab', '$hash', 'CREATE_COMPLETE')]"
+run status lab
+expect_status 0 "status"
+expect_in "$tmp/out" "CREATE_COMPLETE" "status says the cluster is complete"
+run status nosuch
+expect_status 1 "status of no such cluster"
+expect_in "$tmp/err" "does not exist" "status passes pcluster's words on"
+run create -t "$tmp/lab.yaml" --subnet-id "$subnet"
+expect_status 1 "a second create of the same cluster"
+expect_in "$tmp/err" "already exists" "the second create is refused in pcluster's words"
+
+run delete lab --watch
+expect_status 0 "delete --watch"
+expect_in "$tmp/err" "is gone" "delete follows until the cluster is gone"
+if [ -z "$(clusters)" ]; then ok; else not_ok "after delete: $(clusters)"; fi
+if [ -z "$(moto_aws s3 ls --recursive "$artifacts/")" ]; then ok; else
+	not_ok "delete left the node files: $(moto_aws s3 ls --recursive "$artifacts/")"
+fi
+
+# --- a creation that fails: pcluster's reason, exit 1
+seed broken spack_packages 'libhello@1.0'
+export PCLUSTER_STANDIN_FAIL="WaitCondition timed out. Received 0 conditions when expecting 1"
+run create -t "$tmp/broken.yaml" --subnet-id "$subnet"
+unset PCLUSTER_STANDIN_FAIL
+expect_status 1 "a failed creation"
+expect_in "$tmp/err" "CREATE_FAILED" "the failure is said"
+expect_in "$tmp/err" "petal delete broken" "the failed cluster's removal is named"
+finish
