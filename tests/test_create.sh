@@ -39,12 +39,11 @@ export AWS_ENDPOINT_URL_S3="$MOTO_URL" AWS_ENDPOINT_URL_EC2="$MOTO_URL"
 export XDG_STATE_HOME="$tmp/state" PETAL_POLL_S=1
 export PCLUSTER_STANDIN_STATE="$tmp/pc" PCLUSTER_STANDIN_CREATE_SECONDS=2 \
 	PCLUSTER_STANDIN_DELETE_SECONDS=1
-bucket=petal-create-test
-moto_aws s3 mb "s3://$bucket" >/dev/null || { echo "FAIL: no bucket" >&2; exit 1; }
 subnet=subnet-0123456789abcdef0
 
 tar -C "$tmp" -xzf "$peer/spack-1.1.0-offline.tar.gz" builtin-min
-# seed NAME SECTION PACKAGES [EXTRA]: a seed of the test repository's packages
+# seed NAME SECTION PACKAGES [EXTRA]: a seed of the test repository's packages (no binary
+# cache: spack_packages are built from source on the head node)
 seed() {
 	cat >"$tmp/$1.yaml" <<EOF
 cluster: {name: $1, region: us-east-1${4:-}}
@@ -60,7 +59,6 @@ software:
     source_mirror: file://$peer/sources
     target: $(uname -m)
   $2: [$3]
-  binary_cache: {s3_bucket: $bucket, s3_prefix: cache-$1}
 EOF
 }
 clusters() { PATH=$top_srcdir/tests/pcluster:$PATH pcluster list-clusters -r us-east-1 |
@@ -115,15 +113,17 @@ if [ -n "$(find "$boot/boxes" -path '*/opt/*libhello-1.0-*' -prune 2>/dev/null |
 fi
 hash=$(head -n 1 "$XDG_STATE_HOME/petal/runs/$r/journal.jsonl" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["seed_hash"])')
-artifacts=s3://$bucket/cache-lab/petal/$hash
-if moto_aws s3 ls "$artifacts/node-bootstrap.sh" >/dev/null; then ok; else
-	not_ok "node-bootstrap.sh is not at $artifacts"
-fi
-
 run list --output json
 expect_status 0 "list"
 expect_py "list: the cluster, its seed and hash" \
 	"[(c['name'], c['seed'], c['seed_hash'], c['status']) for c in j['clusters']] == [('lab', 'lab', '$hash', 'CREATE_COMPLETE')]"
+# the node files: without a binary cache, petal's own bucket for the seed
+artifacts=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["clusters"][0]["artifacts"])' "$tmp/out" 2>/dev/null)
+case $artifacts in "s3://petal-artifacts-$(echo "$hash" | cut -c1-16)/petal/$hash") ok ;;
+	*) not_ok "the cluster's petal:artifacts: '$artifacts'" ;; esac
+if moto_aws s3 ls "$artifacts/node-bootstrap.sh" >/dev/null; then ok; else
+	not_ok "node-bootstrap.sh is not at $artifacts"
+fi
 run status lab
 expect_status 0 "status"
 expect_in "$tmp/out" "CREATE_COMPLETE" "status says the cluster is complete"
