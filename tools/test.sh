@@ -15,6 +15,8 @@ cd "$top"
 tools/deps-debian.sh
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 jobs=$(nproc)
+# the tests wait on servers, polls and stand-ins more than they compute: twice the cores
+tjobs=$((jobs * 2))
 # Run by the gcc stage only (tests/lib.sh real_spack_stage).
 real_spack_tests="test_scripts_spack test_scripts_image test_scripts_fail test_scripts_fetch test_spack_config test_build_ami_real test_create"
 
@@ -24,7 +26,7 @@ echo "== build and make check"
 rm -rf build-test && mkdir build-test && cd build-test
 ../configure -q
 make -s -j"$jobs"
-make -s -j"$jobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "make check failed"; }
+make -s -j"$tjobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "make check failed"; }
 # The real-Spack tests skip (77) when something they need is missing; here they must run.
 for t in $real_spack_tests; do
 	grep -q '^:test-result: PASS' "tests/$t.trs" ||
@@ -46,7 +48,7 @@ make -s -j"$jobs"
 # the real Spack ran in the gcc stage; petal's side of those runs is test_build_ami's here
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PETAL_SKIP_REAL_SPACK=1 \
-	make -s -j"$jobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "sanitized make check failed"; }
+	make -s -j"$tjobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "sanitized make check failed"; }
 reports=$(find . -name '*.log' -exec grep -l -E \
 	"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" {} +) || true
 [ -z "$reports" ] || fail "sanitizer reports in: $reports"
@@ -56,14 +58,14 @@ echo "== clang: a -Werror build and make check, then the fuzz harnesses"
 rm -rf build-clang && mkdir build-clang && cd build-clang
 ../configure -q CC=clang
 make -s -j"$jobs"
-PETAL_SKIP_REAL_SPACK=1 PETAL_SKIP_HEAVY=1 make -s -j"$jobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "make check (clang) failed"; }
+PETAL_SKIP_REAL_SPACK=1 PETAL_SKIP_HEAVY=1 make -s -j"$tjobs" check || { cat tests/*.log ./*.log 2>/dev/null | tail -200; fail "make check (clang) failed"; }
 make -s -j"$jobs" fuzz
 make -s fuzz-run FUZZ_SECONDS="${PETAL_FUZZ_SECONDS:-30}" || fail "a fuzz harness crashed (see build-clang/tests/fuzz/)"
 cd "$top"
 
 echo "== make distcheck"
 cd build-test
-PETAL_SKIP_REAL_SPACK=1 PETAL_SKIP_HEAVY=1 make -s distcheck >distcheck.out 2>&1 || { tail -80 distcheck.out; fail "make distcheck failed"; }
+PETAL_SKIP_REAL_SPACK=1 PETAL_SKIP_HEAVY=1 make -s -j"$tjobs" distcheck >distcheck.out 2>&1 || { tail -80 distcheck.out; fail "make distcheck failed"; }
 tail -4 distcheck.out
 cd "$top"
 echo "petal tests: all passed"
