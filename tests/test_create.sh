@@ -85,6 +85,30 @@ seed baked in_ami 'libhello@1.0'
 run create -t "$tmp/baked.yaml" --subnet-id "$subnet"
 expect_status 1 "create of a seed whose image is not baked"
 expect_in "$tmp/err" "petal build-ami -t $tmp/baked.yaml" "create names the command that bakes it"
+# ... and once the image is there (tagged as build-ami tags it), the configuration boots it
+run plan -t "$tmp/baked.yaml" --output json
+bhash=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seed"]["hash"])' "$tmp/out")
+base=$(moto_aws ec2 describe-images --owners amazon \
+	--filters 'Name=name,Values=aws-parallelcluster-3.11.1-amzn2023-hvm-x86_64*' \
+	--query 'Images[0].ImageId' --output text)
+inst=$(moto_aws ec2 run-instances --image-id "$base" --instance-type c5.large \
+	--query 'Instances[0].InstanceId' --output text)
+baked=$(moto_aws ec2 create-image --instance-id "$inst" --name "petal-baked" \
+	--tag-specifications "ResourceType=image,Tags=[{Key=petal:seed-hash,Value=$bhash},{Key=parallelcluster:version,Value=3.11.1},{Key=parallelcluster:build_status,Value=available},{Key=parallelcluster:os,Value=alinux2023}]" \
+	--query ImageId --output text)
+run create -t "$tmp/baked.yaml" --subnet-id "$subnet" --dry-run
+expect_status 0 "create --dry-run of a seed whose image is baked"
+r=$(ls "$XDG_STATE_HOME/petal/runs" | tail -n 1)
+expect_in "$XDG_STATE_HOME/petal/runs/$r/render/cluster-config.yaml" "CustomAmi: $baked" \
+	"the configuration boots the image tagged with the seed hash"
+# --ami over it: ParallelCluster's own image carries no petal or pcluster tags, and pcluster
+# says so (a warning); petal shows its words
+run create -t "$tmp/baked.yaml" --subnet-id "$subnet" --dry-run --ami "$base"
+expect_status 0 "create --dry-run --ami"
+expect_in "$tmp/err" "WARNING [CustomAmiTagValidator]" "pcluster's warning about --ami's image is shown"
+r=$(ls "$XDG_STATE_HOME/petal/runs" | tail -n 1)
+expect_in "$XDG_STATE_HOME/petal/runs/$r/render/cluster-config.yaml" "CustomAmi: $base" \
+	"--ami is the image the configuration boots"
 for args in "--watch --detach" "--dry-run --build-missing" "--no-rollback --rollback-on-failure" \
 	"--ami my-image" "--timeout soon"; do
 	# shellcheck disable=SC2086 # the flags are words
