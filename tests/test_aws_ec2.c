@@ -255,9 +255,13 @@ static void test_descriptor(void)
 	          OPS->image_delete);
 	CU_ASSERT(PETAL_HAS(OPS, image_search) && OPS->image_search);
 	CU_ASSERT(PETAL_HAS(OPS, region_list) && OPS->region_list);
-	/* honest capabilities: no cluster or registry ops, so neither bit */
-	CU_ASSERT_EQUAL(OPS->caps & (PETAL_CAP_CLUSTER | PETAL_CAP_REGISTRY), 0);
-	CU_ASSERT_PTR_NULL(OPS->cluster_create);
+	CU_ASSERT(PETAL_HAS(OPS, image_tag) && OPS->image_tag);
+	/* honest capabilities: the cluster ops (through pcluster) and their bit;
+	   no registry op, so not its bit */
+	CU_ASSERT_EQUAL(OPS->caps & PETAL_CAP_CLUSTER, PETAL_CAP_CLUSTER);
+	CU_ASSERT(OPS->cluster_create && OPS->cluster_describe && OPS->cluster_delete &&
+	          OPS->cluster_list && OPS->cluster_tool);
+	CU_ASSERT_EQUAL(OPS->caps & PETAL_CAP_REGISTRY, 0);
 	CU_ASSERT_PTR_NULL(OPS->registry_login);
 	/* the door names the op and the cloud for one it lacks */
 	struct petal_cloud door = { .name = "aws", .ops = OPS, .ctx = E.east };
@@ -654,7 +658,7 @@ int main(void)
 	    !CU_add_test(pieces, "AMI ids and names", test_ami_id) ||
 	    !CU_add_test(pieces, "an image read: owner, deprecation, sizes, tags",
 	                 test_image_read) ||
-	    !CU_add_test(s, "the descriptor offers compute and images", test_descriptor) ||
+	    !CU_add_test(s, "the descriptor offers compute, images and clusters", test_descriptor) ||
 	    !CU_add_test(s, "launch: spot, tags, user data, profile, root volume", test_launch) ||
 	    !CU_add_test(s, "describe: fields, sizes, unknown ids, regions", test_describe) ||
 	    !CU_add_test(s, "a client token twice is one instance; list by tag",
