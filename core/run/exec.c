@@ -35,7 +35,7 @@ static int changes_cloud(const char *op)
 	static const char *const ops[] = {
 		"bucket_ensure", "object_put", "object_delete", "instance_launch",
 		"instance_terminate", "image_create", "image_copy", "image_delete",
-		"cluster_create", "cluster_delete", NULL,
+		"cluster_create", "cluster_delete", "access_create", "access_delete", NULL,
 	};
 	for (size_t i = 0; ops[i]; i++)
 		if (strcmp(op, ops[i]) == 0)
