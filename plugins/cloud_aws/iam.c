@@ -240,7 +240,15 @@ int aws_access_delete(void *ctx, const char *name, struct petal_error *err)
 		{ "DeleteRolePolicy", "RoleName", 0, 1 },
 		{ "DeleteRole", "RoleName", 0, 0 },
 	};
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+	/* a role not in its profile (stopped between CreateInstanceProfile and
+	   AddRoleToInstanceProfile) is not removed from it: moto answers 500 */
+	int holds = 0;
+	rc = profile_holds(&e, name, &holds, err);
+	if (rc != 0 && strcmp(e.code, "NoSuchEntity") != 0) {
+		ec2_err_append(err, " [deleting role and instance profile %s]", name);
+		return rc;
+	}
+	for (size_t i = holds ? 0 : 1; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		struct ec2_form f;
 		ec2_form_init_api(&f, steps[i].action, IAM_API_VERSION);
 		ec2_form_add(&f, steps[i].name_param, name);

@@ -90,4 +90,15 @@ void test_access_create_delete(void)
 	CU_ASSERT_EQUAL(OPS->access_delete(E.east, ROLE, &err), 0);
 	CU_ASSERT_NOT_EQUAL(cli(out, sizeof(out), 0, "iam get-instance-profile "
 	                        "--instance-profile-name %s", ROLE), 0);
+	/* stopped before AddRoleToInstanceProfile: a role and an empty profile */
+	CU_ASSERT_EQUAL_FATAL(OPS->access_create(E.east, ROLE, prefixes, 2, tags, 2, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(cli(out, sizeof(out), 1, "iam remove-role-from-instance-profile "
+	                          "--instance-profile-name %s --role-name %s", ROLE, ROLE), 0);
+	rc = OPS->access_delete(E.east, ROLE, &err);
+	if (rc)
+		fprintf(stderr, "\n  access_delete: %s\n", err.msg);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_NOT_EQUAL(cli(out, sizeof(out), 0, "iam get-role --role-name %s", ROLE), 0);
+	CU_ASSERT_NOT_EQUAL(cli(out, sizeof(out), 0, "iam get-instance-profile "
+	                        "--instance-profile-name %s", ROLE), 0);
 }
