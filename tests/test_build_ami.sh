@@ -246,16 +246,17 @@ moto_aws iam create-role --role-name lab-builder --assume-role-policy-document \
 moto_aws iam create-instance-profile --instance-profile-name lab-builder >/dev/null
 moto_aws iam add-role-to-instance-profile --instance-profile-name lab-builder --role-name lab-builder
 # (moto forgets a terminated instance's profile: it is read while the instance runs)
-instance_arn() {
+instance_arn() { # of run $1's live instance
 	moto_aws ec2 describe-instances --filters Name=instance-state-name,Values=pending,running \
-		--query 'Reservations[].Instances[].IamInstanceProfile.Arn' --output text
+		"Name=tag:petal:run,Values=$1" --output text \
+		--query 'Reservations[].Instances[].IamInstanceProfile.Arn'
 }
 machine hold
-"$PETAL_BIN" build-ami -t "$tmp/seed-profile.yaml" --force --timeout 6 >"$tmp/out" 2>"$tmp/err" &
+"$PETAL_BIN" build-ami -t "$tmp/seed-profile.yaml" --force --timeout 15 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 n=0
-while [ -z "$(running)" ] && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
-arn=$(instance_arn)
+while [ -z "$(running "$(last_run)")" ] && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+arn=$(instance_arn "$(last_run)")
 status=0
 wait "$pid" || status=$?
 machine_stop
@@ -263,8 +264,6 @@ r4=$(last_run)
 expect_status 1 "a build past its timeout"
 expect_in "$tmp/err" "identity: lab-builder (software.build.instance_profile)" \
 	"the seed's instance profile is said"
-arn=$(moto_aws ec2 describe-instances --filters "Name=tag:petal:run,Values=$r4" --output text \
-	--query 'Reservations[0].Instances[0].IamInstanceProfile.Arn')
 case $arn in *:instance-profile/lab-builder) ok ;; *) not_ok "the seed's profile: running with '$arn'" ;; esac
 if grep -q '"access_create"' "$XDG_STATE_HOME/petal/runs/$r4/journal.jsonl"; then
 	not_ok "a seed with instance_profile made an identity"; else ok; fi
@@ -279,7 +278,7 @@ n=0
 while [ -z "$(running)" ] && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
 # while it builds: the run's role and profile, its policy naming the run's prefix and the cache
 r5=$(last_run)
-arn=$(instance_arn)
+arn=$(instance_arn "$r5")
 case $arn in *:instance-profile/petal-build-"$r5") ok ;; *) not_ok "the instance runs with '$arn', not petal-build-$r5" ;; esac
 moto_aws iam get-role-policy --role-name "petal-build-$r5" --policy-name petal-objects \
 	>"$tmp/policy.json" 2>"$tmp/why"

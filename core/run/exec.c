@@ -751,7 +751,7 @@ int petal_exec_release_all(struct petal_run *run, struct petal_cloud *cloud,
 	free(undos);
 	/* stopped between access_create and its journaled result: the identity
 	   may exist unrecorded; its name is the run's, and deleting is repeatable */
-	for (size_t i = 0; st->id && i < st->n_steps; i++) {
+	for (size_t i = 0; st->id && !st->end && i < st->n_steps; i++) {
 		const struct petal_run_step *s = &st->steps[i];
 		struct petal_error e2 = { .size = sizeof(e2) };
 
