@@ -224,9 +224,22 @@ static void test_endpoint_defaults(void)
 	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_STS)->host,
 	                       "sts.eu-west-1.amazonaws.com");
 	CU_ASSERT_PTR_NULL(aws_endpoint(&cfg, AWS_SVC_COUNT));
+	/* IAM is global: one endpoint per partition, signed in its home region */
+	const struct aws_endpoint *iam = aws_endpoint(&cfg, AWS_SVC_IAM);
+	CU_ASSERT_STRING_EQUAL(iam->url, "https://iam.amazonaws.com");
+	CU_ASSERT_STRING_EQUAL(iam->signing_name, "iam");
+	CU_ASSERT_STRING_EQUAL(iam->signing_region, "us-east-1");
+	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_EC2)->signing_region, "");
 	CU_ASSERT_EQUAL_FATAL(aws_config_load(&cfg, "cn-north-1", &err), 0);
 	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_EC2)->url,
 	                       "https://ec2.cn-north-1.amazonaws.com.cn");
+	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_IAM)->url,
+	                       "https://iam.cn-north-1.amazonaws.com.cn");
+	CU_ASSERT_EQUAL_FATAL(aws_config_load(&cfg, "cn-northwest-1", &err), 0);
+	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_IAM)->signing_region, "cn-north-1");
+	CU_ASSERT_EQUAL_FATAL(aws_config_load(&cfg, "us-gov-east-1", &err), 0);
+	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_IAM)->host, "iam.us-gov.amazonaws.com");
+	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_IAM)->signing_region, "us-gov-west-1");
 }
 
 static void test_endpoint_overrides(void)
@@ -264,6 +277,14 @@ static void test_endpoint_overrides(void)
 	CU_ASSERT_STRING_EQUAL(ec2->source, "AWS_ENDPOINT_URL");
 	CU_ASSERT_FALSE(ec2->tls);
 	CU_ASSERT_FALSE(ec2->path_style); /* only S3 has addressing styles */
+
+	/* IAM's own variable; still signed in us-east-1 (moto, like AWS, checks) */
+	setenv("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:5001", 1);
+	CU_ASSERT_EQUAL_FATAL(aws_config_load(&cfg, "eu-west-1", &err), 0);
+	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_IAM)->url, "http://127.0.0.1:5001");
+	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_IAM)->source, "AWS_ENDPOINT_URL_IAM");
+	CU_ASSERT_STRING_EQUAL(aws_endpoint(&cfg, AWS_SVC_IAM)->signing_region, "us-east-1");
+	unsetenv("AWS_ENDPOINT_URL_IAM");
 
 	setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE", 1);
 	CU_ASSERT_EQUAL_FATAL(aws_config_load(&cfg, "eu-west-1", &err), 0);

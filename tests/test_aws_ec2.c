@@ -675,6 +675,9 @@ int main(void)
 	    !CU_add_test(s, "unknown ids: AWS's code and request id", test_unknown_ids) ||
 	    !CU_add_test(s, "wait for available; delete with snapshots", test_image_wait_delete) ||
 	    !CU_add_test(s, "bad requests", test_bad_input) ||
+	    !CU_add_test(s, "access: bad names and prefixes refused", test_access_refusals) ||
+	    !CU_add_test(s, "access: role, policy, profile; twice; deleted twice",
+	                 test_access_create_delete) ||
 	    !CU_add_test(s, "terminate, wait for terminated, fail fast", test_terminate) ||
 	    !CU_add_test(s, "a wrong secret is refused", test_wrong_secret)) {
 		CU_cleanup_registry();

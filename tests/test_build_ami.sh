@@ -7,7 +7,9 @@
 # Shown: the image and its tags, the seed written back byte for byte, reuse, a failed
 # package, --on-error abort and gc, a timeout, Ctrl-C, --detach with logs and resume,
 # and kill -9 of petal at every journal record followed by resume, and by gc: afterwards
-# no instance runs and no half-made image is registered.
+# no instance runs and no half-made image is registered.  The instance's identity (IAM role
+# and instance profile petal-build-RUN, scoped to the run's prefix and the cache) lives as
+# long as the instance, or is the seed's software.build.instance_profile.
 . "${top_srcdir:?}/tests/lib.sh"
 heavy_test
 . "$top_srcdir/tests/aws/moto.sh"
@@ -17,7 +19,7 @@ AWS_EC2_METADATA_DISABLED=true
 AWS_CONFIG_FILE=$tmp/no-config
 AWS_SHARED_CREDENTIALS_FILE=$tmp/no-credentials
 export AWS_REGION AWS_EC2_METADATA_DISABLED AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
-unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_EC2 AWS_PROFILE \
+unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_EC2 AWS_ENDPOINT_URL_IAM AWS_PROFILE \
 	AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY 2>/dev/null || true
 export XDG_STATE_HOME="$tmp/state" PETAL_POLL_S=0.2
 
@@ -56,7 +58,7 @@ if ! MOTO_AMIS_PATH=$top_srcdir/tests/aws/pcluster_amis.json moto_start "$tmp/mo
 fi
 . "$tmp/moto/moto.env"
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-export AWS_ENDPOINT_URL_S3="$MOTO_URL" AWS_ENDPOINT_URL_EC2="$MOTO_URL"
+export AWS_ENDPOINT_URL_S3="$MOTO_URL" AWS_ENDPOINT_URL_EC2="$MOTO_URL" AWS_ENDPOINT_URL_IAM="$MOTO_URL"
 bucket=petal-build-test
 moto_aws s3 mb "s3://$bucket" >/dev/null || { echo "FAIL: no bucket" >&2; exit 1; }
 
@@ -99,6 +101,13 @@ images() {
 		--query 'Images[].ImageId' --output text
 }
 last_run() { ls "$XDG_STATE_HOME/petal/runs" | tail -n 1; }
+# roles_left: the petal-build-* roles and instance profiles in moto (IAM is global: all runs')
+roles_left() {
+	moto_aws iam list-roles --output text \
+		--query 'Roles[?starts_with(RoleName, `petal-build-`)].RoleName'
+	moto_aws iam list-instance-profiles --output text \
+		--query 'InstanceProfiles[?starts_with(InstanceProfileName, `petal-build-`)].InstanceProfileName'
+}
 
 # --- a build: the image, its tags, the instance gone, the seed written back
 machine ok
@@ -110,6 +119,11 @@ r1=$(last_run)
 case $image in ami-*) ok ;; *) not_ok "build-ami prints the image id, not '$image'" ;; esac
 expect_in "$tmp/err" "1 of 2 packages" "--watch shows package k of n"
 expect_in "$tmp/err" "image $image is available" "build-ami waits for the image"
+expect_in "$tmp/err" "identity: petal-build-$r1 (made for this run: s3://$bucket/spack/petal/runs/$r1/ and s3://$bucket/spack)" \
+	"build-ami says which identity the instance has"
+expect_in "$tmp/err" "identity petal-build-$r1 deleted" "build-ami says the identity is deleted"
+left=$(roles_left)
+if [ -z "$left" ]; then ok; else not_ok "a build left roles or profiles: $left"; fi
 moto_aws ec2 describe-images --image-ids "$image" >"$tmp/img.json"
 python3 - "$tmp/img.json" "$r1" <<'EOF' >"$tmp/why" 2>&1 && ok || not_ok "the image's tags: $(cat "$tmp/why")"
 import json, sys
@@ -204,8 +218,8 @@ r2=$(last_run)
 expect_status 1 "a failed build"
 expect_in "$tmp/err" "libhello@1.0 did not build" "the failed package is named"
 expect_in "$tmp/err" "hello.c:3: error: expected ;" "its log's last lines are shown"
-if [ -z "$(running "$r2")" ] && [ -z "$(images "$r2")" ]; then ok; else
-	not_ok "a failed build left: $(running "$r2") $(images "$r2")"
+if [ -z "$(running "$r2")" ] && [ -z "$(images "$r2")" ] && [ -z "$(roles_left)" ]; then ok; else
+	not_ok "a failed build left: $(running "$r2") $(images "$r2") $(roles_left)"
 fi
 
 # --- --on-error abort: the instance is kept, and the one command that removes it works
@@ -216,16 +230,44 @@ r3=$(last_run)
 expect_status 1 "a failed build, --on-error abort"
 expect_in "$tmp/err" "petal gc --run $r3" "abort prints the command that removes the instance"
 if [ -n "$(running "$r3")" ]; then ok; else not_ok "--on-error abort kept no instance"; fi
+# the kept instance keeps its identity, until gc
+if [ "$(roles_left)" = "petal-build-$r3
+petal-build-$r3" ]; then ok; else not_ok "--on-error abort: roles and profiles '$(roles_left)'"; fi
 run gc --run "$r3"
 expect_status 0 "gc --run"
 if [ -z "$(running "$r3")" ]; then ok; else not_ok "gc left $(running "$r3")"; fi
+left=$(roles_left)
+if [ -z "$left" ]; then ok; else not_ok "gc --run left roles or profiles: $left"; fi
 
 # --- a timeout: a build that never reports its end fails, and is cleaned up
+# (with software.build.instance_profile: that one is used, and no role is made)
+sed 's/^# the end$/    build: {instance_profile: lab-builder}/' "$tmp/seed.orig" >"$tmp/seed-profile.yaml"
+moto_aws iam create-role --role-name lab-builder --assume-role-policy-document \
+	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}' >/dev/null
+moto_aws iam create-instance-profile --instance-profile-name lab-builder >/dev/null
+moto_aws iam add-role-to-instance-profile --instance-profile-name lab-builder --role-name lab-builder
+# (moto forgets a terminated instance's profile: it is read while the instance runs)
+instance_arn() { # of run $1's live instance
+	moto_aws ec2 describe-instances --filters Name=instance-state-name,Values=pending,running \
+		"Name=tag:petal:run,Values=$1" --output text \
+		--query 'Reservations[].Instances[].IamInstanceProfile.Arn'
+}
 machine hold
-run build-ami -t "$tmp/seed.yaml" --force --timeout 3
+"$PETAL_BIN" build-ami -t "$tmp/seed-profile.yaml" --force --timeout 15 >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+n=0
+while [ -z "$(running "$(last_run)")" ] && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+arn=$(instance_arn "$(last_run)")
+status=0
+wait "$pid" || status=$?
 machine_stop
 r4=$(last_run)
 expect_status 1 "a build past its timeout"
+expect_in "$tmp/err" "identity: lab-builder (software.build.instance_profile)" \
+	"the seed's instance profile is said"
+case $arn in *:instance-profile/lab-builder) ok ;; *) not_ok "the seed's profile: running with '$arn'" ;; esac
+if grep -q '"access_create"' "$XDG_STATE_HOME/petal/runs/$r4/journal.jsonl"; then
+	not_ok "a seed with instance_profile made an identity"; else ok; fi
 expect_in "$tmp/err" "past its timeout" "the timeout is said"
 if [ -z "$(running "$r4")" ]; then ok; else not_ok "the timeout left $(running "$r4")"; fi
 
@@ -235,6 +277,26 @@ machine hold
 pid=$!
 n=0
 while [ -z "$(running)" ] && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+# while it builds: the run's role and profile, its policy naming the run's prefix and the cache
+r5=$(last_run)
+arn=$(instance_arn "$r5")
+case $arn in *:instance-profile/petal-build-"$r5") ok ;; *) not_ok "the instance runs with '$arn', not petal-build-$r5" ;; esac
+moto_aws iam get-role-policy --role-name "petal-build-$r5" --policy-name petal-objects \
+	>"$tmp/policy.json" 2>"$tmp/why"
+moto_aws iam list-instance-profiles-for-role --role-name "petal-build-$r5" \
+	--query 'InstanceProfiles[].InstanceProfileName' --output text >"$tmp/profiles" 2>>"$tmp/why"
+python3 - "$tmp/policy.json" "$tmp/profiles" "$bucket" "$r5" <<'EOF' >>"$tmp/why" 2>&1 && ok || not_ok "the run's role while it builds: $(cat "$tmp/why")"
+import json, sys
+doc, profiles, bucket, run = json.load(open(sys.argv[1]))["PolicyDocument"], open(sys.argv[2]).read().split(), sys.argv[3], sys.argv[4]
+assert profiles == ["petal-build-" + run], profiles
+st = doc["Statement"]
+objects = ["arn:aws:s3:::%s/spack/petal/runs/%s/*" % (bucket, run), "arn:aws:s3:::%s/spack/*" % bucket]
+assert st[0]["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], st[0]
+assert st[0]["Resource"] == objects, st[0]["Resource"]
+lists = [(s["Action"], s["Resource"], s["Condition"]["StringLike"]["s3:prefix"]) for s in st[1:]]
+assert lists == [("s3:ListBucket", "arn:aws:s3:::" + bucket, ["spack/petal/runs/%s/*" % run]),
+                 ("s3:ListBucket", "arn:aws:s3:::" + bucket, ["spack/*"])], lists
+EOF
 sleep 1
 kill -INT "$pid"
 status=0
@@ -243,7 +305,8 @@ machine_stop
 r5=$(last_run)
 expect_status 130 "build-ami interrupted"
 expect_in "$tmp/err" "interrupted" "the interruption is said"
-if [ -z "$(running "$r5")" ]; then ok; else not_ok "Ctrl-C left $(running "$r5")"; fi
+if [ -z "$(running "$r5")" ] && [ -z "$(roles_left)" ]; then ok; else
+	not_ok "Ctrl-C left $(running "$r5") $(roles_left)"; fi
 run runs "$r5" --output json
 expect_py "an interrupted run is cancelled" "j['run']['state'] == 'cancelled'"
 
@@ -251,8 +314,9 @@ expect_py "an interrupted run is cancelled" "j['run']['state'] == 'cancelled'"
 run build-ami -t "$tmp/seed.yaml" --force --detach
 expect_status 0 "build-ami --detach"
 r6=$(cat "$tmp/out")
-if [ "$r6" = "$(last_run)" ] && [ -n "$(running "$r6")" ]; then ok; else
-	not_ok "--detach prints the run ($r6) and leaves its instance building"
+if [ "$r6" = "$(last_run)" ] && [ -n "$(running "$r6")" ] &&
+	moto_aws iam get-instance-profile --instance-profile-name "petal-build-$r6" >/dev/null; then ok; else
+	not_ok "--detach prints the run ($r6) and leaves its instance building, with its identity"
 fi
 run runs "$r6" --output json
 expect_py "a detached run says so" "j['run']['state'] == 'detached'"
@@ -272,8 +336,8 @@ machine_stop
 expect_status 0 "resume a detached run"
 image6=$(cat "$tmp/out")
 case $image6 in ami-*) ok ;; *) not_ok "resume prints the image, not '$image6'" ;; esac
-if [ -z "$(running "$r6")" ] && [ "$(images "$r6")" = "$image6" ]; then ok; else
-	not_ok "after resume: running '$(running "$r6")', images '$(images "$r6")'"
+if [ -z "$(running "$r6")" ] && [ "$(images "$r6")" = "$image6" ] && [ -z "$(roles_left)" ]; then ok; else
+	not_ok "after resume: running '$(running "$r6")', images '$(images "$r6")', roles '$(roles_left)'"
 fi
 run resume "$r6"
 expect_status 0 "resume of an ended run"
@@ -329,6 +393,9 @@ for n in $(seq 1 $((n_records - 1))); do
 	fi
 done
 machine_stop
+# every identity of the matrix's runs is gone: each resume deleted its own, gc the rest
+left=$(roles_left)
+if [ -z "$left" ]; then ok; else not_ok "kill -9 and resume or gc left roles or profiles: $left"; fi
 run gc
 expect_status 0 "gc with nothing left"
 expect_in "$tmp/err" "nothing to release" "gc says there is nothing left"

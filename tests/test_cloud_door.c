@@ -250,6 +250,72 @@ static void test_image_search(void)
 	CU_ASSERT_PTR_NULL(petal_image_tag(&old, "petal:run"));
 }
 
+static char access_seen[512];
+
+static int fake_access_create(void *ctx, const char *name, const char *const *prefixes,
+                              size_t n_prefixes, const struct petal_tag *tags, size_t n_tags,
+                              struct petal_error *err)
+{
+	(void)ctx;
+	if (strchr(name, '/'))
+		return petal_fail(err, PETAL_EINVAL, "name '%s' has a '/'", name);
+	size_t l = strlen(access_seen);
+	l += (size_t)snprintf(access_seen + l, sizeof(access_seen) - l, "create %s", name);
+	for (size_t i = 0; i < n_prefixes && l < sizeof(access_seen); i++)
+		l += (size_t)snprintf(access_seen + l, sizeof(access_seen) - l, " %s", prefixes[i]);
+	for (size_t i = 0; i < n_tags && l < sizeof(access_seen); i++)
+		l += (size_t)snprintf(access_seen + l, sizeof(access_seen) - l, " %s=%s",
+		                      tags[i].key, tags[i].value);
+	if (l < sizeof(access_seen))
+		snprintf(access_seen + l, sizeof(access_seen) - l, "\n");
+	return 0;
+}
+
+static int fake_access_delete(void *ctx, const char *name, struct petal_error *err)
+{
+	(void)ctx;
+	(void)err;
+	size_t l = strlen(access_seen);
+	snprintf(access_seen + l, sizeof(access_seen) - l, "delete %s\n", name);
+	return 0;
+}
+
+static void test_access(void)
+{
+	struct petal_cloud_ops ops = {
+		.size = sizeof(ops),
+		.caps = PETAL_CAP_COMPUTE,
+		.access_create = fake_access_create,
+		.access_delete = fake_access_delete,
+	};
+	memset(journal, 0, sizeof(journal));
+	memset(access_seen, 0, sizeof(access_seen));
+	struct petal_cloud c = { .name = "fake", .ops = &ops, .journal = on_journal };
+	struct petal_error err = { 0 };
+	const char *prefixes[] = { "s3://b/runs/r-1/", "s3://cache/m/" };
+	const struct petal_tag tags[] = { { "petal:run", "r-1" } };
+	CU_ASSERT_TRUE(petal_cloud_has(&c, "access_create"));
+	CU_ASSERT_TRUE(petal_cloud_has(&c, "access_delete"));
+	CU_ASSERT_EQUAL(petal_cloud_access_create(&c, "petal-build-r-1", prefixes, 2, tags, 1,
+	                                          &err), 0);
+	CU_ASSERT_EQUAL(petal_cloud_access_delete(&c, "petal-build-r-1", &err), 0);
+	CU_ASSERT_STRING_EQUAL(access_seen, "create petal-build-r-1 s3://b/runs/r-1/ "
+	                       "s3://cache/m/ petal:run=r-1\ndelete petal-build-r-1\n");
+	CU_ASSERT_STRING_EQUAL(journal, "fake access_create petal-build-r-1 intent 0\n"
+	                       "fake access_create petal-build-r-1 result 0\n"
+	                       "fake access_delete petal-build-r-1 intent 0\n"
+	                       "fake access_delete petal-build-r-1 result 0\n");
+	/* the plugin's refusal, with the op before it */
+	CU_ASSERT_EQUAL(petal_cloud_access_create(&c, "a/b", prefixes, 1, NULL, 0, &err),
+	                PETAL_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.msg, "fake access_create: name 'a/b' has a '/'");
+	/* a plugin built before the access ops were appended */
+	ops.size = offsetof(struct petal_cloud_ops, access_create);
+	CU_ASSERT_FALSE(petal_cloud_has(&c, "access_create"));
+	CU_ASSERT_FALSE(petal_cloud_has(&c, "access_delete"));
+	CU_ASSERT_EQUAL(petal_cloud_access_delete(&c, "petal-build-r-1", &err), PETAL_ENOTSUP);
+}
+
 /* Amazon's images as EC2 lists them, deprecation times included (moto keeps
    none, so this is where the lookup's use of them is seen). */
 static const struct {
@@ -379,6 +445,8 @@ int main(void)
 	if (!s || !CU_add_test(s, "checks, prefix, journal, events", test_door) ||
 	    !CU_add_test(s, "polls: deadline, final states, cancel", test_wait) ||
 	    !CU_add_test(s, "image_search: results, stop, errors, older ops", test_image_search) ||
+	    !CU_add_test(s, "access_create, access_delete: through, journal, older ops",
+	                 test_access) ||
 	    !CU_add_test(s, "base image lookup: deprecation, arch, state, errors", test_base_lookup)) {
 		CU_cleanup_registry();
 		return 2;

@@ -63,7 +63,7 @@ static void note(struct gc *g, const char *op, const char *kind, const char *id,
 		printf("would %s %s %s (run %s)\n", op, kind, id, g->run_id);
 	else if (rc == 0)
 		printf("%s %s %s (run %s)\n", strcmp(op, "terminate") == 0 ? "terminated"
-		       : "deregistered", kind, id, g->run_id);
+		       : strcmp(op, "delete") == 0 ? "deleted" : "deregistered", kind, id, g->run_id);
 	else
 		petal_cli_error(g->cli, "%s %s %s (run %s): %s", op, kind, id, g->run_id,
 		                msg ? msg : "failed");

@@ -337,6 +337,11 @@ static void on_event(void *arg, const struct petal_exec_event *ev)
 	line_end(w);
 	if (strcmp(ev->what, "launch") == 0)
 		petal_cli_info(w->cli, "%s: launching a build instance (%s)", ev->step, ev->detail);
+	else if (strcmp(ev->what, "identity") == 0)
+		petal_cli_info(w->cli, "%s: the build instance's identity: %s (%s)", ev->step,
+		               ev->id, ev->detail ? ev->detail : "?");
+	else if (strcmp(ev->what, "identity-deleted") == 0)
+		petal_cli_info(w->cli, "%s: identity %s deleted", ev->step, ev->id);
 	else if (strcmp(ev->what, "launched") == 0)
 		petal_cli_info(w->cli, "%s: build instance %s (%s) launched [%s]", ev->step, ev->id,
 		               ev->detail ? ev->detail : "?", t);

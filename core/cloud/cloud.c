@@ -84,7 +84,7 @@ int petal_cloud_has(const struct petal_cloud *c, const char *op)
 	IS(image_list); IS(image_copy); IS(image_delete); IS(cluster_create);
 	IS(cluster_describe); IS(cluster_delete); IS(cluster_list); IS(cluster_tool);
 	IS(registry_login); IS(image_search);
-	IS(region_list); IS(image_tag);
+	IS(region_list); IS(image_tag); IS(access_create); IS(access_delete);
 #undef IS
 	return 0;
 }
@@ -241,6 +241,19 @@ int petal_cloud_image_tag(struct petal_cloud *c, const char *image_id,
                           const struct petal_tag *tags, size_t n_tags, struct petal_error *err)
 {
 	DOOR(image_tag, image_id, NULL, (c->ctx, image_id, tags, n_tags, err));
+}
+
+int petal_cloud_access_create(struct petal_cloud *c, const char *name,
+                              const char *const *prefixes, size_t n_prefixes,
+                              const struct petal_tag *tags, size_t n_tags,
+                              struct petal_error *err)
+{
+	DOOR(access_create, name, NULL, (c->ctx, name, prefixes, n_prefixes, tags, n_tags, err));
+}
+
+int petal_cloud_access_delete(struct petal_cloud *c, const char *name, struct petal_error *err)
+{
+	DOOR(access_delete, name, NULL, (c->ctx, name, err));
 }
 
 /* ---- polls ------------------------------------------------------------------ */

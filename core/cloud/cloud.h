@@ -108,6 +108,15 @@ int petal_cloud_cluster_tool(struct petal_cloud *c, char *version, size_t versio
 /* Tag an available image and its parts (EC2: its snapshots); repeatable. */
 int petal_cloud_image_tag(struct petal_cloud *c, const char *image_id,
                           const struct petal_tag *tags, size_t n_tags, struct petal_error *err);
+/* An identity `name` for build instances (instance_profile = name) that may
+   read and write objects under each of `prefixes` (s3://bucket/prefix) and
+   nothing else; repeatable (one already there is taken, its scope set again). */
+int petal_cloud_access_create(struct petal_cloud *c, const char *name,
+                              const char *const *prefixes, size_t n_prefixes,
+                              const struct petal_tag *tags, size_t n_tags,
+                              struct petal_error *err);
+/* Remove the identity `name`; repeatable (what is gone counts as removed). */
+int petal_cloud_access_delete(struct petal_cloud *c, const char *name, struct petal_error *err);
 
 /* Poll instance_describe until the instance is in `state` (pending, running,
    stopped, terminated), backing off from 1 s to 10 s, never past `deadline`

@@ -20,6 +20,7 @@
 
 #define RESOURCE_INSTANCE "instance"
 #define RESOURCE_IMAGE "image"
+#define RESOURCE_ACCESS "access" /* the build instance's identity (access_create) */
 
 /* ---- the journal hook: what changes the cloud, never what only reads ---- */
 
@@ -35,7 +36,7 @@ static int changes_cloud(const char *op)
 	static const char *const ops[] = {
 		"bucket_ensure", "object_put", "object_delete", "instance_launch",
 		"instance_terminate", "image_create", "image_copy", "image_delete",
-		"cluster_create", "cluster_delete", NULL,
+		"cluster_create", "cluster_delete", "access_create", "access_delete", NULL,
 	};
 	for (size_t i = 0; ops[i]; i++)
 		if (strcmp(op, ops[i]) == 0)
@@ -189,6 +190,7 @@ struct step_run {
 	struct petal_exec_result *res;
 	int attempt;       /* 1: the first launch, 2: the first relaunch, ... */
 	double deadline;
+	char access[128];  /* the identity made for this run (access_create), or "" */
 };
 
 static size_t all_tags(const struct step_run *sr, struct petal_tag *tags, size_t cap,
@@ -213,6 +215,91 @@ static size_t all_tags(const struct step_run *sr, struct petal_tag *tags, size_t
 	}
 	return n;
 }
+
+/* ---- the build instance's identity ---------------------------------------------- */
+
+/* The identity made for a run: IAM's 64 characters hold "petal-build-" and a
+   run id (r-YYYYMMDD-HHMMSS-xxxx). */
+static char *access_name(const char *run_id)
+{
+	return petal_xasprintf("petal-build-%s", run_id);
+}
+
+/* The identity a resumed step made before, taken up: released with the step. */
+static void access_adopt(struct step_run *sr)
+{
+	const struct petal_run_resource *held = prior_held(sr->x, sr->step->id, RESOURCE_ACCESS);
+
+	if (held && !sr->x->instance_profile) {
+		snprintf(sr->access, sizeof(sr->access), "%s", held->id);
+		say(sr->x, sr->step->id, "identity", held->id, NULL, "made for this run, taken up");
+	}
+}
+
+/* Before the first launch: the seed's instance profile, else (a cloud that
+   makes identities) one made for this run that may write its artifacts and
+   checkpoint only, journaled as a resource of kind "access". */
+static int access_ready(struct step_run *sr, struct petal_error *err)
+{
+	struct petal_exec *x = sr->x;
+	const char *step = sr->step->id;
+
+	if (x->instance_profile) {
+		say(x, step, "identity", x->instance_profile, NULL,
+		    "software.build.instance_profile");
+		return 0;
+	}
+	if (sr->access[0] || !petal_cloud_has(x->cloud, "access_create"))
+		return 0;
+	char *name = access_name(x->run->id);
+	char *artifacts = petal_xasprintf("%s/", x->artifacts);
+	const char *prefixes[2] = { artifacts, NULL };
+	size_t n = 1;
+	/* a checkpoint under the artifacts is in their scope already */
+	if (x->checkpoint_url && strncmp(x->checkpoint_url, "s3://", 5) == 0 &&
+	    strncmp(x->checkpoint_url, artifacts, strlen(artifacts)) != 0)
+		prefixes[n++] = x->checkpoint_url;
+	struct petal_tag tags[64];
+	size_t n_tags = all_tags(sr, tags, PETAL_ARRAY_SIZE(tags), name, 0);
+	int rc = petal_cloud_access_create(x->cloud, name, prefixes, n, tags, n_tags, err);
+
+	if (rc == 0)
+		rc = petal_run_resource_created(x->run, RESOURCE_ACCESS, name, x->region, step,
+		                                err);
+	if (rc == 0) {
+		char *detail = petal_xasprintf("made for this run: %s%s%s", artifacts,
+		                               n > 1 ? " and " : "", n > 1 ? prefixes[1] : "");
+
+		snprintf(sr->access, sizeof(sr->access), "%s", name);
+		say(x, step, "identity", name, NULL, detail);
+		free(detail);
+	}
+	free(artifacts);
+	free(name);
+	return rc;
+}
+
+/* With the step's instance gone: its identity deleted, the release journaled. */
+static int access_release(struct step_run *sr, struct petal_error *err)
+{
+	struct petal_exec *x = sr->x;
+	int rc;
+
+	if (!sr->access[0])
+		return 0;
+	rc = petal_cloud_access_delete(x->cloud, sr->access, err);
+	if (rc == PETAL_ENOENT)
+		rc = 0; /* gone already */
+	if (rc == 0) {
+		rc = petal_run_resource_released(x->run, RESOURCE_ACCESS, sr->access, x->region,
+		                                 err);
+		say(x, sr->step->id, "identity-deleted", sr->access, NULL, NULL);
+		sr->access[0] = '\0';
+	}
+	return rc;
+}
+
+/* ---- the instance ------------------------------------------------------------------ */
 
 static int launch(struct step_run *sr, const char *token, struct petal_error *err)
 {
@@ -245,7 +332,8 @@ static int launch(struct step_run *sr, const char *token, struct petal_error *er
 		.user_data = user_data,
 		.tags = tags,
 		.n_tags = n_tags,
-		.instance_profile = x->instance_profile,
+		.instance_profile = x->instance_profile ? x->instance_profile
+		                    : sr->access[0] ? sr->access : NULL,
 		.root_volume_gb = a->volume_gb,
 		.subnet_id = x->subnet_id,
 		.key_name = x->key_name,
@@ -454,8 +542,13 @@ static void undo(struct step_run *sr, struct petal_error *err)
 		say(x, sr->step->id, "kept", res->instance_id, NULL, NULL);
 		return;
 	}
-	if (res->instance_id[0] && terminate(sr, res->instance_id, &e2) != 0)
+	if (res->instance_id[0] && terminate(sr, res->instance_id, &e2) != 0) {
+		/* the identity stays with an instance that may still run */
 		say(x, sr->step->id, "failed", res->instance_id, NULL, e2.msg);
+		return;
+	}
+	if (access_release(sr, &e2) != 0)
+		say(x, sr->step->id, "failed", sr->access, NULL, e2.msg);
 	(void)err;
 }
 
@@ -497,6 +590,10 @@ int petal_exec_build_step(struct petal_exec *x, const struct petal_plan_step *st
 			rc = petal_run_step_result(x->run, step->id, ps->op, 0, NULL, NULL, err);
 		else
 			rc = 0;
+		/* stopped between the instance's release and its identity's */
+		access_adopt(&sr);
+		if (rc == 0)
+			rc = access_release(&sr, err);
 		if (rc == 0)
 			rc = petal_run_step_intent(x->run, step->id, "finish", NULL, err);
 		if (rc == 0)
@@ -513,6 +610,7 @@ int petal_exec_build_step(struct petal_exec *x, const struct petal_plan_step *st
 	sr.deadline = petal_cloud_now() + (timeout > 0 ? (double)timeout : 1e9);
 
 	held = prior_held(x, step->id, RESOURCE_INSTANCE);
+	access_adopt(&sr);
 	if (prior_held(x, step->id, RESOURCE_IMAGE) != NULL) {
 		/* the build was over: only the image is left to finish */
 		if (held)
@@ -532,7 +630,7 @@ int petal_exec_build_step(struct petal_exec *x, const struct petal_plan_step *st
 		else if ((rc = petal_run_client_token(x->run->id, step->id, token, err)) != 0)
 			goto out;
 		sr.attempt = 1;
-		if ((rc = launch(&sr, token, err)) != 0)
+		if ((rc = access_ready(&sr, err)) != 0 || (rc = launch(&sr, token, err)) != 0)
 			goto out;
 	}
 	if (x->detach) {
@@ -571,6 +669,8 @@ image:
 		rc = make_image(&sr, err);
 	if (rc == 0 && res->instance_id[0])
 		rc = terminate(&sr, res->instance_id, err);
+	if (rc == 0)
+		rc = access_release(&sr, err);
 	if (rc == 0 && res->image_id[0])
 		rc = petal_run_resource_kept(x->run, RESOURCE_IMAGE, res->image_id, x->region,
 		                             step->id, err);
@@ -632,6 +732,8 @@ int petal_exec_release_all(struct petal_run *run, struct petal_cloud *cloud,
 			rc = petal_cloud_instance_terminate(cloud, r->id, &e2);
 		else if (strcmp(r->kind, RESOURCE_IMAGE) == 0)
 			rc = petal_cloud_image_delete(cloud, r->id, &e2);
+		else if (strcmp(r->kind, RESOURCE_ACCESS) == 0)
+			rc = petal_cloud_access_delete(cloud, r->id, &e2);
 		else
 			rc = petal_fail(&e2, PETAL_ENOTSUP, "petal does not know how to release a %s",
 			                r->kind);
@@ -647,6 +749,26 @@ int petal_exec_release_all(struct petal_run *run, struct petal_cloud *cloud,
 		}
 	}
 	free(undos);
+	/* stopped between access_create and its journaled result: the identity
+	   may exist unrecorded; its name is the run's, and deleting is repeatable */
+	for (size_t i = 0; st->id && !st->end && i < st->n_steps; i++) {
+		const struct petal_run_step *s = &st->steps[i];
+		struct petal_error e2 = { .size = sizeof(e2) };
+
+		if (s->state != PETAL_STEP_INTENT || !s->op || strcmp(s->op, "access_create") != 0 ||
+		    !petal_cloud_has(cloud, "access_delete"))
+			continue;
+		char *name = access_name(st->id);
+		int rc = petal_cloud_access_delete(cloud, name, &e2);
+
+		if (tell)
+			tell(arg, "delete", RESOURCE_ACCESS, name, rc, rc ? e2.msg : NULL);
+		if (rc != 0 && first == 0) {
+			first = rc;
+			*err = e2;
+		}
+		free(name);
+	}
 	return first;
 }
 

@@ -78,8 +78,9 @@ void petal_exec_result_release(struct petal_exec_result *res);
 
 /* Release what a run still holds (its journal's cleanup list), last made
    first, each release journaled; an instance or image already gone counts
-   as released.  `say` (may be NULL) hears each one.  0, or the first
-   error (the others are still tried). */
+   as released.  An identity (kind "access") whose making was begun but
+   never recorded is deleted by its name too.  `say` (may be NULL) hears
+   each one.  0, or the first error (the others are still tried). */
 int petal_exec_release_all(struct petal_run *run, struct petal_cloud *cloud,
                            const struct petal_run_state *st,
                            void (*say)(void *arg, const char *op, const char *kind,

@@ -658,6 +658,20 @@ struct petal_cloud_ops {
 	   untagged).  Repeatable: tags already there are set again. */
 	int (*image_tag)(void *ctx, const char *image_id, const struct petal_tag *tags,
 	                 size_t n_tags, struct petal_error *err);
+	/* A machine identity `name` that build instances launched with
+	   instance_profile = name carry, allowed to read and write objects under
+	   each of `prefixes` (object URL prefixes, s3://bucket/key/prefix) and
+	   nothing else (EC2: an IAM role trusted by ec2.amazonaws.com with an
+	   inline policy of s3:GetObject, PutObject, DeleteObject on the prefixes
+	   and ListBucket limited to them, and an instance profile `name` holding
+	   it; all tagged with `tags`).  Repeatable: one of that name already
+	   there is taken as is and its policy set again. */
+	int (*access_create)(void *ctx, const char *name, const char *const *prefixes,
+	                     size_t n_prefixes, const struct petal_tag *tags, size_t n_tags,
+	                     struct petal_error *err);
+	/* Remove the identity `name` and everything access_create made for it.
+	   Repeatable: what is already gone counts as removed. */
+	int (*access_delete)(void *ctx, const char *name, struct petal_error *err);
 };
 
 /* ---- HTTP, offered by the core (libcurl with retries) ------------------------ */

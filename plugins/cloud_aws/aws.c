@@ -1,5 +1,5 @@
-/* The aws cloud: S3 objects, EC2 build instances, AMIs, ParallelCluster and
- * ECR logins.  Its capability bits are what planning reads.  The context
+/* The aws cloud: S3 objects, EC2 build instances and their IAM roles, AMIs,
+ * ParallelCluster and ECR logins.  Its capability bits are what planning reads.  The context
  * (aws_ctx.h) resolves region, endpoints and credentials on first use, so
  * an offline `petal plan` that inits the cloud needs none of them. */
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "aws_ctx.h"
 #include "ec2.h"
+#include "iam.h"
 #include "s3.h"
 
 #define CLOUD "aws"
@@ -60,6 +61,8 @@ static const struct petal_cloud_ops cloud_ops = {
 	.image_search = aws_image_search,
 	.region_list = aws_region_list,
 	.image_tag = aws_image_tag,
+	.access_create = aws_access_create,
+	.access_delete = aws_access_delete,
 };
 
 const struct petal_plugin petal_plugin = {

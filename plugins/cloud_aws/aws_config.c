@@ -289,7 +289,25 @@ static const struct {
 	[AWS_SVC_EC2] = { "EC2", "ec2", "ec2" },
 	[AWS_SVC_ECR] = { "ECR", "ecr", "api.ecr" },
 	[AWS_SVC_STS] = { "STS", "sts", "sts" },
+	[AWS_SVC_IAM] = { "IAM", "iam", NULL }, /* global: see global_endpoint */
 };
+
+/* A global service's one endpoint in the region's partition, and the region
+   it is signed for (IAM's: the partition's home region). */
+static void global_endpoint(const char *region, char *url, size_t len, char *signing,
+                            size_t signing_len)
+{
+	if (strncmp(region, "cn-", 3) == 0) {
+		snprintf(url, len, "https://iam.cn-north-1.amazonaws.com.cn");
+		snprintf(signing, signing_len, "cn-north-1");
+	} else if (strncmp(region, "us-gov-", 7) == 0) {
+		snprintf(url, len, "https://iam.us-gov.amazonaws.com");
+		snprintf(signing, signing_len, "us-gov-west-1");
+	} else {
+		snprintf(url, len, "https://iam.amazonaws.com");
+		snprintf(signing, signing_len, "us-east-1");
+	}
+}
 
 void aws_endpoint_env_name(const char *service_id, char *buf, size_t len)
 {
@@ -388,6 +406,13 @@ static int load_endpoints(struct aws_config *cfg, const struct aws_profile *prof
 		*ep = (struct aws_endpoint){ .service_id = services[s].id,
 		                             .signing_name = services[s].signing_name };
 		aws_endpoint_env_name(services[s].id, name, sizeof(name));
+		char def[256];
+		if (!services[s].host_prefix)
+			global_endpoint(cfg->region, def, sizeof(def), ep->signing_region,
+			                sizeof(ep->signing_region));
+		else
+			snprintf(def, sizeof(def), "https://%s.%s.%s", services[s].host_prefix,
+			         cfg->region, suffix);
 		const char *url = NULL;
 		if (!ignore && (url = env(name)))
 			snprintf(ep->source, sizeof(ep->source), "%s", name);
@@ -408,9 +433,6 @@ static int load_endpoints(struct aws_config *cfg, const struct aws_profile *prof
 			ep->path_style = s == AWS_SVC_S3;
 			continue;
 		}
-		char def[256];
-		snprintf(def, sizeof(def), "https://%s.%s.%s", services[s].host_prefix,
-		         cfg->region, suffix);
 		if (aws_endpoint_parse(def, ep, err) != 0)
 			return err->code;
 		snprintf(ep->source, sizeof(ep->source), "default");

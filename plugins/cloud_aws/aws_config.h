@@ -20,7 +20,8 @@
  * (the service id upper-cased, spaces as '_': S3, EC2, ECR, STS), else
  * AWS_ENDPOINT_URL, else the profile's `endpoint_url`, else
  * https://<service>.<region>.amazonaws.com (ECR: api.ecr.<region>; China
- * regions: amazonaws.com.cn).  AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true keeps
+ * regions: amazonaws.com.cn; IAM, a global service: https://iam.amazonaws.com,
+ * https://iam.cn-north-1.amazonaws.com.cn, https://iam.us-gov.amazonaws.com).  AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true keeps
  * the defaults.  S3 uses path-style addressing on a configured endpoint
  * (moto, MinIO, ...) and for bucket names that cannot be a host name label.
  *
@@ -90,12 +91,17 @@ enum aws_service {
 	AWS_SVC_EC2,
 	AWS_SVC_ECR,
 	AWS_SVC_STS,
+	AWS_SVC_IAM, /* global: one endpoint per partition, signed in its home region */
 	AWS_SVC_COUNT,
 };
 
 struct aws_endpoint {
-	const char *service_id;   /* the SDKs' service id: "S3", "EC2", "ECR", "STS" */
-	const char *signing_name; /* SigV4's service: "s3", "ec2", "ecr", "sts" */
+	const char *service_id;   /* the SDKs' service id: "S3", "EC2", "ECR", "STS", "IAM" */
+	const char *signing_name; /* SigV4's service: "s3", "ec2", "ecr", "sts", "iam" */
+	/* The region requests are signed for: "" for the config's region; a
+	   global service's home region (IAM: us-east-1, cn-north-1 or
+	   us-gov-west-1 by the config's partition), configured endpoint or not. */
+	char signing_region[64];
 	char url[512];       /* scheme://host[:port][/base], no trailing slash */
 	char host[256];      /* the Host header: host[:port], default port left out */
 	char base_path[256]; /* a configured endpoint's path ("" or "/x"), to prefix */

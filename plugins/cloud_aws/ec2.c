@@ -10,6 +10,7 @@
 #define USER_DATA_MAX 16384 /* EC2's limit, before base64 */
 #define ROOT_GB_MAX 16384   /* gp3's largest volume */
 #define LOG_PIECE 4096
+#define PROFILE_WAIT_S 60   /* for a fresh instance profile to reach EC2 */
 
 /* ---- launch ---------------------------------------------------------------------- */
 
@@ -177,6 +178,13 @@ static void launch_form(struct ec2_form *f, const struct launch *l,
 	ec2_form_add(f, "MetadataOptions.HttpPutResponseHopLimit", "2");
 }
 
+/* EC2's refusal of an instance profile it does not know (yet). */
+static int profile_not_seen(const struct ec2 *e, const struct petal_error *err)
+{
+	return strcmp(e->code, "InvalidParameterValue") == 0 && err &&
+	       strstr(err->msg, "Invalid IAM Instance Profile") != NULL;
+}
+
 int aws_instance_launch(void *ctx, const struct petal_instance_request *req,
                         struct petal_instance *out, struct petal_error *err)
 {
@@ -239,6 +247,17 @@ int aws_instance_launch(void *ctx, const struct petal_instance_request *req,
 	struct xml_node *doc;
 	/* the client token makes a repeated RunInstances return the same instance */
 	rc = ec2_call(&ec2, &f, 1, &doc, err);
+	/* IAM is eventually consistent: for some seconds after its instance
+	   profile is made (access_create), EC2 may not know it yet and refuses
+	   the name.  Ask again for up to PROFILE_WAIT_S; the token keeps it one
+	   instance. */
+	double deadline = ec2_now() + PROFILE_WAIT_S, delay = 2;
+	while (rc != 0 && l.profile && *l.profile && profile_not_seen(&ec2, err) &&
+	       ec2_wait_step(deadline, &delay) == 0) {
+		EC2_DEBUG(&ec2, "ec2: instance profile %s not seen by EC2 yet; asking again",
+		          l.profile);
+		rc = ec2_call(&ec2, &f, 1, &doc, err);
+	}
 	ec2_form_clear(&f);
 	free(user_data64);
 	if (rc != 0) {

@@ -60,12 +60,17 @@ static void form_raw(struct ec2_form *f, const char *s, size_t n)
 	f->buf[f->len] = '\0';
 }
 
-void ec2_form_init(struct ec2_form *f, const char *action)
+void ec2_form_init_api(struct ec2_form *f, const char *action, const char *version)
 {
 	memset(f, 0, sizeof(*f));
 	f->action = action;
 	ec2_form_add(f, "Action", action);
-	ec2_form_add(f, "Version", EC2_API_VERSION);
+	ec2_form_add(f, "Version", version);
+}
+
+void ec2_form_init(struct ec2_form *f, const char *action)
+{
+	ec2_form_init_api(f, action, EC2_API_VERSION);
 }
 
 /* application/x-www-form-urlencoded, as the SDKs write it: unreserved
@@ -169,6 +174,7 @@ int ec2_open(struct ec2 *e, void *ctx, const char *region, const char *what,
 	if (rc != 0)
 		return rc;
 	e->cfg = &e->c->config;
+	e->service = AWS_SVC_EC2;
 	if (region && *region && strcmp(region, e->c->config.region) != 0) {
 		if ((rc = aws_config_load(&e->other, region, err)) != 0) {
 			ec2_err_append(err, " [EC2 %s in region %s]", what, region);
@@ -185,14 +191,15 @@ int ec2_call(struct ec2 *e, struct ec2_form *f, int idempotent, struct xml_node 
 {
 	*doc = NULL;
 	e->code[0] = '\0';
+	const char *api = aws_endpoint(e->cfg, e->service)->service_id;
 	if (f->oom || !f->buf)
-		return ec2_fail(err, PETAL_ENOMEM, "EC2 %s: out of memory building the request",
-		                f->action);
+		return ec2_fail(err, PETAL_ENOMEM, "%s %s: out of memory building the request",
+		                api, f->action);
 	static const struct petal_http_header form_type[] = {
 		{ "Content-Type", "application/x-www-form-urlencoded; charset=utf-8" },
 	};
 	struct aws_call call = {
-		.service = AWS_SVC_EC2,
+		.service = e->service,
 		.operation = f->action,
 		.method = "POST",
 		.headers = form_type,
@@ -212,9 +219,9 @@ int ec2_call(struct ec2 *e, struct ec2_form *f, int idempotent, struct xml_node 
 	if (rc != 0 && rc != PETAL_ENOMEM) {
 		char why[600];
 		snprintf(why, sizeof(why), "%.500s", err ? err->msg : "");
-		rc = ec2_fail(err, PETAL_ECLOUD, "EC2 %s in %s: the answer (HTTP %ld, request id "
-		              "%s) is not EC2's XML: %s", f->action, e->region, r.status,
-		              r.request_id[0] ? r.request_id : "none", why);
+		rc = ec2_fail(err, PETAL_ECLOUD, "%s %s in %s: the answer (HTTP %ld, request id "
+		              "%s) is not %s's XML: %s", api, f->action, e->region, r.status,
+		              r.request_id[0] ? r.request_id : "none", api, why);
 	}
 	aws_response_clear(e->c, &r);
 	return rc;

@@ -25,6 +25,9 @@ struct ec2 {
 	struct aws_config other;
 	const char *region;           /* cfg->region */
 	char code[128];               /* AWS's error code of the last failed call */
+	/* The query API called: AWS_SVC_EC2 from ec2_open; IAM (iam.c), which
+	   speaks the same forms and XML, sets AWS_SVC_IAM after it. */
+	enum aws_service service;
 };
 
 /* Ready the context (aws_ctx_ready) and aim at `region` (NULL or "": the
@@ -43,6 +46,8 @@ struct ec2_form {
 };
 
 EC2_HIDDEN void ec2_form_init(struct ec2_form *f, const char *action);
+/* The same for another query API of that form: IAM's "2010-05-08". */
+EC2_HIDDEN void ec2_form_init_api(struct ec2_form *f, const char *action, const char *version);
 /* name=value, both percent-encoded; a NULL value adds nothing. */
 EC2_HIDDEN void ec2_form_add(struct ec2_form *f, const char *name, const char *value);
 /* The name from a format ("Filter.%zu.Name"). */

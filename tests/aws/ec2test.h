@@ -50,5 +50,8 @@ void test_image_copy(void);
 void test_resolve(void);
 void test_unknown_ids(void);
 void test_image_wait_delete(void);
+/* tests/aws/iam_tests.c: a build instance's role and profile */
+void test_access_refusals(void);
+void test_access_create_delete(void);
 
 #endif /* PETAL_TESTS_EC2TEST_H */
