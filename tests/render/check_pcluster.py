@@ -366,8 +366,19 @@ class Checker:
             }),
         })
 
+    def tags(self, path, v):
+        # TagSchema: Key 1..128 characters, Value at most 256; keys ParallelCluster sets
+        # itself (parallelcluster:*) are not the user's to give
+        def tag(p, x):
+            self.mapping(p, x, {
+                "Key": lambda q, y: self.string(q, y, r"^(?!parallelcluster:).+$", max_len=128),
+                "Value": lambda q, y: self.string(q, y, max_len=256),
+            }, required=["Key", "Value"])
+        self.sequence(path, v, tag, min_len=1, max_len=50)
+
     def cluster(self, v):
         self.mapping("", v, {
+            "Tags": self.tags,
             "Region": lambda p, x: self.string(p, x, r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"),
             "Image": self.image,
             "HeadNode": self.head_node,
