@@ -238,33 +238,12 @@ static int render_upload(struct petal_cli *cli, struct petal_cli_planned *p,
 	}
 	*config_path = petal_xasprintf("%s/cluster-config.yaml", dir);
 	char *artifacts = petal_render_artifacts_url(&p->plan->info);
-	char *bucket = petal_xasprintf("s3://%.*s", (int)strcspn(artifacts + 5, "/"),
-	                               artifacts + 5);
-	char *script = petal_xasprintf("%s/node-bootstrap.sh", dir);
-	char *url = petal_xasprintf("%s/node-bootstrap.sh", artifacts);
-	struct petal_upload *ups = NULL;
-	size_t n_ups = 0;
-
-	rc = petal_cloud_bucket_ensure(cloud, bucket, region, &err);
+	rc = petal_cli_upload_artifacts(cli, p, cloud, dir, "node-bootstrap.sh", "node bootstrap",
+	                                artifacts, region);
 	if (rc == 0)
-		rc = petal_cloud_object_put(cloud, url, script, &err);
-	if (rc != 0)
-		petal_cli_error(cli, "cannot upload the node bootstrap to %s: %s", url, err.msg);
-	else
-		petal_cli_info(cli, "node bootstrap uploaded to %s", url);
-	if (rc == 0 && (rc = petal_render_uploads(p->seed, &ups, &n_ups, &err)) == 0 && n_ups) {
-		petal_cli_info(cli, "uploading the seed's %zu local source%s to %s", n_ups,
-		               n_ups == 1 ? "" : "s", artifacts);
-		if ((rc = petal_render_upload_all(cloud, artifacts, ups, n_ups, &err)) != 0)
-			petal_cli_error(cli, "cannot upload the seed's sources to %s: %s", artifacts,
-			                err.msg);
-	}
-	petal_render_uploads_free(ups, n_ups);
-	free(url);
-	free(script);
-	free(bucket);
+		petal_cli_info(cli, "node bootstrap uploaded to %s/node-bootstrap.sh", artifacts);
 	free(artifacts);
-	return rc ? petal_cli_exit_for(rc) : 0;
+	return rc;
 }
 
 /* The manager's words about the configuration, as they are. */

@@ -497,21 +497,31 @@ static int prepare(struct petal_cli *cli, struct petal_cli_planned *p, struct pe
 		free(dir);
 		return rc == PETAL_EINVAL ? PETAL_EXIT_USAGE : petal_cli_exit_for(rc);
 	}
+	rc = petal_cli_upload_artifacts(cli, p, cloud, dir, "build-instance.sh", "build script",
+	                                artifacts, region);
+	free(dir);
+	return rc;
+}
+
+int petal_cli_upload_artifacts(struct petal_cli *cli, const struct petal_cli_planned *p,
+                               struct petal_cloud *cloud, const char *dir, const char *script,
+                               const char *what, const char *artifacts, const char *region)
+{
+	struct petal_error err = { .size = sizeof(err) };
 	char *bucket = petal_xasprintf("s3://%.*s", (int)strcspn(artifacts + 5, "/"),
 	                               artifacts + 5);
-	char *script = petal_xasprintf("%s/build-instance.sh", dir);
-	char *url = petal_xasprintf("%s/build-instance.sh", artifacts);
-
+	char *path = petal_xasprintf("%s/%s", dir, script);
+	char *url = petal_xasprintf("%s/%s", artifacts, script);
 	struct petal_upload *ups = NULL;
 	size_t n_ups = 0;
+	int rc = petal_cloud_bucket_ensure(cloud, bucket, region, &err);
 
-	rc = petal_cloud_bucket_ensure(cloud, bucket, region, &err);
 	if (rc == 0)
-		rc = petal_cloud_object_put(cloud, url, script, &err);
+		rc = petal_cloud_object_put(cloud, url, path, &err);
 	if (rc != 0)
-		petal_cli_error(cli, "cannot upload the build script to %s: %s", url, err.msg);
+		petal_cli_error(cli, "cannot upload the %s to %s: %s", what, url, err.msg);
 	/* the seed's file:// sources (Spack, repositories, a source mirror) go
-	   beside it: the instance needs nothing but the artifacts */
+	   beside it: the machine needs nothing but the artifacts */
 	if (rc == 0 && (rc = petal_render_uploads(p->seed, &ups, &n_ups, &err)) == 0 && n_ups) {
 		petal_cli_info(cli, "uploading the seed's %zu local source%s to %s", n_ups,
 		               n_ups == 1 ? "" : "s", artifacts);
@@ -522,9 +532,8 @@ static int prepare(struct petal_cli *cli, struct petal_cli_planned *p, struct pe
 	}
 	petal_render_uploads_free(ups, n_ups);
 	free(url);
-	free(script);
+	free(path);
 	free(bucket);
-	free(dir);
 	return rc ? petal_cli_exit_for(rc) : 0;
 }
 

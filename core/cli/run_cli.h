@@ -79,6 +79,14 @@ struct petal_cli_build {
 int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
                         struct petal_cli_build *b);
 
+/* Upload DIR/SCRIPT (a rendered script, `what` in messages) to
+   ARTIFACTS/SCRIPT, the bucket made first when missing, and the seed's
+   file:// sources beside it (petal_render_upload_all); 0 or an exit status
+   (reported). */
+int petal_cli_upload_artifacts(struct petal_cli *cli, const struct petal_cli_planned *p,
+                               struct petal_cloud *cloud, const char *dir, const char *script,
+                               const char *what, const char *artifacts, const char *region);
+
 /* Write compute.custom_ami = image_id into the seed file (petal_seed_set_scalar:
    every other byte kept); 0 or an exit status (reported). */
 int petal_cli_save_to_template(struct petal_cli *cli, const char *path, const char *image_id);

@@ -397,8 +397,10 @@ int aws_cluster_create(void *ctx, const struct petal_cluster_request *req,
 	return rc;
 }
 
-int aws_cluster_describe(void *ctx, const char *name, struct petal_cluster *out,
-                         struct petal_error *err)
+/* `pcluster COMMAND --cluster-name NAME`: the cluster it answers with into
+   out (describe's answer is the cluster, delete's holds it), or its refusal. */
+static int one_cluster(void *ctx, const char *command, const char *name,
+                       struct petal_cluster *out, struct petal_error *err)
 {
 	if (!name_ok(name))
 		return fail(err, PETAL_EINVAL, "cluster name '%s': give %s", name ? name : "",
@@ -407,37 +409,28 @@ int aws_cluster_describe(void *ctx, const char *name, struct petal_cluster *out,
 	int rc = pc_open(&p, ctx, err);
 	if (rc != 0)
 		return rc;
-	const char *args[] = { "describe-cluster", "--cluster-name", name, NULL };
+	const char *args[] = { command, "--cluster-name", name, NULL };
 	json_t *j;
 	int ok;
 	if ((rc = pc_call(&p, args, &j, &ok, err)) != 0)
 		return rc;
 	if (!ok)
-		rc = refusal(j, "describe-cluster", err);
+		rc = refusal(j, command, err);
 	else if (out)
-		read_cluster(j, out);
+		read_cluster(json_object_get(j, "cluster") ? json_object_get(j, "cluster") : j, out);
 	json_decref(j);
 	return rc;
 }
 
+int aws_cluster_describe(void *ctx, const char *name, struct petal_cluster *out,
+                         struct petal_error *err)
+{
+	return one_cluster(ctx, "describe-cluster", name, out, err);
+}
+
 int aws_cluster_delete(void *ctx, const char *name, struct petal_error *err)
 {
-	if (!name_ok(name))
-		return fail(err, PETAL_EINVAL, "cluster name '%s': give %s", name ? name : "",
-		            NAME_RULE);
-	struct pc p;
-	int rc = pc_open(&p, ctx, err);
-	if (rc != 0)
-		return rc;
-	const char *args[] = { "delete-cluster", "--cluster-name", name, NULL };
-	json_t *j;
-	int ok;
-	if ((rc = pc_call(&p, args, &j, &ok, err)) != 0)
-		return rc;
-	if (!ok)
-		rc = refusal(j, "delete-cluster", err);
-	json_decref(j);
-	return rc;
+	return one_cluster(ctx, "delete-cluster", name, NULL, err);
 }
 
 int aws_cluster_list(void *ctx, int (*cb)(void *arg, const struct petal_cluster *c), void *arg,
