@@ -468,11 +468,12 @@ static int make_image(struct step_run *sr, struct petal_error *err)
 	} else {
 		const struct petal_run_step *ps = prior_step(x, sr->step->id);
 
-		/* a create whose answer was lost: the image is found by this run's tag
-		   (a new image may take a moment to be listed: asked a few times) */
+		/* a create whose answer was lost, or answered but petal stopped before
+		   it journaled the image: the image is found by this run's tag (a new
+		   image may take a moment to be listed: asked a few times) */
 		int found = 0;
-		if (ps && ps->state == PETAL_STEP_INTENT && ps->op &&
-		    strcmp(ps->op, "image_create") == 0)
+		if (ps && (ps->state == PETAL_STEP_INTENT || ps->state == PETAL_STEP_STARTED) &&
+		    ps->op && strcmp(ps->op, "image_create") == 0)
 			for (int tries = 0; tries < 4 && !found && !cancelled(x); tries++) {
 				if (tries)
 					nap(x, 2);
