@@ -349,8 +349,9 @@ static int create(struct petal_cli *cli, struct petal_cli_planned *p, struct pet
 	petal_run_step_intent(run, "cluster", a->dryrun ? "check" : "create", NULL, &err);
 	rc = petal_cloud_cluster_create(cloud, &req, on_message, cli, &made, &err);
 	if (rc != 0) {
+		struct petal_error jerr = { .size = sizeof(jerr) };
 		petal_run_step_result(run, "cluster", a->dryrun ? "check" : "create", 1, &err, NULL,
-		                      &err);
+		                      &jerr);
 		petal_cli_error(cli, "%s", err.msg);
 		status = rc == PETAL_EINVAL ? PETAL_EXIT_FAILURE : petal_cli_exit_for(rc);
 		goto out;
@@ -372,11 +373,11 @@ static int create(struct petal_cli *cli, struct petal_cli_planned *p, struct pet
 		goto out;
 
 	long timeout = a->timeout ? petal_cli_duration(a->timeout) : 2 * 3600;
+	petal_run_step_intent(run, "cluster", "ready", NULL, &err);
 	petal_cli_signals_install();
 	follow(cli, cloud, name, timeout, a->watch, &f);
 	petal_cli_signals_restore();
 	if (f.rc == 0) {
-		petal_run_step_intent(run, "cluster", "ready", NULL, &err);
 		produced = json_pack("[{s:s, s:s, s:f}]", "kind", "cluster", "id", name,
 		                     "ready_seconds", f.seconds);
 		petal_run_step_result(run, "cluster", "ready", 1, NULL, produced, &err);
@@ -384,6 +385,9 @@ static int create(struct petal_cli *cli, struct petal_cli_planned *p, struct pet
 		petal_cli_info(cli, "cluster %s is ready after %.1f min (the plan said %.0f)", name,
 		               f.seconds / 60, p->plan->ready_minutes);
 	} else if (petal_cli_cancel) {
+		struct petal_error why = { .size = sizeof(why) };
+		petal_fail(&why, PETAL_ETIMEOUT, "interrupted while %s", f.c.status);
+		petal_run_step_result(run, "cluster", "ready", 1, &why, NULL, &err);
 		status = 130;
 		petal_cli_error(cli, "interrupted: cluster %s is left as it is (%s); remove it with "
 		                "`petal delete %s`", name, f.c.status, name);
