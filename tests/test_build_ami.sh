@@ -253,11 +253,17 @@ instance_arn() { # of run $1's live instance
 		--query 'Reservations[].Instances[].IamInstanceProfile.Arn'
 }
 machine hold
-"$PETAL_BIN" build-ami -t "$tmp/seed-profile.yaml" --force --timeout 15 >"$tmp/out" 2>"$tmp/err" &
+"$PETAL_BIN" build-ami -t "$tmp/seed-profile.yaml" --force --timeout 40 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 n=0
-while [ -z "$(running "$(last_run)")" ] && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
-arn=$(instance_arn "$(last_run)")
+# the profile as the running instance carries it (moto forgets it at termination): asked
+# until it is there, within the build's 40 s (long enough on a loaded machine)
+arn=
+while [ -z "$arn" ] && kill -0 "$pid" 2>/dev/null && [ $n -lt 150 ]; do
+	sleep 0.2
+	arn=$(instance_arn "$(last_run)")
+	n=$((n + 1))
+done
 status=0
 wait "$pid" || status=$?
 machine_stop
