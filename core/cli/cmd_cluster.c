@@ -381,8 +381,7 @@ int cmd_delete(struct petal_cli *cli, int argc, char **argv)
 	petal_cli_info(cli, "cluster %s: DELETE_IN_PROGRESS", a.name);
 	int gone = 0, removed = 0;
 	if (a.watch) {
-		const char *poll = getenv("PETAL_POLL_S");
-		double every = poll && atof(poll) > 0 ? atof(poll) : 15;
+		double every = petal_cli_poll_s(15);
 		char last[32] = "";
 		petal_cli_signals_install();
 		while (!petal_cli_cancel) {
@@ -403,8 +402,7 @@ int cmd_delete(struct petal_cli *cli, int argc, char **argv)
 				status = PETAL_EXIT_FAILURE;
 				break;
 			}
-			for (double t = 0; t < every && !petal_cli_cancel; t += 0.1)
-				nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+			petal_cli_nap(every);
 		}
 		petal_cli_signals_restore();
 		if (petal_cli_cancel && !gone && status == 0) {

@@ -266,8 +266,7 @@ struct followed {
 static void follow(struct petal_cli *cli, struct petal_cloud *cloud, const char *name,
                    long timeout_s, int watch, struct followed *f)
 {
-	const char *poll = getenv("PETAL_POLL_S");
-	double every = poll && atof(poll) > 0 ? atof(poll) : 15;
+	double every = petal_cli_poll_s(15);
 	double t0 = petal_cloud_now(), deadline = t0 + (double)timeout_s;
 	char last[96] = "";
 
@@ -307,8 +306,7 @@ static void follow(struct petal_cli *cli, struct petal_cloud *cloud, const char 
 			         timeout_s);
 			return;
 		}
-		for (double t = 0; t < every && !petal_cli_cancel; t += 0.1)
-			nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+		petal_cli_nap(every);
 	}
 }
 

@@ -112,6 +112,18 @@ int petal_cli_run_arg(const struct petal_cli *cli, const char *command, int argc
 	return 0;
 }
 
+double petal_cli_poll_s(double dflt)
+{
+	const char *p = getenv("PETAL_POLL_S");
+	return p && atof(p) > 0 ? atof(p) : dflt;
+}
+
+void petal_cli_nap(double s)
+{
+	for (double t = 0; t < s && !petal_cli_cancel; t += 0.1)
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+}
+
 long petal_cli_duration(const char *s)
 {
 	char *end;
@@ -633,7 +645,6 @@ int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
 		.cli = cli, .watch = b->watch, .tty = isatty(2), .started = petal_cloud_now(),
 		.last_done = -1,
 	};
-	const char *poll = getenv("PETAL_POLL_S");
 	struct petal_exec x = {
 		.run = run,
 		.prior = b->prior,
@@ -653,7 +664,7 @@ int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
 		.n_tags = 2,
 		.timeout_s = opt_i(o, "timeout_s", 0),
 		.keep_on_error = opt_s(o, "on_error") && strcmp(opt_s(o, "on_error"), "abort") == 0,
-		.poll_s = poll && atof(poll) > 0 ? atof(poll) : 10,
+		.poll_s = petal_cli_poll_s(10),
 		.max_relaunch = (int)opt_i(o, "max_relaunch", 3),
 		.report_interval_s = opt_i(o, "report_interval_s", 0),
 		.cancel = &petal_cli_cancel,

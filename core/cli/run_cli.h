@@ -96,6 +96,12 @@ int petal_cli_save_to_template(struct petal_cli *cli, const char *path, const ch
 int petal_cli_run_arg(const struct petal_cli *cli, const char *command, int argc, char **argv,
                       const char **id);
 
+/* Seconds between looks at a build or a cluster: $PETAL_POLL_S when it is a
+   positive number, else dflt. */
+double petal_cli_poll_s(double dflt);
+/* Sleep s seconds, or less when a signal sets petal_cli_cancel. */
+void petal_cli_nap(double s);
+
 /* A duration ("90m", "12h", "3600" seconds): seconds, or -1. */
 long petal_cli_duration(const char *s);
 
