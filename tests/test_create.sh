@@ -10,6 +10,10 @@
 #  - create --watch: the cluster is ready, the bootstrap ran and installed the package, the
 #    journal holds the measured time; list, status; a second create is refused in
 #    pcluster's own words; delete --watch: gone, and its node files with it;
+#  - --build-missing: the image bake and the cache fill at once (two build instances running
+#    together, their lines passed on with the command in front), then the cluster from the
+#    image just baked; Ctrl-C, or kill -9 of petal, during the two builds releases both
+#    instances;
 #  - a creation that fails: pcluster's failure reason is shown, exit 1.
 # The creation that boots the head node with the real Spack runs in the gcc stage only
 # (PETAL_SKIP_REAL_SPACK, tests/lib.sh); the rest runs in every stage.
@@ -17,7 +21,9 @@
 real=1
 [ "${PETAL_SKIP_REAL_SPACK:-0}" = 1 ] && real=0
 . "$top_srcdir/tests/aws/moto.sh"
+machine_pid=
 trap 'for p in "$tmp"/pc/*/*/boot.pid; do [ -f "$p" ] && kill -9 -- "-$(cat "$p")" 2>/dev/null; done
+	[ -n "$machine_pid" ] && kill "$machine_pid" 2>/dev/null
 	moto_stop "$tmp/moto" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 if [ $real = 1 ]; then
@@ -40,7 +46,7 @@ if ! MOTO_AMIS_PATH=$top_srcdir/tests/aws/pcluster_amis.json moto_start "$tmp/mo
 fi
 . "$tmp/moto/moto.env"
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-export AWS_ENDPOINT_URL_S3="$MOTO_URL" AWS_ENDPOINT_URL_EC2="$MOTO_URL"
+export AWS_ENDPOINT_URL_S3="$MOTO_URL" AWS_ENDPOINT_URL_EC2="$MOTO_URL" AWS_ENDPOINT_URL_IAM="$MOTO_URL"
 export XDG_STATE_HOME="$tmp/state" PETAL_POLL_S=1
 export PCLUSTER_STANDIN_STATE="$tmp/pc" PCLUSTER_STANDIN_CREATE_SECONDS=2 \
 	PCLUSTER_STANDIN_DELETE_SECONDS=1
@@ -173,6 +179,112 @@ if [ $real = 1 ]; then
 		not_ok "delete left the node files: $(moto_aws s3 ls --recursive "$artifacts/")"
 	fi
 fi
+
+# --- --build-missing: the image and the cache fill side by side (the build instances played by
+# tests/aws/machine.py, which pushes the real Spack mirror of shared/testdata for the fill; the
+# nodes' scripts fetched, not run: what they do is the real-Spack part's)
+bucket=petal-hybrid
+moto_aws s3 mb "s3://$bucket" >/dev/null || not_ok "the cache bucket made"
+cat >"$tmp/hybrid.yaml" <<EOF
+cluster: {name: hybrid, region: us-east-1}
+compute:
+  head_node: c5.xlarge
+  queues: [{name: work, instance_types: [c5.large], min_count: 0, max_count: 2}]
+software:
+  in_ami: [libhello@1.0]
+  spack_packages: [petal-hello@1.0]
+  binary_cache: {s3_bucket: $bucket, s3_prefix: spack}
+EOF
+machine() {
+	python3 "$top_srcdir/tests/aws/machine.py" "$MOTO_URL" "$bucket" spack "$1" "$tmp/played.$1" \
+		"$(shared_dir)/testdata/spack-buildcache/v3-mirror" 2>>"$tmp/machine.log" &
+	machine_pid=$!
+}
+machine_stop() { kill "$machine_pid" 2>/dev/null; wait "$machine_pid" 2>/dev/null; machine_pid=; }
+building() {
+	moto_aws ec2 describe-instances --output text --query 'Reservations[].Instances[].InstanceId' \
+		--filters Name=instance-state-name,Values=pending,running Name=tag-key,Values=petal:run
+}
+roles_left() {
+	moto_aws iam list-instance-profiles --output text \
+		--query 'InstanceProfiles[?starts_with(InstanceProfileName, `petal-build-`)].InstanceProfileName'
+}
+runs_of() { # the runs of command $1 started after run $2
+	for r in $(ls "$XDG_STATE_HOME/petal/runs"); do
+		[ "$r" \> "$2" ] && grep -q "\"command\":\"$1\"" "$XDG_STATE_HOME/petal/runs/$r/journal.jsonl" &&
+			echo "$r"
+	done
+}
+# Ctrl-C while both build: two instances at once, then both released, exit 130
+machine hold
+before=$(ls "$XDG_STATE_HOME/petal/runs" | tail -n 1)
+"$PETAL_BIN" create -t "$tmp/hybrid.yaml" --subnet-id "$subnet" --build-missing --watch \
+	>"$tmp/out" 2>"$tmp/err" &
+pid=$!
+n=0
+while [ "$(building | wc -w)" -lt 2 ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+if [ "$(building | wc -w)" = 2 ]; then ok; else
+	not_ok "--build-missing: not two build instances at once: '$(building)'; $(cat "$tmp/err")"
+fi
+kill -INT "$pid"
+status=0
+wait "$pid" || status=$?
+machine_stop
+expect_status 130 "create --build-missing interrupted"
+expect_in "$tmp/err" "the builds release what they launched" "the interruption is said"
+if [ -z "$(building)" ] && [ -z "$(roles_left)" ]; then ok; else
+	not_ok "Ctrl-C during --build-missing left: $(building) $(roles_left)"
+fi
+for r in $(runs_of build-ami "$before") $(runs_of "cache build" "$before"); do
+	run runs "$r" --output json
+	expect_py "run $r is cancelled" "j['run']['state'] == 'cancelled'"
+done
+if [ -z "$(clusters)" ]; then ok; else not_ok "an interrupted --build-missing made clusters: $(clusters)"; fi
+# kill -9 of petal while both build: each build, told by the kernel, releases its instance
+"$PETAL_BIN" create -t "$tmp/hybrid.yaml" --subnet-id "$subnet" --build-missing \
+	>"$tmp/out" 2>"$tmp/err" &
+pid=$!
+n=0
+while [ "$(building | wc -w)" -lt 2 ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+n=0
+while [ -n "$(building)$(roles_left)" ] && [ $n -lt 150 ]; do sleep 0.2; n=$((n + 1)); done
+if [ -z "$(building)" ] && [ -z "$(roles_left)" ]; then ok; else
+	not_ok "kill -9 during --build-missing left: $(building) $(roles_left)"
+fi
+
+# both succeed: the cluster is made from the image just baked, the cache holds the package
+machine ok
+before=$(ls "$XDG_STATE_HOME/petal/runs" | tail -n 1)
+export PCLUSTER_STANDIN_BOOT=fetch-only
+run create -t "$tmp/hybrid.yaml" --subnet-id "$subnet" --build-missing --watch --output json
+unset PCLUSTER_STANDIN_BOOT
+machine_stop
+expect_status 0 "create --build-missing"
+expect_py "the cluster is ready" "j['cluster'] == 'hybrid' and j['status'] == 'CREATE_COMPLETE'"
+expect_py "the result holds both builds'" \
+	"sorted((b['command'], b['state']) for b in j['builds']) == [('build-ami', 'succeeded'), ('cache build', 'succeeded')] and [b['image'] for b in j['builds'] if 'image' in b][0].startswith('ami-')"
+for cmd in build-ami "cache build"; do
+	if grep -q "\"build\":\"$cmd\"" "$tmp/err"; then ok; else
+		not_ok "no event of '$cmd' carries its command: $(head -c 2000 "$tmp/err")"
+	fi
+	if [ "$(runs_of "$cmd" "$before" | wc -w)" = 1 ]; then ok; else
+		not_ok "--build-missing ran '$cmd' $(runs_of "$cmd" "$before" | wc -w) times"
+	fi
+done
+if [ "$(wc -l <"$tmp/played.ok")" = 2 ]; then ok; else not_ok "two build instances: $(cat "$tmp/played.ok")"; fi
+baked=$(moto_aws ec2 describe-images --owners self --query 'Images[].ImageId' --output text \
+	--filters "Name=tag:petal:run,Values=$(runs_of build-ami "$before")")
+r=$(ls "$XDG_STATE_HOME/petal/runs" | tail -n 1)
+case $baked in ami-*) expect_in "$XDG_STATE_HOME/petal/runs/$r/render/cluster-config.yaml" \
+	"CustomAmi: $baked" "the cluster boots the image --build-missing baked" ;;
+	*) not_ok "--build-missing baked no image: '$baked'" ;; esac
+if [ -z "$(building)" ] && [ -z "$(roles_left)" ]; then ok; else
+	not_ok "--build-missing left: $(building) $(roles_left)"
+fi
+run delete hybrid --watch
+expect_status 0 "delete of the --build-missing cluster"
 
 # --- a creation that fails: pcluster's reason, exit 1
 seed broken spack_packages 'libhello@1.0'

@@ -18,6 +18,7 @@
 #include "../run/run.h"
 #include "../util/util.h"
 #include "cli.h"
+#include "children.h"
 #include "run_cli.h"
 
 static const char usage_text[] =
@@ -33,7 +34,8 @@ static const char usage_text[] =
 	"one tagged with the seed hash, compute.custom_ami, or --ami) exists; the\n"
 	"binary cache holds what the plan pulls.  A missing image or cache fill\n"
 	"stops here with the command that makes it, or, with --build-missing, is\n"
-	"made first (petal build-ami, petal cache build).  Then petal renders the\n"
+	"made first (petal build-ami, petal cache build; both at once, each line\n"
+	"behind its command, when the plan needs both).  Then petal renders the\n"
 	"configuration into the run's directory, uploads node-bootstrap.sh (and\n"
 	"the seed's local sources) to the seed's artifacts in S3, creates the\n"
 	"cluster and follows it until it is ready or has failed.\n"
@@ -193,31 +195,110 @@ static int check_tool(struct petal_cli *cli, struct petal_cloud *cloud,
 	return 0;
 }
 
-/* --build-missing: the image, then the cache fill, through the run layer. */
-static int build_missing(struct petal_cli *cli, struct petal_cli_planned *p,
-                         const struct create_args *a, const char *state_dir)
+/* --build-missing.  Each build is the command petal names without the flag,
+   through the run layer: one in this process; two that do not wait for one
+   another at once, each a petal of its own (children.h), their lines passed
+   on with the command in front. */
+static const struct {
+	enum petal_action_kind kind;
+	const char *command;
+	const char *words[2];
+} build_cmds[] = {
+	{ PETAL_ACTION_IMAGE, "build-ami", { "build-ami", NULL } },
+	{ PETAL_ACTION_CACHE_FILL, "cache build", { "cache", "build" } },
+};
+
+/* Step a waits for step b (or its stage). */
+static int waits_for(const struct petal_plan_step *a, const struct petal_plan_step *b)
 {
-	static const struct {
-		enum petal_action_kind kind;
-		const char *command;
-	} builds[] = {
-		{ PETAL_ACTION_IMAGE, "build-ami" },
-		{ PETAL_ACTION_CACHE_FILL, "cache build" },
-	};
-	for (size_t i = 0; i < PETAL_ARRAY_SIZE(builds); i++) {
-		if (!missing(p->plan, builds[i].kind))
+	for (size_t i = 0; i < a->n_depends_on; i++)
+		if (strcmp(a->depends_on[i], b->id) == 0)
+			return 1;
+	for (size_t i = 0; i < a->n_after_stages; i++)
+		if (strcmp(a->after_stages[i], b->stage) == 0)
+			return 1;
+	return 0;
+}
+
+static int build_side_by_side(struct petal_cli *cli, const struct create_args *a,
+                              const char *state_dir, json_t *results)
+{
+	struct petal_cli_child c[PETAL_ARRAY_SIZE(build_cmds)];
+	char *argv[PETAL_ARRAY_SIZE(build_cmds)][16];
+
+	memset(c, 0, sizeof(c));
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(build_cmds); i++) {
+		size_t k = 0;
+		argv[i][k++] = "petal";
+		petal_cli_child_globals(cli, argv[i], &k);
+		for (size_t w = 0; w < 2 && build_cmds[i].words[w]; w++)
+			argv[i][k++] = (char *)build_cmds[i].words[w];
+		argv[i][k++] = "-t";
+		argv[i][k++] = (char *)a->seed;
+		argv[i][k++] = "--state-dir";
+		argv[i][k++] = (char *)state_dir;
+		if (a->region) {
+			argv[i][k++] = "--region";
+			argv[i][k++] = (char *)a->region;
+		}
+		if (a->watch)
+			argv[i][k++] = "--watch";
+		argv[i][k] = NULL;
+		c[i].label = build_cmds[i].command;
+		c[i].argv = argv[i];
+	}
+	petal_cli_info(cli, "--build-missing: petal build-ami -t %s and petal cache build -t %s, "
+	               "side by side", a->seed, a->seed);
+	int status = petal_cli_children_run(cli, c, PETAL_ARRAY_SIZE(build_cmds));
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(build_cmds); i++) {
+		/* with --output json its result object, else its image id: ours has both */
+		json_t *r = cli->output == PETAL_OUTPUT_JSON ? json_loadb(c[i].out.buf, c[i].out.len,
+		                                                          0, NULL) : NULL;
+		if (json_is_object(r)) {
+			json_object_set_new(r, "command", json_string(build_cmds[i].command));
+			json_array_append(results, r);
+		}
+		json_decref(r);
+		if (c[i].status == 0)
+			continue;
+		petal_cli_error(cli, "--build-missing: petal %s %s (exit %d)", build_cmds[i].command,
+		                c[i].status == 130 || c[i].status == 128 + SIGTERM ? "was interrupted"
+		                                                                 : "failed",
+		                c[i].status);
+		if (!status || c[i].status == 130)
+			status = c[i].status == 130 ? 130 : PETAL_EXIT_FAILURE;
+	}
+	petal_cli_children_release(c, PETAL_ARRAY_SIZE(build_cmds));
+	return status ? status : petal_cli_cancel ? 130 : 0;
+}
+
+static int build_missing(struct petal_cli *cli, struct petal_cli_planned *p,
+                         const struct create_args *a, const char *state_dir, json_t *results)
+{
+	const struct petal_plan_step *image = missing(p->plan, PETAL_ACTION_IMAGE);
+	const struct petal_plan_step *fill = missing(p->plan, PETAL_ACTION_CACHE_FILL);
+
+	if (image && fill && !waits_for(image, fill) && !waits_for(fill, image))
+		return build_side_by_side(cli, a, state_dir, results);
+	for (size_t i = 0; i < PETAL_ARRAY_SIZE(build_cmds); i++) {
+		if (!missing(p->plan, build_cmds[i].kind))
 			continue;
 		struct petal_cli_build_flags f = { .region = a->region, .spot = -1 };
 		json_t *o = petal_cli_build_options(cli, p, &f);
 		if (!o)
 			return PETAL_EXIT_USAGE;
-		petal_cli_info(cli, "--build-missing: petal %s -t %s", builds[i].command, a->seed);
+		petal_cli_info(cli, "--build-missing: petal %s -t %s", build_cmds[i].command, a->seed);
+		json_t *r = NULL;
 		struct petal_cli_build b = {
-			.command = builds[i].command, .kind = builds[i].kind, .state_dir = state_dir,
-			.options = o, .watch = a->watch,
+			.command = build_cmds[i].command, .kind = build_cmds[i].kind, .state_dir = state_dir,
+			.options = o, .watch = a->watch, .result = &r,
 		};
 		int status = petal_cli_build_run(cli, p, &b);
 		json_decref(o);
+		if (r) {
+			json_object_set_new(r, "command", json_string(build_cmds[i].command));
+			json_array_append_new(results, r);
+		}
 		if (status != 0)
 			return status;
 	}
@@ -311,7 +392,8 @@ static void follow(struct petal_cli *cli, struct petal_cloud *cloud, const char 
 }
 
 static int create(struct petal_cli *cli, struct petal_cli_planned *p, struct petal_cloud *cloud,
-                  const struct create_args *a, const char *state_dir, const char *region)
+                  const struct create_args *a, const char *state_dir, const char *region,
+                  json_t *builds)
 {
 	struct petal_error err = { .size = sizeof(err) };
 	const char *name = p->seed->name;
@@ -406,6 +488,8 @@ out:
 		                      ? made.status : NULL);
 		if (!a->dryrun && !a->detach && status == 0)
 			json_object_set_new(j, "ready_seconds", json_real(f.seconds));
+		if (json_array_size(builds))
+			json_object_set(j, "builds", builds);
 		petal_cli_print_json(j);
 		json_decref(j);
 	}
@@ -431,6 +515,7 @@ int cmd_create(struct petal_cli *cli, int argc, char **argv)
 	struct petal_cloud cloud;
 	const char *region = NULL;
 	int cloud_open = 0;
+	json_t *builds = json_array();
 
 	if ((status = petal_cli_plan_seed_for_cluster(cli, a.seed, a.region, a.ami, &p)) != 0)
 		goto out;
@@ -457,8 +542,16 @@ int cmd_create(struct petal_cli *cli, int argc, char **argv)
 	if (image || fill) {
 		petal_host_bind_region(cli->host, NULL);
 		cloud_open = 0;
-		if ((status = build_missing(cli, &p, &a, state_dir)) != 0)
+		if ((status = build_missing(cli, &p, &a, state_dir, builds)) != 0) {
+			if (cli->output == PETAL_OUTPUT_JSON) {
+				json_t *j = json_pack("{s:s, s:s, s:O}", "cluster", p.seed->name, "state",
+				                      status == 130 ? "cancelled" : "failed", "builds",
+				                      builds);
+				petal_cli_print_json(j);
+				json_decref(j);
+			}
 			goto out;
+		}
 		/* the plan again, now that the cloud holds them */
 		petal_cli_planned_release(cli, &p);
 		if ((status = petal_cli_plan_seed_for_cluster(cli, a.seed, a.region, a.ami, &p)) != 0)
@@ -474,8 +567,9 @@ int cmd_create(struct petal_cli *cli, int argc, char **argv)
 			goto out;
 		}
 	}
-	status = create(cli, &p, &cloud, &a, state_dir, region);
+	status = create(cli, &p, &cloud, &a, state_dir, region, builds);
 out:
+	json_decref(builds);
 	if (cloud_open)
 		petal_host_bind_region(cli->host, NULL);
 	petal_cli_planned_release(cli, &p);

@@ -567,6 +567,23 @@ int petal_cli_save_to_template(struct petal_cli *cli, const char *path, const ch
 	return 0;
 }
 
+/* A build's result (taken by j): to b->result when the caller wants it,
+   else printed: the object with --output json, `text` (when there is one) as
+   a line without. */
+static void result(const struct petal_cli *cli, struct petal_cli_build *b, json_t *j,
+                   const char *text)
+{
+	if (b->result) {
+		*b->result = j;
+		return;
+	}
+	if (cli->output == PETAL_OUTPUT_JSON)
+		petal_cli_print_json(j);
+	else if (text)
+		printf("%s\n", text);
+	json_decref(j);
+}
+
 int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
                         struct petal_cli_build *b)
 {
@@ -684,27 +701,15 @@ int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
 		petal_cli_info(cli, "run %s detached: the instance builds on; follow it with "
 		               "`petal logs %s --follow`, take it up with `petal resume %s`",
 		               run->id, run->id, run->id);
-		if (cli->output == PETAL_OUTPUT_JSON) {
-			json_t *j = json_pack("{s:s, s:s, s:s}", "run", run->id, "state", "detached",
-			                      "instance", res.instance_id);
-			petal_cli_print_json(j);
-			json_decref(j);
-		} else {
-			printf("%s\n", run->id);
-		}
+		result(cli, b, json_pack("{s:s, s:s, s:s}", "run", run->id, "state", "detached",
+		                         "instance", res.instance_id), run->id);
 	} else if (rc == 0) {
 		petal_run_end(run, PETAL_RUN_SUCCEEDED, 0, &err);
-		if (cli->output == PETAL_OUTPUT_JSON) {
-			json_t *j = json_pack("{s:s, s:s, s:s, s:i}", "run", run->id, "state",
-			                      "succeeded", "step", step->id, "relaunches",
-			                      res.relaunches);
-			if (res.image_id[0])
-				json_object_set_new(j, "image", json_string(res.image_id));
-			petal_cli_print_json(j);
-			json_decref(j);
-		} else if (res.image_id[0]) {
-			printf("%s\n", res.image_id);
-		}
+		json_t *j = json_pack("{s:s, s:s, s:s, s:i}", "run", run->id, "state", "succeeded",
+		                      "step", step->id, "relaunches", res.relaunches);
+		if (res.image_id[0])
+			json_object_set_new(j, "image", json_string(res.image_id));
+		result(cli, b, j, res.image_id[0] ? res.image_id : NULL);
 		if (res.image_id[0] && json_is_true(json_object_get(o, "save_to_template")))
 			status = petal_cli_save_to_template(cli, p->seed->path, res.image_id);
 	} else {
@@ -717,18 +722,14 @@ int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
 			fprintf(stderr, "petal: the instance %s is left running; remove it with:\n"
 			        "  petal gc --run %s\n", res.instance_id, run->id);
 		petal_run_end(run, cancelled ? PETAL_RUN_CANCELLED : PETAL_RUN_FAILED, status, &err);
-		if (cli->output == PETAL_OUTPUT_JSON) {
-			json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "run", run->id, "state",
-			                      cancelled ? "cancelled" : "failed", "step", step->id,
-			                      "error", err.msg);
-			if (res.status.failed_package)
-				json_object_set_new(j, "failed_package",
-				                    json_string(res.status.failed_package));
-			if (res.kept)
-				json_object_set_new(j, "kept_instance", json_string(res.instance_id));
-			petal_cli_print_json(j);
-			json_decref(j);
-		}
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "run", run->id, "state",
+		                      cancelled ? "cancelled" : "failed", "step", step->id,
+		                      "error", err.msg);
+		if (res.status.failed_package)
+			json_object_set_new(j, "failed_package", json_string(res.status.failed_package));
+		if (res.kept)
+			json_object_set_new(j, "kept_instance", json_string(res.instance_id));
+		result(cli, b, j, NULL);
 	}
 	petal_exec_result_release(&res);
 out_run:

@@ -66,7 +66,8 @@ json_t *petal_cli_build_options(const struct petal_cli *cli, const struct petal_
    run as `command`, with its options (an object: see doc/run.md "Options";
    the same on a resume).  `run`/`prior` NULL: a new run.  Prints progress
    (all of it with `watch`), the result, and what to do after a failure;
-   returns the exit status. */
+   returns the exit status.  The result (run, state, step, image...) is
+   printed, as JSON with --output json, or kept in *result. */
 struct petal_cli_build {
 	const char *command;          /* "build-ami", "cache build" */
 	enum petal_action_kind kind;  /* PETAL_ACTION_IMAGE or PETAL_ACTION_CACHE_FILL */
@@ -75,6 +76,7 @@ struct petal_cli_build {
 	struct petal_run *run;        /* a resumed run (taken over), or NULL */
 	struct petal_run_state *prior;
 	int watch, detach;
+	json_t **result;              /* set: the result object lands here, nothing is printed */
 };
 int petal_cli_build_run(struct petal_cli *cli, struct petal_cli_planned *p,
                         struct petal_cli_build *b);

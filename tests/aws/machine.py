@@ -4,14 +4,18 @@ that is pending or running, once each, write what a build instance's script
 writes to the run's artifacts (status.json, build.log).  One process with one
 client, so a test does not pay a CLI start per object.
 
-    python3 machine.py ENDPOINT BUCKET PREFIX MODE PLAYED_FILE
+    python3 machine.py ENDPOINT BUCKET PREFIX MODE PLAYED_FILE [MIRROR]
 MODE: ok (running 1 of 2, then succeeded), fail (failed on libhello@1.0 with
-its log's last lines), hold (running, never ending).  Stops on SIGTERM."""
-import json, signal, sys, time
+its log's last lines), hold (running, never ending).  With MIRROR (a directory
+holding a Spack mirror, as shared/testdata's), a cache fill that succeeds has
+pushed it: its files go to s3://BUCKET/PREFIX/ first, as `spack buildcache
+push --update-index` leaves them.  Stops on SIGTERM."""
+import json, os, signal, sys, time
 
 import boto3
 
 endpoint, bucket, prefix, mode, played_file = sys.argv[1:6]
+mirror = sys.argv[6] if len(sys.argv) > 6 else None
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
 kw = dict(endpoint_url=endpoint, region_name="us-east-1")
 ec2, s3 = boto3.client("ec2", **kw), boto3.client("s3", **kw)
@@ -47,6 +51,13 @@ while True:
             status(url, run, step, "running", 1, package="libhello@1.0")
             if mode != "hold":
                 time.sleep(1.0)  # a build takes a while: petal sees it running
+            if mode == "ok" and mirror and step.endswith("cache-build"):
+                for top, _, files in os.walk(mirror):
+                    for name in files:
+                        path = os.path.join(top, name)
+                        key = prefix + "/" + os.path.relpath(path, mirror)
+                        with open(path, "rb") as f:
+                            s3.put_object(Bucket=bucket, Key=key, Body=f.read())
             if mode == "ok":
                 log += "[+] /opt/spack/opt/spack/libhello\npetal: build succeeded\n"
                 s3.put_object(Bucket=bucket, Key=url + "/build.log", Body=log.encode())
