@@ -37,6 +37,13 @@ real_spack_stage() {
 		exit 77
 	fi
 }
+# PETAL_SKIP_SHELL=1 (the clang stage): the shell tests skip, the C tests run; the gcc and
+# sanitizer stages run every shell test against their own build.
+if [ "${PETAL_SKIP_SHELL:-0}" = 1 ]; then
+	echo "skipped: PETAL_SKIP_SHELL=1 (run in the gcc and sanitizer stages)" >&2
+	exit 77
+fi
+
 # heavy_test: a test of minutes (many runs of petal against moto, kill -9 matrices):
 # run in the gcc and sanitizer stages; the clang and distcheck stages, which repeat the
 # suite for the compiler and the tarball, set PETAL_SKIP_HEAVY=1 and skip it.

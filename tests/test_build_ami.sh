@@ -373,7 +373,9 @@ kill_at() { # kill_at N: petal build-ami, killed -9 once its journal has N recor
 }
 machine ok
 n_records=$(grep -c '' "$XDG_STATE_HOME/petal/runs/$r1/journal.jsonl")
-for n in $(seq 1 $((n_records - 1))); do
+# PETAL_MATRIX_STRIDE=K kills at every K-th record only (the sanitizer stage: the gcc stage
+# has run the whole matrix)
+for n in $(seq 1 "${PETAL_MATRIX_STRIDE:-1}" $((n_records - 1))); do
 	rk=$(kill_at "$n")
 	run resume "$rk"
 	if grep -q "already ended" "$tmp/err"; then

@@ -156,10 +156,10 @@ expect_in "$tmp/rp/file" "text" "the file is unchanged"
 # tmpfs in a private mount namespace; skipped where that cannot be made
 small=$tmp/small
 mkdir "$small"
-if unshare -m sh -c 'mount -t tmpfs -o size=128k petal-test "$1"' sh "$small" 2>/dev/null; then
+if unshare -m sh -c 'mount -t tmpfs -o size=256k petal-test "$1"' sh "$small" 2>/dev/null; then
 	unshare -m sh -c '
 		small=$1 tmp=$2 seed=$3 subnet=$4
-		mount -t tmpfs -o size=128k petal-test "$small" || exit 1
+		mount -t tmpfs -o size=256k petal-test "$small" || exit 1
 		step() { # step NAME ARGS...: petal, its status and stderr kept in $tmp
 			n=$1; shift
 			st=0; "$PETAL_BIN" plan -t "$seed" --subnet-id "$subnet" "$@" >/dev/null 2>"$tmp/full-err-$n" || st=$?

@@ -8,8 +8,9 @@
 #    plan needs and the cloud lacks (the command that bakes it is named);
 #  - --dry-run: pcluster's checks pass, nothing is made;
 #  - create --watch: the cluster is ready, the bootstrap ran and installed the package, the
-#    journal holds the measured time; list, status; a second create is refused in
-#    pcluster's own words; delete --watch: gone, and its node files with it;
+#    head node's own report followed, the journal holds the measured time; the nodes'
+#    reports and logs --build (head, a compute node by name); list, status; a second create
+#    is refused in pcluster's own words; delete --watch: gone, and its node files with it;
 #  - --build-missing: the image bake and the cache fill at once (two build instances running
 #    together, their lines passed on with the command in front), then the cluster from the
 #    image just baked; Ctrl-C, or kill -9 of petal, during the two builds releases both
@@ -136,6 +137,10 @@ if [ $real = 1 ]; then
 	expect_py "create's result: ready, with its measured time" \
 		"j['cluster'] == 'lab' and j['state'] == 'ready' and j['status'] == 'CREATE_COMPLETE' and j['ready_seconds'] > 0"
 	expect_in "$tmp/err" "CREATE_IN_PROGRESS" "--watch shows the cluster's state"
+	expect_in "$tmp/err" "head node: running, 0 of " "--watch shows the head node's software coming"
+	expect_in "$tmp/err" "head node: succeeded, " "--watch shows the head node's software there"
+	expect_py "create's result: the head node's report (libhello and what it needs)" \
+		"j['head_node']['state'] == 'succeeded' and j['head_node']['packages'] == j['head_node']['total'] >= 2"
 	r=$(ls "$XDG_STATE_HOME/petal/runs" | tail -n 1)
 	if grep -q '"ready_seconds"' "$XDG_STATE_HOME/petal/runs/$r/journal.jsonl"; then ok; else
 		not_ok "the journal holds no measured time"
@@ -161,6 +166,23 @@ if [ $real = 1 ]; then
 	if moto_aws s3 ls "$artifacts/node-bootstrap.sh" >/dev/null; then ok; else
 		not_ok "node-bootstrap.sh is not at $artifacts"
 	fi
+	# the nodes' reports: the head node's and the compute node's, status and log
+	moto_aws s3 ls --recursive "$artifacts/nodes/lab/" >"$tmp/reports"
+	for f in head/status.json head/build.log compute-.*/status.json compute-.*/build.log; do
+		if grep -q "nodes/lab/$f\$" "$tmp/reports"; then ok; else
+			not_ok "no $f in the cluster's reports: $(cat "$tmp/reports")"
+		fi
+	done
+	run logs lab --build
+	expect_status 0 "logs --build"
+	expect_in "$tmp/out" "petal: node ready for seed" "logs --build prints the head node's bootstrap log"
+	compute=$(sed -n 's|.*nodes/lab/\(compute-[^/]*\)/build.log$|\1|p' "$tmp/reports" | head -n 1)
+	run logs lab --build --node "${compute#compute-}"
+	expect_status 0 "logs --build --node HOST"
+	expect_in "$tmp/out" "petal: node ready for seed" "logs --build --node prints the compute node's"
+	run logs lab --build --node nosuch
+	expect_status 1 "logs --build of a node that did not report"
+	expect_in "$tmp/err" "reported: $compute, head" "the nodes that reported are named"
 	run status lab
 	expect_status 0 "status"
 	expect_in "$tmp/out" "CREATE_COMPLETE" "status says the cluster is complete"
@@ -285,6 +307,19 @@ if [ -z "$(building)" ] && [ -z "$(roles_left)" ]; then ok; else
 fi
 run delete hybrid --watch
 expect_status 0 "delete of the --build-missing cluster"
+
+# --- logs --build: usage
+run logs --build
+expect_status 2 "logs --build without a cluster"
+run logs r-20261204-101500-a1b2 --build
+expect_status 2 "logs --build of a run"
+expect_in "$tmp/err" "takes a cluster" "logs --build of a run says what it takes"
+run logs lab
+expect_status 2 "logs of a cluster without --build"
+expect_in "$tmp/err" "petal logs lab --build" "logs of a cluster names --build"
+run logs nosuch --build
+expect_status 1 "logs --build of no such cluster"
+expect_in "$tmp/err" "does not exist" "logs --build passes pcluster's words on"
 
 # --- a creation that fails: pcluster's reason, exit 1
 seed broken spack_packages 'libhello@1.0'

@@ -209,13 +209,15 @@ pc list-clusters $R --cluster-status BOGUS
 expect_status 2 "list: a status not in the API"
 pc list-clusters -r eu-west-1
 expect_py "list: another region has none" "j == {'clusters': []}"
-PCLUSTER_STANDIN_DELETE_SECONDS=4 pc delete-cluster -n c1 $R
+# long enough for the describe after it on a loaded machine (each pc call imports
+# ParallelCluster's schema: seconds of CPU)
+PCLUSTER_STANDIN_DELETE_SECONDS=12 pc delete-cluster -n c1 $R
 expect_status 0 "delete"
 expect_py "delete: the 202 answer" "j['cluster']['clusterStatus'] == 'DELETE_IN_PROGRESS' and j['cluster']['cloudformationStackStatus'] == 'DELETE_IN_PROGRESS'"
 pc describe-cluster -n c1 $R
 expect_py "describe: deleting" "j['clusterStatus'] == 'DELETE_IN_PROGRESS'"
 i=0
-while [ $i -lt 20 ]; do
+while [ $i -lt 60 ]; do
 	pc describe-cluster -n c1 $R
 	[ "$status" -ne 0 ] && break
 	sleep 0.5; i=$((i + 1))

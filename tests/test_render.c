@@ -547,7 +547,7 @@ static void test_build_parallel(void)
 		char *build = slurp(dir, "build-instance.sh");
 		CU_ASSERT_PTR_NOT_NULL(strstr(node, cases[i].jobs));
 		CU_ASSERT_PTR_NOT_NULL(strstr(build, cases[i].jobs));
-		CU_ASSERT_PTR_NOT_NULL(strstr(node, "spack install -j \"$PETAL_JOBS\""));
+		CU_ASSERT_PTR_NOT_NULL(strstr(node, "petal_spack_install -j \"$PETAL_JOBS\""));
 		free(build);
 		free(node);
 		free(dir);

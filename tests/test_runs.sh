@@ -113,6 +113,28 @@ expect_in "$tmp/out" "run $unborn_id: dead (its journal never began" "a run that
 run runs $ok_id --state-dir "$state"
 expect_in "$tmp/out" "1. deregister image ami-0def in eu-west-1" "the cleanup list in text"
 
+# --- a create: the plan's time to ready beside the one measured -----------------
+create_id=r-20261203-160000-0008
+cstate=$tmp/cstate
+mkdir -p "$cstate/runs/$create_id"
+printf '%s\n' \
+	'{"record":"run-start","time":"2026-12-03T16:00:00Z","run":"'$create_id'","journal":1,"pid":4242,"command":"create","seed":"seeds/hybrid.yaml","seed_hash":"h4sh","plan":{"steps":[],"ready_minutes":25.4}}' \
+	'{"record":"step-intent","time":"2026-12-03T16:00:10Z","step":"cluster","op":"ready"}' \
+	'{"record":"step-result","time":"2026-12-03T16:23:20Z","step":"cluster","op":"ready","ok":true,"final":true,"produced":[{"kind":"cluster","id":"lab","ready_seconds":1390.4}]}' \
+	'{"record":"run-end","time":"2026-12-03T16:23:21Z","state":"succeeded","exit":0}' \
+	>"$cstate/runs/$create_id/journal.jsonl"
+run runs --state-dir "$cstate"
+expect_status 0 "runs with a create"
+expect_in "$tmp/out" "READY EST/GOT" "the list has the time to ready"
+expect_in "$tmp/out" "25m/23m10s" "a create's estimated and measured time to ready"
+run runs --state-dir "$cstate" --output json
+expect_py "json: the create's time to ready" \
+	"j['runs'][0]['ready'] == {'estimated_minutes': 25.4, 'measured_seconds': 1390.4}"
+run runs --state-dir "$state" --output json
+expect_py "json: no time to ready but for a create" "all('ready' not in r for r in j['runs'])"
+run runs "$create_id" --state-dir "$cstate"
+expect_in "$tmp/out" "ready     25m/23m10s" "one create's time to ready"
+
 # --- bad input ------------------------------------------------------------------
 run runs bogus --state-dir "$state"
 expect_status 2 "a malformed run id"

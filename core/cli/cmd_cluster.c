@@ -96,14 +96,8 @@ static int parse(struct petal_cli *cli, const char *command, const char *usage, 
 	return 0;
 }
 
-/* The registry and the cloud, bound to the region. */
-struct opened {
-	struct petal_registry reg;
-	struct petal_cloud cloud;
-	int open;
-};
-
-static int open_cloud(struct petal_cli *cli, const struct cluster_args *a, struct opened *o)
+int petal_cli_cluster_open(struct petal_cli *cli, const char *region_flag, const char *cloud,
+                           struct petal_cli_opened *o)
 {
 	int status;
 	const char *region = NULL;
@@ -111,20 +105,19 @@ static int open_cloud(struct petal_cli *cli, const struct cluster_args *a, struc
 	memset(o, 0, sizeof(*o));
 	if ((status = petal_cli_registry(cli, &o->reg)) != 0)
 		return status;
-	if ((status = petal_cli_region(cli, a->region, NULL, &region)) != 0)
+	if ((status = petal_cli_region(cli, region_flag, NULL, &region)) != 0)
 		return status;
-	if ((status = petal_cli_cloud_open(cli, &o->reg, a->cloud ? a->cloud : "aws",
-	                                   &o->cloud)) != 0)
+	if ((status = petal_cli_cloud_open(cli, &o->reg, cloud ? cloud : "aws", &o->cloud)) != 0)
 		return status;
 	o->open = 1;
 	if (!petal_cloud_has(&o->cloud, "cluster_describe")) {
-		petal_cli_error(cli, "cloud '%s' does not make clusters", a->cloud ? a->cloud : "aws");
+		petal_cli_error(cli, "cloud '%s' does not make clusters", cloud ? cloud : "aws");
 		return PETAL_EXIT_PLUGIN;
 	}
 	return 0;
 }
 
-static void close_cloud(struct petal_cli *cli, struct opened *o)
+void petal_cli_cluster_close(struct petal_cli *cli, struct petal_cli_opened *o)
 {
 	if (o->open)
 		petal_host_bind_region(cli->host, NULL);
@@ -132,7 +125,7 @@ static void close_cloud(struct petal_cli *cli, struct opened *o)
 		petal_registry_release(&o->reg);
 }
 
-static const char *tag(const struct petal_cluster *c, const char *key)
+const char *petal_cli_cluster_tag(const struct petal_cluster *c, const char *key)
 {
 	for (size_t i = 0; i < c->n_tags && i < PETAL_IMAGE_MAX_TAGS; i++)
 		if (strcmp(c->tags[i].key, key) == 0)
@@ -140,12 +133,19 @@ static const char *tag(const struct petal_cluster *c, const char *key)
 	return NULL;
 }
 
+static const char *seed_name(const struct petal_cluster *c)
+{
+	const char *s = petal_cli_cluster_tag(c, PETAL_TAG_SEED);
+	return s ? s : "-";
+}
+
 static json_t *cluster_json(const struct petal_cluster *c)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "name", c->name, "region",
-	                      c->region, "status", c->status, "seed", tag(c, PETAL_TAG_SEED),
-	                      "seed_hash", tag(c, PETAL_TAG_SEED_HASH), "artifacts",
-	                      tag(c, PETAL_TAG_ARTIFACTS));
+	                      c->region, "status", c->status,
+	                      "seed", petal_cli_cluster_tag(c, PETAL_TAG_SEED),
+	                      "seed_hash", petal_cli_cluster_tag(c, PETAL_TAG_SEED_HASH),
+	                      "artifacts", petal_cli_cluster_tag(c, PETAL_TAG_ARTIFACTS));
 	if (c->stack_status[0])
 		json_object_set_new(j, "stack_status", json_string(c->stack_status));
 	if (c->version[0])
@@ -190,13 +190,13 @@ static int collect(void *arg, const struct petal_cluster *c)
 int cmd_list(struct petal_cli *cli, int argc, char **argv)
 {
 	struct cluster_args a = { 0 };
-	struct opened o;
+	struct petal_cli_opened o;
 	struct listing l = { 0 };
 	struct petal_error err = { .size = sizeof(err) };
 	int status = parse(cli, "list", list_usage, 0, argc, argv, &a);
 	if (status)
 		return status < 0 ? PETAL_EXIT_OK : status;
-	if ((status = open_cloud(cli, &a, &o)) != 0)
+	if ((status = petal_cli_cluster_open(cli, a.region, a.cloud, &o)) != 0)
 		goto out;
 	if (petal_cloud_cluster_list(&o.cloud, collect, &l, &err) != 0) {
 		petal_cli_error(cli, "cannot list the clusters: %s", err.msg);
@@ -211,7 +211,7 @@ int cmd_list(struct petal_cli *cli, int argc, char **argv)
 		struct petal_cluster d = { .size = sizeof(d) };
 		if (petal_cloud_cluster_describe(&o.cloud, l.v[i].name, &d, &err) != 0)
 			continue; /* gone meanwhile */
-		if (!tag(&d, PETAL_TAG_SEED_HASH))
+		if (!petal_cli_cluster_tag(&d, PETAL_TAG_SEED_HASH))
 			continue;
 		char created[32];
 		when(d.created, created, sizeof(created));
@@ -219,8 +219,7 @@ int cmd_list(struct petal_cli *cli, int argc, char **argv)
 			json_array_append_new(all, cluster_json(&d));
 		else
 			printf("%-24s %-20s %-16s %-12.12s %s\n", d.name, d.status,
-			       tag(&d, PETAL_TAG_SEED) ? tag(&d, PETAL_TAG_SEED) : "-",
-			       tag(&d, PETAL_TAG_SEED_HASH), created);
+			       seed_name(&d), petal_cli_cluster_tag(&d, PETAL_TAG_SEED_HASH), created);
 	}
 	if (cli->output == PETAL_OUTPUT_JSON) {
 		json_t *j = json_pack("{s:o}", "clusters", all);
@@ -233,14 +232,14 @@ int cmd_list(struct petal_cli *cli, int argc, char **argv)
 	}
 out:
 	free(l.v);
-	close_cloud(cli, &o);
+	petal_cli_cluster_close(cli, &o);
 	return status;
 }
 
 /* ---- status ---------------------------------------------------------------------- */
 
-static int describe(struct petal_cli *cli, struct opened *o, const char *name,
-                    struct petal_cluster *c)
+int petal_cli_cluster_describe(struct petal_cli *cli, struct petal_cli_opened *o,
+                               const char *name, struct petal_cluster *c)
 {
 	struct petal_error err = { .size = sizeof(err) };
 	*c = (struct petal_cluster){ .size = sizeof(*c) };
@@ -254,12 +253,13 @@ static int describe(struct petal_cli *cli, struct opened *o, const char *name,
 int cmd_status(struct petal_cli *cli, int argc, char **argv)
 {
 	struct cluster_args a = { 0 };
-	struct opened o;
+	struct petal_cli_opened o;
 	struct petal_cluster c;
 	int status = parse(cli, "status", status_usage, 1, argc, argv, &a);
 	if (status)
 		return status < 0 ? PETAL_EXIT_OK : status;
-	if ((status = open_cloud(cli, &a, &o)) != 0 || (status = describe(cli, &o, a.name, &c)) != 0)
+	if ((status = petal_cli_cluster_open(cli, a.region, a.cloud, &o)) != 0 ||
+	    (status = petal_cli_cluster_describe(cli, &o, a.name, &c)) != 0)
 		goto out;
 	if (cli->output == PETAL_OUTPUT_JSON) {
 		json_t *j = cluster_json(&c);
@@ -277,17 +277,16 @@ int cmd_status(struct petal_cli *cli, int argc, char **argv)
 			printf("head node   %s%s%s\n", c.head_node, c.head_node_ip[0] ? " at " : "",
 			       c.head_node_ip);
 		printf("created     %s\n", created);
-		if (tag(&c, PETAL_TAG_SEED_HASH))
-			printf("seed        %s (hash %.12s)\n",
-			       tag(&c, PETAL_TAG_SEED) ? tag(&c, PETAL_TAG_SEED) : "-",
-			       tag(&c, PETAL_TAG_SEED_HASH));
+		if (petal_cli_cluster_tag(&c, PETAL_TAG_SEED_HASH))
+			printf("seed        %s (hash %.12s)\n", seed_name(&c),
+			       petal_cli_cluster_tag(&c, PETAL_TAG_SEED_HASH));
 		else
 			printf("seed        none: petal did not create it\n");
 		if (c.failure[0])
 			printf("failure     %s\n", c.failure);
 	}
 out:
-	close_cloud(cli, &o);
+	petal_cli_cluster_close(cli, &o);
 	return status;
 }
 
@@ -311,7 +310,7 @@ static int add_object(void *arg, const struct petal_object_info *obj)
 }
 
 /* Another cluster of the manager's list that carries these artifacts. */
-static int shared_artifacts(struct opened *o, const char *name, const char *artifacts)
+static int shared_artifacts(struct petal_cli_opened *o, const char *name, const char *artifacts)
 {
 	struct listing l = { 0 };
 	struct petal_error err = { .size = sizeof(err) };
@@ -325,14 +324,15 @@ static int shared_artifacts(struct opened *o, const char *name, const char *arti
 		if (strcmp(l.v[i].name, name) == 0 ||
 		    petal_cloud_cluster_describe(&o->cloud, l.v[i].name, &d, &err) != 0)
 			continue;
-		shared = tag(&d, PETAL_TAG_ARTIFACTS) &&
-		         strcmp(tag(&d, PETAL_TAG_ARTIFACTS), artifacts) == 0;
+		shared = petal_cli_cluster_tag(&d, PETAL_TAG_ARTIFACTS) &&
+		         strcmp(petal_cli_cluster_tag(&d, PETAL_TAG_ARTIFACTS), artifacts) == 0;
 	}
 	free(l.v);
 	return shared;
 }
 
-static int remove_artifacts(struct petal_cli *cli, struct opened *o, const char *artifacts)
+static int remove_artifacts(struct petal_cli *cli, struct petal_cli_opened *o,
+                            const char *artifacts)
 {
 	struct petal_error err = { .size = sizeof(err) };
 	char *prefix = petal_xasprintf("%s/", artifacts);
@@ -356,22 +356,22 @@ static int remove_artifacts(struct petal_cli *cli, struct opened *o, const char 
 int cmd_delete(struct petal_cli *cli, int argc, char **argv)
 {
 	struct cluster_args a = { 0 };
-	struct opened o;
+	struct petal_cli_opened o;
 	struct petal_cluster c;
 	struct petal_error err = { .size = sizeof(err) };
 	int status = parse(cli, "delete", delete_usage, 1, argc, argv, &a);
 	if (status)
 		return status < 0 ? PETAL_EXIT_OK : status;
-	if ((status = open_cloud(cli, &a, &o)) != 0 || (status = describe(cli, &o, a.name, &c)) != 0)
+	if ((status = petal_cli_cluster_open(cli, a.region, a.cloud, &o)) != 0 ||
+	    (status = petal_cli_cluster_describe(cli, &o, a.name, &c)) != 0)
 		goto out;
-	if (!tag(&c, PETAL_TAG_SEED_HASH) && !a.force) {
+	if (!petal_cli_cluster_tag(&c, PETAL_TAG_SEED_HASH) && !a.force) {
 		petal_cli_error(cli, "cluster %s was not created by petal (no %s tag): --force "
 		                "deletes it anyway", a.name, PETAL_TAG_SEED_HASH);
 		status = PETAL_EXIT_USAGE;
 		goto out;
 	}
-	char *artifacts = tag(&c, PETAL_TAG_ARTIFACTS) ? petal_xstrdup(tag(&c, PETAL_TAG_ARTIFACTS))
-	                                               : NULL;
+	char *artifacts = petal_xstrdup(petal_cli_cluster_tag(&c, PETAL_TAG_ARTIFACTS));
 	if (petal_cloud_cluster_delete(&o.cloud, a.name, &err) != 0) {
 		petal_cli_error(cli, "%s", err.msg);
 		status = PETAL_EXIT_FAILURE;
@@ -429,6 +429,6 @@ int cmd_delete(struct petal_cli *cli, int argc, char **argv)
 	}
 	free(artifacts);
 out:
-	close_cloud(cli, &o);
+	petal_cli_cluster_close(cli, &o);
 	return status;
 }

@@ -341,9 +341,51 @@ struct followed {
 	struct petal_cluster c;
 	int rc;        /* 0 complete, PETAL_ECLOUD failed, PETAL_ETIMEOUT, cancelled */
 	double seconds;
+	/* the head node's own word: its status.json in the cluster's reports */
+	const char *head_url, *head_path;
+	struct petal_machine_status head;
+	int head_seen;
+	char head_last[256];
 };
 
-/* Poll describe until the creation ends, saying each change of state. */
+/* What the head node says of its bootstrap, in a line, when that changed:
+   with --watch every change, else its end. */
+static void look_at_head(struct petal_cli *cli, struct petal_cloud *cloud, int watch,
+                         struct followed *f)
+{
+	struct petal_error err = { .size = sizeof(err) };
+	if (petal_exec_fetch_status(cloud, f->head_url, f->head_path, &f->head, &err) != 0)
+		return; /* none yet, or not readable now: the next look */
+	const struct petal_machine_status *h = &f->head;
+	char line[256];
+	char total[24] = "?";
+	if (h->total >= 0)
+		snprintf(total, sizeof(total), "%ld", h->total);
+	snprintf(line, sizeof(line), "head node: %s, %ld of %s packages%s%s",
+	         petal_machine_state_name(h->state), h->done, total,
+	         h->state == PETAL_MACHINE_RUNNING && h->package ? ", installing " : "",
+	         h->state == PETAL_MACHINE_RUNNING && h->package ? h->package : "");
+	f->head_seen = 1;
+	if (strcmp(line, f->head_last) == 0)
+		return;
+	snprintf(f->head_last, sizeof(f->head_last), "%s", line);
+	if (watch || h->state == PETAL_MACHINE_SUCCEEDED || h->state == PETAL_MACHINE_FAILED)
+		petal_cli_info(cli, "%s", line);
+}
+
+static json_t *head_json(const struct petal_machine_status *h)
+{
+	json_t *j = json_pack("{s:s, s:I}", "state", petal_machine_state_name(h->state),
+	                      "packages", (json_int_t)h->done);
+	if (h->total >= 0)
+		json_object_set_new(j, "total", json_integer(h->total));
+	if (h->failed_package)
+		json_object_set_new(j, "failed_package", json_string(h->failed_package));
+	return j;
+}
+
+/* Poll describe until the creation ends, saying each change of state and
+   what the head node says of its software. */
 static void follow(struct petal_cli *cli, struct petal_cloud *cloud, const char *name,
                    long timeout_s, int watch, struct followed *f)
 {
@@ -356,6 +398,7 @@ static void follow(struct petal_cli *cli, struct petal_cloud *cloud, const char 
 		f->c = (struct petal_cluster){ .size = sizeof(f->c) };
 		int rc = petal_cloud_cluster_describe(cloud, name, &f->c, &err);
 		f->seconds = petal_cloud_now() - t0;
+		look_at_head(cli, cloud, watch, f);
 		if (rc != 0 && rc != PETAL_ENET) {
 			snprintf(f->c.failure, sizeof(f->c.failure), "%s", err.msg);
 			f->rc = rc;
@@ -453,13 +496,26 @@ static int create(struct petal_cli *cli, struct petal_cli_planned *p, struct pet
 		goto out;
 
 	long timeout = a->timeout ? petal_cli_duration(a->timeout) : 2 * 3600;
+	char *artifacts = petal_render_artifacts_url(&p->plan->info);
+	char *reports = petal_render_reports_url(artifacts, name);
+	char *head_url = petal_xasprintf("%s/head/status.json", reports);
+	char *head_path = petal_xasprintf("%s/head.status.json", run->dir);
+	f.head_url = head_url;
+	f.head_path = head_path;
 	petal_run_step_intent(run, "cluster", "ready", NULL, &err);
 	petal_cli_signals_install();
 	follow(cli, cloud, name, timeout, a->watch, &f);
 	petal_cli_signals_restore();
+	free(head_path);
+	free(head_url);
+	free(reports);
+	free(artifacts);
 	if (f.rc == 0) {
 		produced = json_pack("[{s:s, s:s, s:f}]", "kind", "cluster", "id", name,
 		                     "ready_seconds", f.seconds);
+		if (f.head_seen)
+			json_object_set_new(json_array_get(produced, 0), "head_node",
+			                    head_json(&f.head));
 		petal_run_step_result(run, "cluster", "ready", 1, NULL, produced, &err);
 		json_decref(produced);
 		petal_cli_info(cli, "cluster %s is ready after %.1f min (the plan said %.0f)", name,
@@ -477,6 +533,15 @@ static int create(struct petal_cli *cli, struct petal_cli_planned *p, struct pet
 		           f.c.failure[0] ? ": " : "", f.c.failure);
 		petal_run_step_result(run, "cluster", "ready", 1, &why, NULL, &err);
 		petal_cli_error(cli, "%s; `petal delete %s` removes it", why.msg, name);
+		if (f.head.state == PETAL_MACHINE_FAILED) {
+			fprintf(stderr, "petal: the head node's bootstrap failed%s%s%s%s\n",
+			        f.head.failed_package ? " on " : "",
+			        f.head.failed_package ? f.head.failed_package : "",
+			        f.head.message ? ": " : "", f.head.message ? f.head.message : "");
+			for (size_t i = 0; i < f.head.n_log_tail; i++)
+				fprintf(stderr, "  %s\n", f.head.log_tail[i]);
+			fprintf(stderr, "petal: its whole log: petal logs %s --build\n", name);
+		}
 		status = PETAL_EXIT_FAILURE;
 	}
 out:
@@ -490,12 +555,15 @@ out:
 			json_object_set_new(j, "ready_seconds", json_real(f.seconds));
 		if (json_array_size(builds))
 			json_object_set(j, "builds", builds);
+		if (f.head_seen)
+			json_object_set_new(j, "head_node", head_json(&f.head));
 		petal_cli_print_json(j);
 		json_decref(j);
 	}
 	petal_run_end(run, status == 0 ? PETAL_RUN_SUCCEEDED
 	              : status == 130 ? PETAL_RUN_CANCELLED : PETAL_RUN_FAILED, status, &err);
 	petal_run_close(run);
+	petal_machine_status_release(&f.head);
 	free(config);
 	free(dir);
 	return status;

@@ -180,6 +180,46 @@ static void format_duration(long s, char buf[32])
 		snprintf(buf, 32, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
 }
 
+/* A create's time to ready: the plan's estimate (minutes) and what was
+   measured (seconds, from the "cluster" step's result); -1 when unknown.  0
+   when the run is not a create. */
+static int view_ready(const struct run_view *v, double *est_min, double *measured_s)
+{
+	const struct petal_run_state *st = v->st;
+	*est_min = *measured_s = -1;
+	if (!st || !st->command || strcmp(st->command, "create") != 0)
+		return 0;
+	json_t *est = json_object_get(st->plan, "ready_minutes");
+	if (json_is_number(est))
+		*est_min = json_number_value(est);
+	for (size_t i = 0; i < st->n_steps; i++) {
+		json_t *p, *got;
+		size_t k;
+		if (strcmp(st->steps[i].id, "cluster") != 0)
+			continue;
+		json_array_foreach(st->steps[i].produced, k, p)
+			if (json_is_number(got = json_object_get(p, "ready_seconds")))
+				*measured_s = json_number_value(got);
+	}
+	return 1;
+}
+
+/* "25m est., 23m10s" for a create, "-" for the others. */
+static void format_ready(const struct run_view *v, char buf[48])
+{
+	double est, measured;
+	char m[32];
+	if (!view_ready(v, &est, &measured)) {
+		snprintf(buf, 48, "-");
+		return;
+	}
+	format_duration(measured >= 0 ? (long)(measured + 0.5) : -1, m);
+	if (est >= 0)
+		snprintf(buf, 48, "%.0fm/%s", est, m);
+	else
+		snprintf(buf, 48, "?/%s", m);
+}
+
 /* ---- JSON ------------------------------------------------------------------------- */
 
 static json_t *resource_json(const struct petal_run_resource *r)
@@ -215,6 +255,12 @@ static json_t *view_json(const struct run_view *v, int detail)
 	json_object_set_new(j, "resources_held", held);
 	if (st->note)
 		json_object_set_new(j, "note", json_string(st->note));
+	double est, measured;
+	if (view_ready(v, &est, &measured))
+		json_object_set_new(j, "ready", json_pack("{s:o, s:o}", "estimated_minutes",
+		                                          est >= 0 ? json_real(est) : json_null(),
+		                                          "measured_seconds", measured >= 0
+		                                          ? json_real(measured) : json_null()));
 	if (!detail)
 		return j;
 	json_t *steps = json_array();
@@ -255,16 +301,18 @@ static void print_list(const struct run_view *v, size_t n, const char *root)
 		printf("No runs in %s.\n", root);
 		return;
 	}
-	printf("%-22s  %-10s  %-10s  %-20s  %-8s  %-4s  %s\n", "RUN", "STATE", "COMMAND",
-	       "STARTED", "DURATION", "HELD", "SEED");
+	printf("%-22s  %-10s  %-10s  %-20s  %-8s  %-13s  %-4s  %s\n", "RUN", "STATE", "COMMAND",
+	       "STARTED", "DURATION", "READY EST/GOT", "HELD", "SEED");
 	for (size_t i = 0; i < n; i++) {
 		const struct petal_run_state *st = v[i].st;
-		char dur[32], *cmd, *seed;
+		char dur[32], ready[48], *cmd, *seed;
 		format_duration(v[i].duration, dur);
+		format_ready(&v[i], ready);
 		cmd = petal_escape_text(st && st->command ? st->command : "-", 0);
 		seed = petal_escape_text(st && st->seed ? st->seed : "-", 0);
-		printf("%-22s  %-10s  %-10s  %-20s  %-8s  %-4zu  %s\n", v[i].id, view_state(&v[i]),
-		       cmd, st && st->started ? st->started : "-", dur, st ? st->n_held : 0, seed);
+		printf("%-22s  %-10s  %-10s  %-20s  %-8s  %-13s  %-4zu  %s\n", v[i].id,
+		       view_state(&v[i]), cmd, st && st->started ? st->started : "-", dur, ready,
+		       st ? st->n_held : 0, seed);
 		free(cmd);
 		free(seed);
 	}
@@ -294,6 +342,12 @@ static void print_detail(const struct run_view *v)
 	print_field("started", st->started);
 	print_field("ended", st->ended);
 	print_field("duration", dur);
+	double est, measured;
+	if (view_ready(v, &est, &measured)) {
+		char ready[48];
+		format_ready(v, ready);
+		print_field("ready", ready);
+	}
 	printf("\nSteps:\n");
 	if (st->n_steps == 0)
 		printf("  (none journaled)\n");

@@ -98,6 +98,24 @@ int petal_cli_save_to_template(struct petal_cli *cli, const char *path, const ch
 int petal_cli_run_arg(const struct petal_cli *cli, const char *command, int argc, char **argv,
                       const char **id);
 
+/* The commands about one cluster (list, status, delete, logs --build): the
+   registry and the cloud (--cloud, default aws) bound to --region, which
+   must make clusters; 0 or an exit status (reported).  Close it whatever
+   open returned. */
+struct petal_cli_opened {
+	struct petal_registry reg;
+	struct petal_cloud cloud;
+	int open;
+};
+int petal_cli_cluster_open(struct petal_cli *cli, const char *region, const char *cloud,
+                           struct petal_cli_opened *o);
+void petal_cli_cluster_close(struct petal_cli *cli, struct petal_cli_opened *o);
+/* The cluster described, or an exit status (the manager's words reported). */
+int petal_cli_cluster_describe(struct petal_cli *cli, struct petal_cli_opened *o,
+                               const char *name, struct petal_cluster *c);
+/* Its tag `key`, or NULL. */
+const char *petal_cli_cluster_tag(const struct petal_cluster *c, const char *key);
+
 /* Seconds between looks at a build or a cluster: $PETAL_POLL_S when it is a
    positive number, else dflt. */
 double petal_cli_poll_s(double dflt);

@@ -1,10 +1,11 @@
 /* How both scripts say where they are and how they ended (doc/render.md,
  * "Status and report"): status.json, written whole (a temporary name, then
- * mv) on every change of state and, in build-instance.sh, by a reporter in
- * the background that follows each package's install and uploads the status
- * and the log to PETAL_REPORT_URL as they change; on a failure the package
- * and the last lines of its Spack build log; the build script's checkpoint
- * mirror, its validation before it says "succeeded", and report.json (Spack's
+ * mv) on every change of state and by a reporter in the background that
+ * follows each package's install and uploads the status and the log to
+ * PETAL_REPORT_URL as they change (the build instance's run prefix; a node's
+ * place in the cluster's reports); on a failure the package and the last
+ * lines of its Spack build log; the build script's checkpoint mirror, its
+ * validation before it says "succeeded", and report.json (Spack's
  * install_times.json of each package); the head node's failure mark compute
  * nodes read. */
 #include "config.h"
@@ -138,7 +139,7 @@ static const char outcome_helpers[] =
 	"\tmv -f \"$f.tmp.$BASHPID\" \"$f\"\n"
 	"}\n"
 	"\n"
-	"# petal_set_state STATE: status.json now, and uploaded at once (the build script).\n"
+	"# petal_set_state STATE: status.json now, and uploaded at once.\n"
 	"petal_set_state() {\n"
 	"\tpetal_state=$1\n"
 	"\tpetal_save_state\n"
@@ -232,9 +233,9 @@ static const char outcome_helpers[] =
 	"\texit \"$rc\"\n"
 	"}\n";
 
-/* The build script: the reporter, the counted installs, the checkpoint, the
-   validation. */
-static const char build_helpers[] =
+/* Both scripts: the uploads to PETAL_REPORT_URL, the reporter, the counted
+   installs. */
+static const char report_helpers[] =
 	"\n"
 	"readonly PETAL_MAIN_PID=$$\n"
 	"\n"
@@ -261,14 +262,13 @@ static const char build_helpers[] =
 	"# The reporter, in the background from petal_begin to petal_end: every second it looks\n"
 	"# at the progress; status.json is rewritten and uploaded when the state or a count\n"
 	"# changes, and with the log (uploaded aside, not to delay the status) every\n"
-	"# PETAL_REPORT_INTERVAL seconds.  It ends with this shell, whatever ends it.\n"
+	"# PETAL_REPORT_INTERVAL seconds.  It ends with this shell, whatever ends it, or at the\n"
+	"# stop mark, within a second.  No signal stops it: bash 5.2 loses a trap (or aborts)\n"
+	"# when the signal arrives while it parses a command substitution, as this loop does.\n"
 	"petal_reporter() {\n"
-	"\tlocal next=0 last='' now sleeper='' logger=''\n"
+	"\tlocal next=0 last='' now logger=''\n"
 	"\tset +e\n"
-	"\ttrap '[ -z \"$sleeper\" ] || kill \"$sleeper\" 2>/dev/null\n"
-	"\t\t[ -z \"$logger\" ] || wait \"$logger\"\n"
-	"\t\texit 0' TERM\n"
-	"\twhile kill -0 \"$PETAL_MAIN_PID\" 2>/dev/null; do\n"
+	"\twhile kill -0 \"$PETAL_MAIN_PID\" 2>/dev/null && [ ! -e \"$PETAL_STATUS_DIR/.stop\" ]; do\n"
 	"\t\tpetal_load_state\n"
 	"\t\tpetal_progress\n"
 	"\t\tnow=\"$petal_state $petal_done $petal_total $petal_ckpt $petal_current\"\n"
@@ -282,11 +282,9 @@ static const char build_helpers[] =
 	"\t\t\tlogger=$!\n"
 	"\t\t\tnext=$((SECONDS + petal_interval))\n"
 	"\t\tfi\n"
-	"\t\tsleep 1 &\n"
-	"\t\tsleeper=$!\n"
-	"\t\twait \"$sleeper\"\n"
-	"\t\tsleeper=''\n"
+	"\t\tsleep 1\n"
 	"\tdone\n"
+	"\t[ -z \"$logger\" ] || wait \"$logger\"\n"
 	"}\n"
 	"\n"
 	"petal_report_start() {\n"
@@ -298,14 +296,16 @@ static const char build_helpers[] =
 	"\t\tpetal_interval=30\n"
 	"\t\t;;\n"
 	"\tesac\n"
+	"\trm -f \"$PETAL_STATUS_DIR/.stop\"\n"
 	"\tpetal_reporter </dev/null >/dev/null &\n"
 	"\tpetal_reporter_pid=$!\n"
 	"}\n"
 	"\n"
-	"# Stopped for sure: killed, then waited for (an upload under way ends first).\n"
+	"# Stopped for sure: the stop mark, then waited for (a second at most, and an upload\n"
+	"# under way ends first).\n"
 	"petal_report_stop() {\n"
 	"\t[ -n \"${petal_reporter_pid:-}\" ] || return 0\n"
-	"\tkill \"$petal_reporter_pid\" 2>/dev/null\n"
+	"\t: >\"$PETAL_STATUS_DIR/.stop\"\n"
 	"\twait \"$petal_reporter_pid\" 2>/dev/null\n"
 	"\tpetal_reporter_pid=''\n"
 	"}\n"
@@ -369,6 +369,11 @@ static const char build_helpers[] =
 	"\tdone <\"$f\" >\"$f.tmp\"\n"
 	"\tmv -f \"$f.tmp\" \"$f\"\n"
 	"}\n"
+	"\n"
+;
+
+/* The build script: the checkpoint, the validation. */
+static const char build_helpers[] =
 	"\n"
 	"# The checkpoint (PETAL_CHECKPOINT_URL): a binary mirror every package is pushed to as\n"
 	"# soon as it is installed (autopush, unsigned), and that a relaunched build installs\n"
@@ -513,20 +518,19 @@ static const char build_outcome[] =
 	"}\n";
 
 /* The node script's end: the head node's failure mark, which compute nodes
-   waiting for the ready mark read. */
+   waiting for the ready mark read, then the status and the log uploaded. */
 static const char node_outcome[] =
 	"\n"
-	"# Nothing is uploaded from a node, and no reporter runs.\n"
-	"petal_put() { :; }\n"
-	"petal_report_start() { :; }\n"
-	"petal_report_stop() { :; }\n"
-	"\n"
-	"# petal_outcome STATE PACKAGE: a head node that failed says so to compute nodes.\n"
+	"# petal_outcome STATE PACKAGE: a head node that failed says so to compute nodes; the\n"
+	"# status and the log go to the cluster's reports.\n"
 	"petal_outcome() {\n"
-	"\t[ \"$1\" = failed ] && [ -n \"${PETAL_FAILED:-}\" ] && petal_is_head_node || return 0\n"
-	"\tmkdir -p \"$(dirname \"$PETAL_FAILED\")\"\n"
-	"\tprintf 'package=%s\\n' \"$2\" >\"$PETAL_FAILED.tmp\"\n"
-	"\tmv -f \"$PETAL_FAILED.tmp\" \"$PETAL_FAILED\"\n"
+	"\tif [ \"$1\" = failed ] && [ -n \"${PETAL_FAILED:-}\" ] && petal_is_head_node; then\n"
+	"\t\tmkdir -p \"$(dirname \"$PETAL_FAILED\")\"\n"
+	"\t\tprintf 'package=%s\\n' \"$2\" >\"$PETAL_FAILED.tmp\"\n"
+	"\t\tmv -f \"$PETAL_FAILED.tmp\" \"$PETAL_FAILED\"\n"
+	"\tfi\n"
+	"\tpetal_put \"$PETAL_STATUS_DIR/status.json\" status.json\n"
+	"\tpetal_put \"$PETAL_LOG\" build.log\n"
 	"}\n";
 
 /* A seed spec's checks: what `spack find` must find. */
@@ -586,12 +590,19 @@ void render_outcome(struct petal_strbuf *sb, const struct petal_renderer *r, int
 		render_shquote(sb, url);
 		petal_strbuf_puts(sb, "}\n");
 		free(url);
-	} else if (r->shared) {
-		petal_strbuf_puts(sb, "# the head node's mark that its installs failed\n"
-		                      "readonly PETAL_FAILED=\"" RENDER_SHARED_FAILED
-		                      "$PETAL_SEED_HASH\"\n");
+	} else {
+		petal_strbuf_puts(sb, "# status.json and build.log are uploaded to $1/NODE, $1 being "
+		                      "OnNodeConfigured's\n# argument (the cluster's reports), NODE "
+		                      "head or compute-HOST; none without it\n"
+		                      "readonly PETAL_REPORT_URL=${PETAL_REPORT_URL-${1:+${1%/}/"
+		                      "$(petal_node_name)}}\n");
+		if (r->shared)
+			petal_strbuf_puts(sb, "# the head node's mark that its installs failed\n"
+			                      "readonly PETAL_FAILED=\"" RENDER_SHARED_FAILED
+			                      "$PETAL_SEED_HASH\"\n");
 	}
 	petal_strbuf_puts(sb, outcome_helpers);
+	petal_strbuf_puts(sb, report_helpers);
 	if (build)
 		petal_strbuf_puts(sb, build_helpers);
 	petal_strbuf_puts(sb, build ? build_outcome : node_outcome);

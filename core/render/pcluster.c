@@ -107,6 +107,17 @@ static void emit_iam(struct yout *y, const struct petal_renderer *r)
 		yout_bool(y, 0);
 		yout_map_end(y);
 	}
+	/* the nodes write their reports, and nothing else of the artifacts */
+	char *reports = petal_render_reports_url(r->artifacts_url, r->plan->info.cluster_name);
+	char *key = petal_xasprintf("%s/*", reports + 5 + strlen(r->artifacts_bucket) + 1);
+	yout_map(y);
+	yout_kstr(y, "BucketName", r->artifacts_bucket);
+	yout_kstr(y, "KeyName", key);
+	yout_str(y, "EnableWriteAccess");
+	yout_bool(y, 1);
+	yout_map_end(y);
+	free(key);
+	free(reports);
 	yout_seq_end(y);
 	free(vals);
 	n = pcluster_values(r, "Iam.AdditionalIamPolicies", NULL, &vals);
@@ -124,17 +135,24 @@ static void emit_iam(struct yout *y, const struct petal_renderer *r)
 	yout_map_end(y);
 }
 
+/* node-bootstrap.sh, told where the cluster's nodes report. */
 static void emit_custom_actions(struct yout *y, const struct petal_renderer *r)
 {
 	char *url = petal_xasprintf("%s/node-bootstrap.sh", r->artifacts_url);
+	char *reports = petal_render_reports_url(r->artifacts_url, r->plan->info.cluster_name);
 
 	yout_str(y, "CustomActions");
 	yout_map(y);
 	yout_str(y, "OnNodeConfigured");
 	yout_map(y);
 	yout_kstr(y, "Script", url);
+	yout_str(y, "Args");
+	yout_seq(y);
+	yout_str(y, reports);
+	yout_seq_end(y);
 	yout_map_end(y);
 	yout_map_end(y);
+	free(reports);
 	free(url);
 }
 

@@ -124,6 +124,11 @@ static void renderer_release(struct petal_renderer *r)
 	free(r->artifacts_url);
 }
 
+char *petal_render_reports_url(const char *artifacts, const char *cluster)
+{
+	return petal_xasprintf("%s/nodes/%s", artifacts, cluster != NULL ? cluster : "cluster");
+}
+
 char *petal_render_artifacts_url(const struct petal_seed_info *info)
 {
 	char hash16[17];

@@ -83,6 +83,11 @@ int petal_render(const struct petal_plan *plan, struct petal_registry *reg,
  * "/node-bootstrap.sh".  Caller frees. */
 char *petal_render_artifacts_url(const struct petal_seed_info *info);
 
+/* Where a cluster's nodes report (status.json and build.log under NODE/, NODE
+ * head or compute-HOST; OnNodeConfigured's argument): ARTIFACTS/nodes/CLUSTER,
+ * ARTIFACTS as the cluster's petal:artifacts tag says.  Caller frees. */
+char *petal_render_reports_url(const char *artifacts, const char *cluster);
+
 /* A build instance's user data (userdata.c): a bash stub that exports the
  * reporting protocol's environment (PETAL_RUN, PETAL_STEP, PETAL_ARTIFACTS,
  * PETAL_REPORT_URL = ARTIFACTS/STEP, PETAL_CHECKPOINT_URL and, when set,

@@ -432,6 +432,11 @@ char *render_node_script(const struct petal_renderer *r, const char *modules_yam
 	petal_strbuf_puts(&sb, "\n# ParallelCluster writes the node's role here.\n"
 	                       "petal_is_head_node() {\n"
 	                       "\tgrep -qs '^cfn_node_type=HeadNode' /etc/parallelcluster/cfnconfig\n"
+	                       "}\n"
+	                       "\n# The node's name in the cluster's reports.\n"
+	                       "petal_node_name() {\n"
+	                       "\tif petal_is_head_node; then\n\t\techo head\n"
+	                       "\telse\n\t\techo \"compute-$(hostname -s)\"\n\tfi\n"
 	                       "}\n");
 	if (spack || r->shared)
 		profile_helper(&sb, r->shared);

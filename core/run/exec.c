@@ -147,16 +147,12 @@ static const char *produced_id(const struct petal_run_step *s, const char *kind)
 	return NULL;
 }
 
-/* The step's status.json, fetched and read; 0 with st filled, 1 when there
-   is none yet, <0 when it could not be fetched or read (err). */
-static int fetch_status(struct petal_exec *x, const char *step, struct petal_machine_status *st,
-                        struct petal_error *err)
+int petal_exec_fetch_status(struct petal_cloud *cloud, const char *url, const char *path,
+                            struct petal_machine_status *st, struct petal_error *err)
 {
-	char *url = petal_xasprintf("%s/%s/status.json", x->artifacts, step);
-	char *path = petal_xasprintf("%s/%s.status.json", x->work_dir, step);
 	char *text = NULL;
 	size_t len = 0;
-	int rc = petal_cloud_object_get(x->cloud, url, path, err);
+	int rc = petal_cloud_object_get(cloud, url, path, err);
 
 	if (rc == PETAL_ENOENT) {
 		rc = 1;
@@ -175,6 +171,17 @@ static int fetch_status(struct petal_exec *x, const char *step, struct petal_mac
 		}
 	}
 	free(text);
+	return rc;
+}
+
+/* The step's status.json, fetched and read (petal_exec_fetch_status). */
+static int fetch_status(struct petal_exec *x, const char *step, struct petal_machine_status *st,
+                        struct petal_error *err)
+{
+	char *url = petal_xasprintf("%s/%s/status.json", x->artifacts, step);
+	char *path = petal_xasprintf("%s/%s.status.json", x->work_dir, step);
+	int rc = petal_exec_fetch_status(x->cloud, url, path, st, err);
+
 	free(path);
 	free(url);
 	return rc;

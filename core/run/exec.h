@@ -92,4 +92,10 @@ int petal_exec_release_all(struct petal_run *run, struct petal_cloud *cloud,
    under petal/runs/<run id>.  Caller frees. */
 char *petal_exec_artifacts_url(const char *base, const char *run_id);
 
+/* A machine's status.json at url (a build instance's, a node's), fetched to
+   path and read into *st (replacing what it held): 0, 1 when there is none
+   yet (st untouched), or <0 when it could not be fetched or read (err). */
+int petal_exec_fetch_status(struct petal_cloud *cloud, const char *url, const char *path,
+                            struct petal_machine_status *st, struct petal_error *err);
+
 #endif

@@ -90,7 +90,7 @@ int binary_cache_render(void *ctx, struct petal_renderer *r,
 	tier_line_add(&l, "# binary-cache: the head node downloads and extracts into the shared\n"
 	                  "# tree, once; never builds\n"
 	                  "if petal_is_head_node; then\n"
-	                  "\tspack install --use-buildcache only --fail-fast");
+	                  "\tpetal_spack_install --use-buildcache only --fail-fast --");
 	tier_line_specs(&l, pkgs, n, "\t\t");
 	tier_line_add(&l, "\nfi");
 	rc = host->render_add(r, PETAL_FRAG_NODE_SCRIPT, NULL, tier_line_str(&l), err);

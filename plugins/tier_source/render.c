@@ -38,7 +38,7 @@ int source_render(void *ctx, struct petal_renderer *r,
 	tier_line_add(&l, "# source: built at cluster creation, on the head node only, into the\n"
 	                  "# shared tree\n"
 	                  "if petal_is_head_node; then\n"
-	                  "\tspack install -j \"$PETAL_JOBS\" --fail-fast");
+	                  "\tpetal_spack_install -j \"$PETAL_JOBS\" --fail-fast --");
 	tier_line_specs(&l, pkgs, n, "\t\t");
 	tier_line_add(&l, "\nfi");
 	rc = host->render_add(r, PETAL_FRAG_NODE_SCRIPT, NULL, tier_line_str(&l), err);
