@@ -328,6 +328,19 @@ static void test_duplicate_across_sections(void)
 	                            "(line 6, column 7); list each spec once"));
 	petal_diags_release(&d);
 
+	/* a container's module named as a Spack package of the seed, another version */
+	struct petal_seed *mt = load(CLUSTER "software:\n  spack_packages: [samtools@1.16]\n"
+	                             "  containers:\n    - name: sam\n      image: docker://"
+	                             "quay.io/biocontainers/samtools:1.17\n"
+	                             "      modules: [samtools@1.17]\n", &d);
+	CU_ASSERT_PTR_NULL(mt);
+	CU_ASSERT_EQUAL(d.n, 1);
+	CU_ASSERT_TRUE(has_line(&d, "seed.yaml:9:17: software.containers[0].modules[0]: module "
+	                            "'samtools' of a container is also the Spack package "
+	                            "'samtools@1.16' of software.spack_packages[0] (line 5): "
+	                            "`module load samtools` could not tell them apart; keep one"));
+	petal_diags_release(&d);
+
 	/* several versions of one package are several packages, in one hash */
 	static const char *const two = CLUSTER "software:\n  in_ami: [gcc@11.3.0, python@3.10]\n"
 	                               "  spack_packages: [gcc@12.3.0, python@3.11]\n";

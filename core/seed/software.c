@@ -438,6 +438,30 @@ static int pkg_spec_cmp(const void *a, const void *b)
 	return c ? c : pkg_pos_cmp(a, b);
 }
 
+/* A container's module named as a Spack package of the seed: `module load
+   NAME` could not tell the two apart. */
+static void check_module_names(struct petal_diags *d, const struct found *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct petal_seed_pkg *m = &f->pkgs[i];
+		if (m->section != PETAL_SECTION_CONTAINER || !m->spec.name)
+			continue;
+		for (size_t j = 0; j < f->n; j++) {
+			const struct petal_seed_pkg *p = &f->pkgs[j];
+			/* the same spec twice is said by take_packages */
+			if (p->section == PETAL_SECTION_CONTAINER || !p->spec.name ||
+			    strcmp(p->spec.name, m->spec.name) != 0 || strcmp(p->text, m->text) == 0)
+				continue;
+			petal_diags_add(d, m->line, m->col, f->paths[i],
+			                "module '%s' of a container is also the Spack package '%s' of "
+			                "%s (line %d): `module load %s` could not tell them apart; "
+			                "keep one", m->spec.name, p->text, f->paths[j], p->line,
+			                m->spec.name);
+			break;
+		}
+	}
+}
+
 /* Moves the found packages into the seed in file order, reporting each
    spec listed a second time against its first listing. */
 static void take_packages(struct petal_diags *d, struct petal_seed *s, struct found *f)
@@ -493,5 +517,6 @@ void petal_seed_check_software(struct petal_diags *d, struct petal_seed *s)
 		                "use_custom_ami is true but nothing goes into the AMI; expected "
 		                "packages under software.in_ami or software.spack_packages");
 	}
+	check_module_names(d, &f);
 	take_packages(d, s, &f);
 }
