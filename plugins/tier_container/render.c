@@ -4,7 +4,7 @@
  * Each node pulls every image to /opt/petal/containers/<image>.sif (the image
  * reference without its scheme, each character outside [A-Za-z0-9._-] written
  * '_': the core's container-modules.yaml names the same file), then writes for each
- * module a wrapper per executable (exec apptainer exec <sif> <cmd>) under
+ * module a wrapper per executable (exec apptainer exec [--bind /shared] <sif> <cmd>) under
  * /opt/petal/wrappers/<module>/ and a modulefile /opt/petal/modules/<module>.lua
  * that puts them on PATH.  Wrappers rather than shell functions: they work in
  * batch scripts and under srun, and with any module system. */
@@ -171,14 +171,24 @@ static void add_module_lines(struct tier_line *l, const struct tier_line *name,
 	tier_line_quoted(l, tier_line_str(&t));
 	tier_line_add(l, "\n");
 
-	/* the wrapper: the sif path and command are already [A-Za-z0-9._/-] */
+	/* the wrapper: the sif path and command are already [A-Za-z0-9._/-]; the
+	   arguments pass as they are; the user's home is Apptainer's to bind (it
+	   does by default), /shared is the wrapper's, when the node has it */
+	struct tier_line run = { .host = host };
+	add_sif(&run, p->image);
+	tier_line_add(&run, " ");
+	add_safe(&run, p->name);
+	tier_line_add(&run, " \"$@\"");
+	tier_line_add(l, "printf '%s\\n' '#!/bin/sh' ");
+	tier_line_reset(&t);
+	tier_line_add(&t, "[ -d /shared ] && exec apptainer exec --bind /shared ");
+	tier_line_add(&t, tier_line_str(&run));
+	tier_line_quoted(l, tier_line_str(&t));
+	tier_line_add(l, " ");
 	tier_line_reset(&t);
 	tier_line_add(&t, "exec apptainer exec ");
-	add_sif(&t, p->image);
-	tier_line_add(&t, " ");
-	add_safe(&t, p->name);
-	tier_line_add(&t, " \"$@\"");
-	tier_line_add(l, "printf '%s\\n' '#!/bin/sh' ");
+	tier_line_add(&t, tier_line_str(&run));
+	tier_line_release(&run);
 	tier_line_quoted(l, tier_line_str(&t));
 	tier_line_add(l, " >");
 	tier_line_reset(&t);
